@@ -1,0 +1,568 @@
+/**
+ * The config schema: one entry per key, with its type, default, validation and documentation.
+ * README.md's key table is generated from this file (`npm run docs:config`), and a test keeps
+ * the two in sync. Defaults are written as an operator would write them in YAML.
+ */
+import { accessSync, constants, statSync } from 'node:fs';
+import { extname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ACCEPTED_LEVEL_NAMES, toThreshold } from '../log/levels.ts';
+import { isParseError } from '../sip/errors.ts';
+import { isSipUri, parseUri } from '../sip/uri.ts';
+import {
+  array,
+  boolean,
+  custom,
+  describe,
+  flag,
+  type Infer,
+  integer,
+  isPlainObject,
+  millis,
+  object,
+  optional,
+  type ParseContext,
+  type Path,
+  type Spec,
+  string,
+} from './spec.ts';
+import { suggest } from './suggest.ts';
+import type {
+  Config,
+  ExternalScript,
+  HostPort,
+  ListenSpec,
+  LogLevel,
+  ModulesConfig,
+  StorageConfig,
+} from './types.ts';
+import {
+  formatHostPort,
+  parseCidr,
+  parseHostPort,
+  parseListenSpec,
+  parsePort,
+  parseStorage,
+} from './values.ts';
+
+/** The repository root: the embedded default script lives in it, whatever the cwd. */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const DEFAULT_SCRIPT = resolve(REPO_ROOT, 'routes/default.ts');
+
+const SCRIPT_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.lua'];
+
+function resolvePath(p: string, ctx: ParseContext): string {
+  return isAbsolute(p) ? p : resolve(ctx.baseDir, p);
+}
+
+/** Report a missing (or unreadable) file when files are checked; `exec` also wants the x bit. */
+function checkFile(path: string, at: Path, ctx: ParseContext, exec = false): boolean {
+  if (!ctx.checkFiles) return true;
+  try {
+    if (!statSync(path).isFile()) {
+      ctx.report(at, `${path} is not a regular file`);
+      return false;
+    }
+    accessSync(path, exec ? constants.X_OK : constants.R_OK);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : exec && code === 'EACCES'
+          ? 'is not executable'
+          : `cannot be read (${code})`;
+    ctx.report(at, `${path} ${why}`);
+    return false;
+  }
+}
+
+/** A file path, resolved against the config's folder; checked to exist when `mustExist`. */
+function filePath(opts: {
+  doc: string;
+  default?: string;
+  defaultDoc?: string;
+  mustExist?: boolean;
+}): Spec<string> {
+  return custom('path', opts, (value, at, ctx) => {
+    if (typeof value !== 'string' || value.trim() === '') {
+      ctx.report(at, `expected a file path, got ${describe(value)}`);
+      return undefined;
+    }
+    const path = resolvePath(value, ctx);
+    if (opts.mustExist === true && !checkFile(path, at, ctx)) return undefined;
+    return path;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// listen
+
+const LISTEN_FIELDS = {
+  url: string({ doc: 'The listener, `proto:host:port`.', nonEmpty: true }),
+  advertise: optional(
+    string({
+      doc: "Host (and port) written in Via / Record-Route instead of the bound address, for NAT or 0.0.0.0 binds: `pub.example.com:5060`; the port defaults to the listener's.",
+    }),
+  ),
+} as const;
+const listenObject = object(LISTEN_FIELDS, { doc: 'A listener with options.' });
+
+function toListen(
+  url: string,
+  advertise: string | undefined,
+  urlAt: Path,
+  advAt: Path,
+  ctx: ParseContext,
+): ListenSpec | undefined {
+  const parsed = parseListenSpec(url);
+  if (!parsed.ok) {
+    ctx.report(urlAt, `bad listen spec: ${parsed.error}`);
+    return undefined;
+  }
+  const { protocol, address, family, port } = parsed.value;
+  const spec = `${protocol}:${formatHostPort(address, port)}`;
+  // The inline Kamailio form and the `advertise` key are two ways to say one thing.
+  if (parsed.value.advertise !== undefined && advertise !== undefined) {
+    ctx.report(advAt, 'advertise given twice (inline in the url and as a key)');
+    return undefined;
+  }
+  const adv = advertise ?? parsed.value.advertise;
+  if (adv === undefined) return { spec, protocol, address, family, port };
+  const hp = parseHostPort(adv, port);
+  if (!hp.ok) {
+    ctx.report(advertise === undefined ? urlAt : advAt, `bad advertise address: ${hp.error}`);
+    return undefined;
+  }
+  return { spec, protocol, address, family, port, advertise: { host: hp.value.host, port: hp.value.port } };
+}
+
+const listenEntry = custom<ListenSpec>(
+  'proto:host:port | {url, advertise}',
+  {
+    doc: "One listener: `udp:127.0.0.1:5060`, `tcp:[::1]:5060`, `tls:sip.example.com:5061`; proto udp, tcp, tls, ws or wss; port 1-65535. Kamailio's inline `udp:10.0.0.1:5060 advertise 1.2.3.4:5060` is accepted.",
+    fields: LISTEN_FIELDS,
+  },
+  (value, at, ctx) => {
+    if (typeof value === 'string') return toListen(value, undefined, at, at, ctx);
+    if (isPlainObject(value)) {
+      const o = listenObject.parse(value, at, ctx);
+      return o === undefined
+        ? undefined
+        : toListen(o.url, o.advertise, [...at, 'url'], [...at, 'advertise'], ctx);
+    }
+    ctx.report(at, `expected a listen spec (proto:host:port) or a mapping with url, got ${describe(value)}`);
+    return undefined;
+  },
+);
+
+const listen = array(listenEntry, {
+  doc: 'Addresses to receive SIP on.',
+  default: ['udp:127.0.0.1:5060', 'tcp:127.0.0.1:5060'],
+  minItems: 1,
+  refine(list, at, ctx) {
+    const seen = new Map<string, number>();
+    list.forEach((l, i) => {
+      const first = seen.get(l.spec);
+      if (first === undefined) seen.set(l.spec, i);
+      else ctx.report([...at, i], `duplicate listener ${l.spec} (already listen[${first}])`);
+    });
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// script, logs, storage, mi
+
+const script = custom<string>(
+  'path',
+  {
+    doc: 'The routing script: `.ts`, `.js` or `.lua`.',
+    default: DEFAULT_SCRIPT,
+    defaultDoc: '<repo>/routes/default.ts',
+  },
+  (value, at, ctx) => {
+    if (typeof value !== 'string' || value.trim() === '') {
+      ctx.report(at, `expected the routing script's path, got ${describe(value)}`);
+      return undefined;
+    }
+    const path = resolvePath(value, ctx);
+    if (!SCRIPT_EXTENSIONS.includes(extname(path))) {
+      ctx.report(at, `${value}: a routing script is a .ts, .js or .lua file`);
+      return undefined;
+    }
+    return checkFile(path, at, ctx) ? path : undefined;
+  },
+);
+
+const logLevel = custom<LogLevel>(
+  'level',
+  {
+    doc: "Minimum level logged: trace, debug, info, warn, error, fatal or silent; Kamailio's names (dbg, notice, err, crit, alert) and numeric `debug=` levels (3 … -3) are accepted.",
+    default: 'info',
+  },
+  (value, at, ctx) => {
+    const level = typeof value === 'string' || typeof value === 'number' ? toThreshold(value) : undefined;
+    if (level !== undefined) return level;
+    const near = typeof value === 'string' ? suggest(value, ACCEPTED_LEVEL_NAMES) : undefined;
+    ctx.report(
+      at,
+      `unknown log level ${describe(value)}${near === undefined ? ` (expected one of ${ACCEPTED_LEVEL_NAMES.join(', ')})` : ` (did you mean '${near}'?)`}`,
+    );
+    return undefined;
+  },
+);
+
+const logDestination = custom<string>(
+  'stdout | stderr | path',
+  {
+    doc: 'Where log lines (JSON, one per line) go: stdout, stderr, or a file (appended to).',
+    default: 'stdout',
+  },
+  (value, at, ctx) => {
+    if (typeof value !== 'string' || value.trim() === '') {
+      ctx.report(at, `expected stdout, stderr or a file path, got ${describe(value)}`);
+      return undefined;
+    }
+    return value === 'stdout' || value === 'stderr' ? value : resolvePath(value, ctx);
+  },
+);
+
+const storage = custom<StorageConfig>(
+  'memory | sqlite:PATH | redis://HOST:PORT',
+  {
+    doc: "Where registrations, subscribers and CDRs are kept. A relative sqlite path is relative to the config file's folder (the cwd without a config file).",
+    default: 'sqlite:./data/junction.db',
+  },
+  (value, at, ctx) => {
+    if (typeof value !== 'string') {
+      ctx.report(at, `expected memory, sqlite:PATH or redis://HOST:PORT, got ${describe(value)}`);
+      return undefined;
+    }
+    const parsed = parseStorage(value, (p) => resolvePath(p, ctx));
+    if (parsed.ok) return parsed.value;
+    ctx.report(at, parsed.error);
+    return undefined;
+  },
+);
+
+const miHttp = custom<HostPort | null>(
+  'host:port | port | false',
+  {
+    doc: 'HTTP management interface (POST /mi JSON-RPC 2.0, GET /metrics): `host:port`, a bare port (loopback), or false to disable.',
+    default: '127.0.0.1:8888',
+  },
+  (value, at, ctx) => {
+    if (value === false) return null;
+    if (typeof value === 'number') {
+      const p = parsePort(String(value));
+      if (p.ok) return { host: '127.0.0.1', port: p.value };
+      ctx.report(at, p.error);
+      return undefined;
+    }
+    if (typeof value !== 'string') {
+      ctx.report(at, `expected host:port or false, got ${describe(value)}`);
+      return undefined;
+    }
+    const hp = parseHostPort(value);
+    if (hp.ok) return { host: hp.value.host, port: hp.value.port };
+    ctx.report(at, hp.error);
+    return undefined;
+  },
+);
+
+const miFifo = custom<string | null>(
+  'path | false',
+  {
+    doc: 'FIFO management interface (JSON-RPC and the SER text protocol): a path, or false to disable.',
+    default: '/tmp/junction_fifo',
+  },
+  (value, at, ctx) => {
+    if (value === false) return null;
+    if (typeof value !== 'string' || value.trim() === '') {
+      ctx.report(at, `expected a FIFO path or false, got ${describe(value)}`);
+      return undefined;
+    }
+    return resolvePath(value, ctx);
+  },
+);
+
+const mi = object(
+  { http: miHttp, fifo: miFifo },
+  { doc: 'Management interfaces; both bind locally by default.' },
+);
+
+// ---------------------------------------------------------------------------------------------
+// modules
+
+const modules: Spec<ModulesConfig> = {
+  type: 'mapping',
+  doc: "Per-module parameters, Kamailio's names where they exist. Only registered modules are accepted; every registered module gets its defaults.",
+  default: {},
+  moduleMap: true,
+  parse(value, at, ctx) {
+    if (value === null) value = {};
+    if (!isPlainObject(value)) {
+      ctx.report(at, `expected a mapping of module name to parameters, got ${describe(value)}`);
+      return undefined;
+    }
+    const names = ctx.modules.names();
+    for (const name of Object.keys(value)) {
+      if (ctx.modules.get(name) !== undefined) continue;
+      const near = suggest(name, names);
+      const hint = near === undefined ? '' : ` (did you mean '${near}'?)`;
+      ctx.report(
+        [...at, name],
+        `unknown module '${name}'${hint}; modules with parameters: ${names.sort().join(', ')}`,
+      );
+    }
+    const out: Record<string, unknown> = {};
+    let ok = true;
+    for (const name of names) {
+      const parsed = ctx.modules
+        .get(name)!
+        .parse(Object.hasOwn(value, name) ? value[name] : {}, [...at, name], ctx);
+      if (parsed === undefined) ok = false;
+      else out[name] = parsed;
+    }
+    return ok ? (out as ModulesConfig) : undefined;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// M4 connection and termination points
+
+const cidr = custom(
+  'IP | CIDR',
+  { doc: "Caller's source address: `127.0.0.1/32`, `10.0.0.0/8`, `::1`." },
+  (value, at, ctx) => {
+    const parsed = typeof value === 'string' ? parseCidr(value) : undefined;
+    if (parsed?.ok === true) return parsed.value;
+    ctx.report(
+      at,
+      parsed?.ok === false ? parsed.error : `expected an IP address or CIDR block, got ${describe(value)}`,
+    );
+    return undefined;
+  },
+);
+
+const match = object(
+  {
+    ip: optional(cidr),
+    port: optional(integer({ doc: "Caller's source port.", min: 1, max: 65535 })),
+    username: optional(
+      string({ doc: 'Authenticated user name (or From user) of the caller.', nonEmpty: true }),
+    ),
+  },
+  {
+    doc: 'Which calls come in through this connection point; every key given must match.',
+    refine(m, at, ctx) {
+      if (m.ip === undefined && m.port === undefined && m.username === undefined) {
+        ctx.report(at, 'needs at least one of ip, port, username');
+      }
+    },
+  },
+);
+
+const externalScript = custom<ExternalScript>(
+  'URL | path',
+  {
+    doc: 'M4 external call-routing hook: an http:// or https:// URL (JSON POST), or a local program (JSON on stdin).',
+  },
+  (value, at, ctx) => {
+    if (typeof value !== 'string' || value.trim() === '') {
+      ctx.report(at, `expected an http(s):// URL or a program path, got ${describe(value)}`);
+      return undefined;
+    }
+    if (/^https?:\/\//i.test(value)) {
+      try {
+        return { kind: 'http', url: new URL(value).href };
+      } catch {
+        ctx.report(at, `${JSON.stringify(value)} is not a valid URL`);
+        return undefined;
+      }
+    }
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+      ctx.report(at, `${JSON.stringify(value)}: only http:// and https:// URLs, or a program path`);
+      return undefined;
+    }
+    const path = resolvePath(value, ctx);
+    return checkFile(path, at, ctx, true) ? { kind: 'exec', path } : undefined;
+  },
+);
+
+function uniqueIds(list: readonly { id: number }[], at: Path, ctx: ParseContext): void {
+  const seen = new Map<number, number>();
+  list.forEach((item, i) => {
+    const first = seen.get(item.id);
+    if (first === undefined) seen.set(item.id, i);
+    else ctx.report([...at, i, 'id'], `duplicate id ${item.id} (already ${at.join('.')}[${first}])`);
+  });
+}
+
+const connectionPoint = object(
+  {
+    id: integer({ doc: 'Connection point id (`cp_id` sent to the hook).', min: 1 }),
+    user_id: integer({ doc: "Owner's user id (`user_id` sent to the hook).", min: 0, default: 0 }),
+    match,
+    external_script: optional(externalScript),
+    termination_points: array(integer({ doc: 'A termination point id.', min: 1 }), {
+      doc: 'Termination point ids, tried in order.',
+      default: [],
+    }),
+  },
+  { doc: 'A source of calls (M4 connection point).' },
+);
+
+const terminationPoint = object(
+  {
+    id: integer({ doc: 'Termination point id.', min: 1 }),
+    uri: custom<string>(
+      'SIP URI',
+      { doc: 'Where calls are sent: `sip:127.0.0.1:5090`.' },
+      (value, at, ctx) => {
+        if (typeof value !== 'string') {
+          ctx.report(at, `expected a SIP URI, got ${describe(value)}`);
+          return undefined;
+        }
+        const uri = parseUri(value.trim());
+        if (isParseError(uri)) ctx.report(at, `bad SIP URI ${JSON.stringify(value)}: ${uri.detail}`);
+        else if (!isSipUri(uri)) ctx.report(at, `${JSON.stringify(value)}: expected a sip: or sips: URI`);
+        else return value.trim();
+        return undefined;
+      },
+    ),
+  },
+  { doc: 'A destination for calls (M4 termination point).' },
+);
+
+// ---------------------------------------------------------------------------------------------
+// the root
+
+const rootFields = {
+  listen,
+  script,
+  script_watch: boolean({ doc: 'Reload the routing script when its file changes.', default: false }),
+  log_level: logLevel,
+  log_destination: logDestination,
+  storage,
+  mi,
+  modules,
+  external_script_timeout_ms: millis({
+    doc: 'Timeout of an HTTP external script call (M4 name).',
+    default: 900,
+    min: 1,
+  }),
+  external_script_reject_on_timeout: flag({
+    doc: '1 = reject the call when the external script times out; 0 = carry on unchanged (M4 name).',
+    default: 0,
+  }),
+  connection_points: array(connectionPoint, {
+    doc: 'Call sources for the M4 hook.',
+    default: [],
+    refine: (list, at, ctx) => uniqueIds(list, at, ctx),
+  }),
+  termination_points: array(terminationPoint, {
+    doc: 'Call destinations for the M4 hook.',
+    default: [],
+    refine: (list, at, ctx) => uniqueIds(list, at, ctx),
+  }),
+  tls: optional(
+    object(
+      {
+        certificate: filePath({ doc: 'PEM certificate (chain).', mustExist: true }),
+        private_key: filePath({ doc: 'PEM private key.', mustExist: true }),
+        ca_list: optional(filePath({ doc: 'PEM CA bundle to verify peers with.', mustExist: true })),
+      },
+      { doc: 'TLS settings for `tls:` and `wss:` listeners (required when there is one).' },
+    ),
+  ),
+  aliases: array(
+    custom<string>('host[:port]', { doc: 'A host[:port].' }, (value, at, ctx) => {
+      const hp = typeof value === 'string' ? parseHostPort(value, 0) : undefined;
+      if (hp?.ok === true) return value as string;
+      ctx.report(at, hp?.ok === false ? hp.error : `expected host or host:port, got ${describe(value)}`);
+      return undefined;
+    }),
+    { doc: 'Other names of this server (Kamailio `alias`), for is_myself checks.', default: [] },
+  ),
+  proxy: object(
+    {
+      stateless: boolean({ doc: 'Forward every request statelessly (no transactions).', default: false }),
+      record_route: boolean({
+        doc: 'Record-Route dialog-creating requests so in-dialog requests come back through this server.',
+        default: true,
+      }),
+      max_branches: integer({
+        doc: 'Most branches one request may fork to (Kamailio max_branches).',
+        default: 12,
+        min: 1,
+        max: 64,
+      }),
+      dns_cache_ttl_s: integer({
+        doc: 'Upper bound on how long DNS answers are cached.',
+        default: 300,
+        min: 0,
+        unit: 's',
+      }),
+      user_agent: string({
+        doc: 'User-Agent / Server header of locally generated messages; empty = none.',
+        default: 'Junction',
+      }),
+    },
+    { doc: 'Proxy behaviour.' },
+  ),
+  transport: object(
+    {
+      tcp_idle_timeout_ms: millis({
+        doc: 'Close a TCP/TLS connection idle this long; 0 = never.',
+        default: 60000,
+      }),
+      max_connections: integer({
+        doc: 'Open stream connections at most; more inbound ones are refused.',
+        default: 4096,
+        min: 1,
+      }),
+      max_buffered_bytes: integer({
+        doc: 'Unframed input and queued output per connection; the connection is closed beyond it.',
+        default: 262144,
+        min: 1024,
+        unit: 'bytes',
+      }),
+    },
+    { doc: 'Transport resource caps.' },
+  ),
+} as const;
+
+/** Checks that span sections: TLS files for TLS listeners, hook ids that exist. */
+function refineRoot(c: SchemaConfig, at: Path, ctx: ParseContext): void {
+  const needsTls = c.listen.findIndex((l) => l.protocol === 'tls' || l.protocol === 'wss');
+  if (needsTls !== -1 && c.tls === undefined) {
+    ctx.report(
+      [...at, 'tls'],
+      `missing: listen[${needsTls}] (${c.listen[needsTls]!.spec}) needs tls.certificate and tls.private_key`,
+    );
+  }
+  const tpIds = new Set(c.termination_points.map((t) => t.id));
+  c.connection_points.forEach((cp, i) => {
+    cp.termination_points.forEach((id, j) => {
+      if (!tpIds.has(id))
+        ctx.report(
+          [...at, 'connection_points', i, 'termination_points', j],
+          `no termination point with id ${id}`,
+        );
+    });
+  });
+}
+
+/** The whole schema (what validation runs and what the docs are generated from). */
+export const configSchema = object(rootFields, { doc: 'Junction configuration.', refine: refineRoot });
+
+/** Config minus what does not come from the file. */
+export type SchemaConfig = Omit<Config, 'source'>;
+
+// Compile-time check that the schema produces exactly the documented Config type: editing one
+// without the other fails typecheck here.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+export type SchemaMatchesConfig = Assert<Same<Infer<typeof configSchema>, SchemaConfig>>;

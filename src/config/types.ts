@@ -1,0 +1,157 @@
+/**
+ * The validated, frozen configuration other layers program against. What each key means is
+ * documented once, in the schema (schema.ts, modules_builtin.ts), from which README.md is
+ * generated; these types only say what shape a value has after validation. schema.ts checks at
+ * compile time that the schema produces exactly these types.
+ */
+
+export type Protocol = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
+
+/** pino's level names; Kamailio's names and numbers are mapped onto them when the config is read. */
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+export interface HostPort {
+  /** IPv4, IPv6 without brackets, or a host name. */
+  readonly host: string;
+  readonly port: number;
+}
+
+/** One `listen` entry. */
+export interface ListenSpec {
+  /** Normalized `proto:host:port` (IPv6 in brackets), for logs and messages. */
+  readonly spec: string;
+  readonly protocol: Protocol;
+  /** IPv4, IPv6 without brackets, or a host name (resolved by the transport). */
+  readonly address: string;
+  /** Family of an IP literal; null for a host name. */
+  readonly family: 4 | 6 | null;
+  readonly port: number;
+  /** What Via / Record-Route carry instead of the bound address (NAT, wildcard binds). */
+  readonly advertise?: HostPort;
+}
+
+export type StorageConfig =
+  | { readonly kind: 'memory'; readonly spec: string }
+  /** `path` is absolute. */
+  | { readonly kind: 'sqlite'; readonly spec: string; readonly path: string }
+  | {
+      readonly kind: 'redis';
+      readonly spec: string;
+      readonly url: string;
+      readonly host: string;
+      readonly port: number;
+    };
+
+export interface MiConfig {
+  /** null = HTTP management interface disabled. */
+  readonly http: HostPort | null;
+  /** Absolute FIFO path; null = disabled. */
+  readonly fifo: string | null;
+}
+
+export interface TlsConfig {
+  /** Absolute paths. */
+  readonly certificate: string;
+  readonly private_key: string;
+  readonly ca_list?: string;
+}
+
+export interface Cidr {
+  /** Normalized `address/prefix`. */
+  readonly spec: string;
+  readonly address: string;
+  readonly prefix: number;
+  readonly family: 4 | 6;
+}
+
+export interface ConnectionPointMatch {
+  readonly ip?: Cidr;
+  readonly port?: number;
+  readonly username?: string;
+}
+
+/** An M4 external script: an HTTP(S) URL or a local program (absolute path). */
+export type ExternalScript =
+  | { readonly kind: 'http'; readonly url: string }
+  | { readonly kind: 'exec'; readonly path: string };
+
+export interface ConnectionPoint {
+  readonly id: number;
+  readonly user_id: number;
+  readonly match: ConnectionPointMatch;
+  readonly external_script?: ExternalScript;
+  /** Termination point ids, tried in order; each exists in `termination_points`. */
+  readonly termination_points: readonly number[];
+}
+
+export interface TerminationPoint {
+  readonly id: number;
+  readonly uri: string;
+}
+
+export interface ProxyConfig {
+  readonly stateless: boolean;
+  readonly record_route: boolean;
+  readonly max_branches: number;
+  readonly dns_cache_ttl_s: number;
+  readonly user_agent: string;
+}
+
+export interface TransportConfig {
+  readonly tcp_idle_timeout_ms: number;
+  readonly max_connections: number;
+  readonly max_buffered_bytes: number;
+}
+
+/** `modules.tm` (Kamailio tm parameter names; all milliseconds). */
+export type TmParams = {
+  readonly fr_timer: number;
+  readonly fr_inv_timer: number;
+  readonly t1: number;
+  readonly t2: number;
+  readonly t4: number;
+};
+
+/** `modules.exec` (Kamailio exec parameter names). */
+export type ExecParams = {
+  readonly setvars: 0 | 1;
+  /** Seconds, as Kamailio; 0 = never killed. */
+  readonly time_to_kill: number;
+};
+
+/** A registered module's validated parameters (every registered module is present, defaults filled). */
+export type ModuleParams = Readonly<Record<string, unknown>>;
+
+/**
+ * Parameters per module. The built-in ones are typed here; a module folder that registers its own
+ * schema reads `config.modules.<name>` through the type its schema infers (see modules.ts).
+ */
+export type ModulesConfig = {
+  readonly tm: TmParams;
+  readonly exec: ExecParams;
+  readonly [name: string]: ModuleParams | undefined;
+};
+
+export interface Config {
+  readonly listen: readonly ListenSpec[];
+  /** Absolute path of the routing script. */
+  readonly script: string;
+  readonly script_watch: boolean;
+  readonly log_level: LogLevel;
+  /** 'stdout', 'stderr' or an absolute file path. */
+  readonly log_destination: string;
+  readonly storage: StorageConfig;
+  readonly mi: MiConfig;
+  readonly modules: ModulesConfig;
+  readonly external_script_timeout_ms: number;
+  readonly external_script_reject_on_timeout: 0 | 1;
+  readonly connection_points: readonly ConnectionPoint[];
+  readonly termination_points: readonly TerminationPoint[];
+  readonly tls?: TlsConfig;
+  readonly aliases: readonly string[];
+
+  readonly proxy: ProxyConfig;
+  readonly transport: TransportConfig;
+  /** The file this config came from (absolute); null for the embedded defaults. */
+  readonly source: string | null;
+}

@@ -1,0 +1,36 @@
+/**
+ * Every KSR module Junction registers. The script engine builds the per-message KSR object and the
+ * generated KSR types from this list; adding a module means adding it here, nothing else.
+ */
+import type { ModuleDefinition } from '../script/module.ts';
+import core from './core/index.ts';
+import corex from './corex/index.ts';
+import hdr from './hdr/index.ts';
+import kx from './kx/index.ts';
+import maxfwd from './maxfwd/index.ts';
+import pv from './pv/index.ts';
+import rr from './rr/index.ts';
+import sanity from './sanity/index.ts';
+import siputils from './siputils/index.ts';
+import sl from './sl/index.ts';
+import tm from './tm/index.ts';
+import tmx from './tmx/index.ts';
+import x from './x/index.ts';
+
+export const MODULES: ModuleDefinition[] = [
+  core,
+  x,
+  kx,
+  pv,
+  hdr,
+  sl,
+  tm,
+  tmx,
+  rr,
+  maxfwd,
+  sanity,
+  siputils,
+  corex,
+];
+
+export { core, corex, hdr, kx, maxfwd, pv, rr, sanity, siputils, sl, tm, tmx, x };

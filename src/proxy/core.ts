@@ -1,0 +1,462 @@
+/**
+ * The proxy core: receives requests from the transaction layer, runs the routing script
+ * (request_route), and carries out what it decided — local replies, stateful relay with forking,
+ * stateless forwarding — then runs reply, branch, onsend and failure routes as responses arrive.
+ * Lifecycle: receive → request_route → branch_route → onsend → reply_route → failure_route.
+ */
+import { createHash } from 'node:crypto';
+import { buildResponse, newBranch } from '../sip/build.ts';
+import { EditList } from '../sip/edits.ts';
+import { isParseError } from '../sip/errors.ts';
+import type { SipMessage } from '../sip/message.ts';
+import { parseMessage } from '../sip/parse_message.ts';
+import type { Endpoint, ListenerInfo, ReceiveInfo, SendOptions } from '../transport/types.ts';
+import type { BranchTarget, RouteContext, RouteHandler, RouteKind } from './context.ts';
+import type { LocalAddresses } from './myself.ts';
+import { type ProxyBranch, ProxyTransaction } from './proxy_transaction.ts';
+import { addRecordRoute } from './routing.ts';
+import { ScriptContext, newRelayState } from './script_context.ts';
+import { type Resolver, nextHopOf, nextHopOfVia } from './target.ts';
+
+// ---- what the core needs from the layers around it (structural, so tests can fake them)
+
+export interface ServerTxPort {
+  readonly key: string;
+  readonly request: SipMessage;
+  readonly isInvite: boolean;
+  readonly lastStatus: number;
+  respond(data: Buffer, status: number): void;
+}
+
+export interface ClientTxPort {
+  cancel(reason?: string): void;
+}
+
+export interface ClientHandlerPort {
+  onProvisional(res: SipMessage, tx: unknown): void;
+  onFinal(res: SipMessage, tx: unknown): void;
+  onTimeout(tx: unknown): void;
+  onTransportError(tx: unknown, err: Error): void;
+}
+
+export interface TransactionPort {
+  sendRequest(
+    data: Buffer,
+    request: SipMessage,
+    dest: Endpoint,
+    handler: ClientHandlerPort,
+    opts?: SendOptions & { reliable?: boolean; timerC?: number; frTimer?: number },
+  ): ClientTxPort;
+  /** Forget a server transaction the script neither answered nor relayed (Kamailio drops it). */
+  release?(tx: ServerTxPort): void;
+}
+
+export interface TransportPort {
+  readonly listeners: readonly ListenerInfo[];
+  send(data: Buffer, dest: Endpoint, opts?: SendOptions): void;
+  sendResponse(data: Buffer, request: SipMessage, info: ReceiveInfo): void;
+  selectListener(dest: Endpoint): ListenerInfo | undefined;
+}
+
+export interface ScriptPort {
+  /** Run a route; a thenable when the script awaited something. */
+  run(kind: RouteKind, ctx: RouteContext, handler?: RouteHandler): Promise<void> | void;
+  /** Whether the loaded script exports ksr_reply_route / ksr_onsend_route. */
+  has(kind: 'reply' | 'onsend'): boolean;
+}
+
+export interface CoreLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface CoreOptions {
+  transport: TransportPort;
+  local: LocalAddresses;
+  resolver: Resolver;
+  script: ScriptPort;
+  log: CoreLogger;
+  /** Every relay acts as stateless forward (config proxy.stateless). */
+  stateless?: boolean;
+  maxBranches?: number;
+}
+
+export interface CoreStats {
+  requests: number;
+  replies: number;
+  relayed: number;
+  forwardedStateless: number;
+  responsesForwardedStateless: number;
+  dropped: number;
+  relayFailures: number;
+  scriptErrors: number;
+}
+
+export class ProxyCore {
+  readonly transport: TransportPort;
+  readonly local: LocalAddresses;
+  readonly resolver: Resolver;
+  readonly script: ScriptPort;
+  readonly log: CoreLogger;
+  readonly stateless: boolean;
+  readonly maxBranches: number;
+  transactions: TransactionPort | undefined;
+  readonly stats: CoreStats = {
+    requests: 0,
+    replies: 0,
+    relayed: 0,
+    forwardedStateless: 0,
+    responsesForwardedStateless: 0,
+    dropped: 0,
+    relayFailures: 0,
+    scriptErrors: 0,
+  };
+  /** Server transaction and proxy transaction per request being routed (keyed by the request object). */
+  private readonly serverTxOf = new WeakMap<SipMessage, ServerTxPort>();
+  private readonly proxyTxOf = new Map<string, ProxyTransaction>();
+  private readonly canceledKeys = new Set<string>();
+
+  constructor(opts: CoreOptions) {
+    this.transport = opts.transport;
+    this.local = opts.local;
+    this.resolver = opts.resolver;
+    this.script = opts.script;
+    this.log = opts.log;
+    this.stateless = opts.stateless ?? false;
+    this.maxBranches = opts.maxBranches ?? 12;
+  }
+
+  // ================================================================ TransactionUser
+
+  onRequest(req: SipMessage, info: ReceiveInfo, tx: ServerTxPort | undefined): void {
+    this.stats.requests++;
+    if (tx !== undefined) this.serverTxOf.set(req, tx);
+    const ctx = new ScriptContext(this, 'request', req, req, info, newRelayState());
+    const r = this.runRoute('request', ctx);
+    if (r !== undefined) r.then(() => this.afterRequestRoute(ctx, tx), () => this.afterRequestRoute(ctx, tx));
+    else this.afterRequestRoute(ctx, tx);
+  }
+
+  private afterRequestRoute(ctx: ScriptContext, tx: ServerTxPort | undefined): void {
+    if (ctx.replied || ctx.relayed || tx === undefined) return;
+    const req = ctx.request;
+    if (req.method === 'CANCEL') {
+      // §9.2: a CANCEL that matches no transaction is answered 481.
+      ctx.reply(481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    // The script ended without answering: drop, as Kamailio does (the UAC retransmits or times out).
+    this.stats.dropped++;
+    this.serverTxOf.delete(req);
+    this.transactions?.release?.(tx);
+  }
+
+  onCancel(_cancel: SipMessage, _info: ReceiveInfo, invite: ServerTxPort): void {
+    const ptx = this.proxyTxOf.get(invite.key);
+    if (ptx !== undefined) {
+      ptx.cancel();
+      return;
+    }
+    // The script is still deciding (an awaited hook): answer the INVITE now; t_relay will refuse.
+    this.canceledKeys.add(invite.key);
+    if (invite.lastStatus < 200) {
+      invite.respond(this.localReply(invite, 487), 487);
+    }
+  }
+
+  private localReply(tx: ServerTxPort, code: number): Buffer {
+    return buildResponse(tx.request, code, undefined, { toTag: this.localTag(tx.request) });
+  }
+
+  onStrayResponse(res: SipMessage, info: ReceiveInfo): void {
+    // Responses with no client transaction: 2xx retransmissions after the INVITE transaction ended,
+    // and every response in stateless mode. Forwarded by their Via (§16.7, RFC 6026).
+    const ctx = new ScriptContext(this, 'reply', res, res, info, newRelayState());
+    if (this.script.has('reply')) {
+      const r = this.runRoute('reply', ctx);
+      if (r !== undefined) {
+        r.then(() => this.forwardResponseStateless(ctx), () => undefined);
+        return;
+      }
+    }
+    this.forwardResponseStateless(ctx);
+  }
+
+  private forwardResponseStateless(ctx: ScriptContext): void {
+    if (ctx.dropped) return;
+    const res = ctx.msg;
+    const vias = res.vias();
+    if (isParseError(vias) || vias.length < 2) return; // for us, or unroutable
+    const top = vias[0];
+    if (!this.local.hasHost(top.host, top.port)) return; // not ours: never reflect
+    res.removeTopVia();
+    const hop = nextHopOfVia(vias[1]);
+    const data = res.serialize();
+    const sendTo = (ep: Endpoint | null): void => {
+      if (ep === null) return;
+      this.stats.responsesForwardedStateless++;
+      this.transport.send(data, ep);
+    };
+    const ep = this.resolver.resolve(hop);
+    if (ep instanceof Promise) ep.then(sendTo, () => undefined);
+    else sendTo(ep);
+  }
+
+  // ================================================================ script plumbing
+
+  runRoute(kind: RouteKind, ctx: ScriptContext, handler?: RouteHandler): Promise<void> | undefined {
+    let r: Promise<void> | void;
+    try {
+      r = this.script.run(kind, ctx, handler);
+    } catch (err) {
+      this.stats.scriptErrors++;
+      this.log.error({ err, route: kind }, 'routing script failed');
+      return undefined;
+    }
+    if (r === undefined) return undefined;
+    return r.catch((err: unknown) => {
+      this.stats.scriptErrors++;
+      this.log.error({ err, route: kind }, 'routing script failed');
+    });
+  }
+
+  scriptLog(level: string, text: string): void {
+    const t = text.endsWith('\n') ? text.slice(0, -1) : text;
+    const obj = { script: true };
+    if (level === 'dbg') this.log.debug(obj, t);
+    else if (level === 'info' || level === 'notice') this.log.info(obj, t);
+    else if (level === 'warn') this.log.warn(obj, t);
+    else this.log.error(obj, t);
+  }
+
+  /** Stable To tag for replies the proxy generates to a request (retransmissions get the same). */
+  localTag(req: SipMessage): string {
+    return createHash('sha1')
+      .update(req.callId)
+      .update(req.fromTag ?? '')
+      .update(req.topVia.branch ?? '')
+      .digest('hex')
+      .slice(0, 16);
+  }
+
+  hasServerTransaction(req: SipMessage): boolean {
+    return this.serverTxOf.has(req);
+  }
+
+  isCanceled(req: SipMessage): boolean {
+    const tx = this.serverTxOf.get(req);
+    return tx !== undefined && this.canceledKeys.has(tx.key);
+  }
+
+  sendReply(req: SipMessage, info: ReceiveInfo, data: Buffer, code: number): boolean {
+    this.stats.replies++;
+    const tx = this.serverTxOf.get(req);
+    if (tx !== undefined) {
+      if (tx.lastStatus >= 200) return false;
+      tx.respond(data, code);
+    } else {
+      this.transport.sendResponse(data, req, info);
+    }
+    return true;
+  }
+
+  /** Reply routes for a response on a branch; false when the script dropped it. */
+  runReplyRoutes(ptx: ProxyTransaction, b: ProxyBranch, res: SipMessage): boolean {
+    const onreply = ptx.state.handlers.onreply;
+    if (!this.script.has('reply') && onreply === undefined) return true;
+    const ctx = new ScriptContext(this, 'reply', res, ptx.request, ptx.info, ptx.state, ptx, b.index, res.status);
+    // Reply routes run synchronously: a response is never held for an awaited script.
+    if (this.script.has('reply')) this.runRoute('reply', ctx);
+    if (!ctx.dropped && onreply !== undefined) {
+      const octx = new ScriptContext(this, 'onreply', res, ptx.request, ptx.info, ptx.state, ptx, b.index, res.status);
+      this.runRoute('onreply', octx, onreply);
+      return !octx.dropped;
+    }
+    return !ctx.dropped;
+  }
+
+  // ================================================================ relay
+
+  private targetsOf(ctx: ScriptContext): BranchTarget[] {
+    const first: BranchTarget = { uri: ctx.msg.ruri };
+    if (ctx.dstUri !== undefined) first.dstUri = ctx.dstUri;
+    const all = [first, ...ctx.branches];
+    ctx.branches.length = 0;
+    ctx.dstUri = undefined;
+    return all.slice(0, this.maxBranches);
+  }
+
+  /** t_relay: stateful when a server transaction exists, else (ACK, stateless mode) stateless. */
+  async relay(ctx: ScriptContext): Promise<number> {
+    const req = ctx.request;
+    const tx = this.serverTxOf.get(req);
+    if (this.stateless || tx === undefined || req.method === 'ACK') return this.forwardStateless(ctx);
+    if (this.canceledKeys.has(tx.key)) return -1;
+    let ptx = ctx.ptx ?? this.proxyTxOf.get(tx.key);
+    if (ptx === undefined) {
+      ptx = new ProxyTransaction(this, tx, req, ctx.info, ctx.state);
+      this.proxyTxOf.set(tx.key, ptx);
+      const key = tx.key;
+      const onDone = (tx as { onTerminated?: () => void }).onTerminated;
+      (tx as { onTerminated?: () => void }).onTerminated = () => {
+        this.proxyTxOf.delete(key);
+        this.canceledKeys.delete(key);
+        onDone?.();
+      };
+    }
+    ctx.ptx = ptx;
+    const targets = this.targetsOf(ctx);
+    let sent = 0;
+    for (const target of targets) {
+      const b = ptx.newBranch(target);
+      const ok = await this.sendBranch(ptx, b, ctx);
+      if (ok) sent++;
+    }
+    if (sent === 0) {
+      this.stats.relayFailures++;
+      // Nothing went out: the branches are failed, the script decides what to answer (t_relay < 0).
+      return -1;
+    }
+    ctx.relayed = true;
+    this.stats.relayed++;
+    return 1;
+  }
+
+  private async endpointFor(uri: string): Promise<Endpoint | null> {
+    const hop = nextHopOf(uri);
+    if (isParseError(hop)) return null;
+    const ep = this.resolver.resolve(hop);
+    return ep instanceof Promise ? await ep : ep;
+  }
+
+  private async sendBranch(ptx: ProxyTransaction, b: ProxyBranch, rctx: ScriptContext): Promise<boolean> {
+    const req = ptx.request;
+    const edits = new EditList();
+    const target = b.target;
+    if (target.uri !== req.ruri) req.setRuri(target.uri, edits);
+    if (target.path !== undefined && target.path.length > 0) {
+      for (let i = target.path.length - 1; i >= 0; i--) req.prependHeader('Route', target.path[i], edits);
+    }
+    const hopUri = target.dstUri ?? (target.path !== undefined && target.path.length > 0 ? stripAngle(target.path[0]) : target.uri);
+    const branchHandler = ptx.state.handlers.branch;
+    if (branchHandler !== undefined) {
+      const bctx = new ScriptContext(this, 'branch', req, req, ptx.info, ptx.state, ptx, b.index);
+      bctx.dstUri = target.dstUri;
+      req.editTarget = edits;
+      try {
+        const r = this.runRoute('branch', bctx, branchHandler);
+        if (r !== undefined) await r;
+      } finally {
+        req.editTarget = null;
+      }
+      if (bctx.dropped) {
+        ptx.branchFailed(b, 500);
+        return false;
+      }
+    }
+    const ep = await this.endpointFor(hopUri);
+    if (ep === null) {
+      ptx.branchFailed(b, 478);
+      return false;
+    }
+    const out = this.transport.selectListener(ep);
+    if (out === undefined) {
+      ptx.branchFailed(b, 503);
+      return false;
+    }
+    if (!req.maxForwardsProcessed) req.setMaxForwards(req.maxForwards < 0 ? 70 : Math.max(0, req.maxForwards - 1), edits);
+    if (ptx.state.recordRoute !== undefined && req.method !== 'REGISTER') {
+      addRecordRoute(req, ptx.state.recordRoute, ptx.info.listener, out, edits);
+    }
+    req.prependHeader('Via', viaValue(out, newBranch()), edits);
+    if (ep.protocol !== 'udp') req.ensureContentLength(edits);
+    const data = req.serialize(edits);
+    const sent = parseMessage(data);
+    if (isParseError(sent)) {
+      this.log.error({ reason: sent.phrase }, 'relayed request does not parse');
+      ptx.branchFailed(b, 500);
+      return false;
+    }
+    if (this.script.has('onsend')) {
+      const sctx = new ScriptContext(this, 'onsend', sent, req, ptx.info, ptx.state, ptx, b.index);
+      this.runRoute('onsend', sctx);
+      if (sctx.dropped) {
+        ptx.branchFailed(b, 500);
+        return false;
+      }
+    }
+    const txs = this.transactions;
+    if (txs === undefined) return false;
+    const isInvite = ptx.isInvite;
+    const handler: ClientHandlerPort = {
+      onProvisional: (res) => ptx.onResponse(b, res),
+      onFinal: (res) => ptx.onResponse(b, res),
+      onTimeout: () => ptx.branchFailed(b, 408),
+      onTransportError: () => ptx.branchFailed(b, 503),
+    };
+    const opts: SendOptions & { timerC?: number; frTimer?: number } = { listenerId: out.id };
+    if (isInvite && ptx.state.frInvMs > 0) opts.timerC = ptx.state.frInvMs;
+    if (ptx.state.frMs > 0) opts.frTimer = ptx.state.frMs;
+    b.clientTx = txs.sendRequest(data, sent, ep, handler, opts);
+    rctx.relayed = true;
+    return true;
+  }
+
+  // ================================================================ stateless
+
+  /** forward / forward_uri, and t_relay in stateless mode (RFC 3261 §16.11). */
+  async forwardStateless(ctx: ScriptContext, uri?: string): Promise<number> {
+    const req = ctx.request;
+    const hopUri = uri ?? ctx.dstUri ?? req.ruri;
+    const ep = await this.endpointFor(hopUri);
+    if (ep === null) return -1;
+    const out = this.transport.selectListener(ep);
+    if (out === undefined) return -1;
+    const edits = new EditList();
+    if (!req.maxForwardsProcessed && req.method !== 'ACK') {
+      req.setMaxForwards(req.maxForwards < 0 ? 70 : Math.max(0, req.maxForwards - 1), edits);
+    }
+    if (ctx.state.recordRoute !== undefined && req.method !== 'ACK') {
+      addRecordRoute(req, ctx.state.recordRoute, ctx.info.listener, out, edits);
+    }
+    req.prependHeader('Via', viaValue(out, statelessBranch(req)), edits);
+    if (ep.protocol !== 'udp') req.ensureContentLength(edits);
+    this.transport.send(req.serialize(edits), ep, { listenerId: out.id });
+    this.stats.forwardedStateless++;
+    ctx.relayed = true;
+    const tx = this.serverTxOf.get(req);
+    if (tx !== undefined) {
+      this.serverTxOf.delete(req);
+      this.transactions?.release?.(tx);
+    }
+    return 1;
+  }
+}
+
+function stripAngle(v: string): string {
+  const a = v.indexOf('<');
+  const b = v.indexOf('>', a + 1);
+  return a >= 0 && b > a ? v.slice(a + 1, b) : v;
+}
+
+function viaValue(out: ListenerInfo, branch: string): string {
+  const h = out.advertisedHost;
+  const host = h.includes(':') && h.charCodeAt(0) !== 0x5b ? `[${h}]` : h;
+  return `SIP/2.0/${out.protocol.toUpperCase()} ${host}:${out.advertisedPort};branch=${branch}`;
+}
+
+/**
+ * §16.11: a stateless proxy's branch must be the same for retransmissions of a request and differ
+ * for different requests (and for an ACK/CANCEL vs its INVITE): derived from the received top Via
+ * branch (or, for RFC 2543 peers, the transaction identifiers) plus method.
+ */
+export function statelessBranch(req: SipMessage): string {
+  const h = createHash('sha1');
+  const br = req.topVia.branch;
+  if (br !== undefined && br.startsWith('z9hG4bK') && br.length > 7) h.update(br);
+  else h.update(req.callId).update(String(req.cseq)).update(req.fromTag ?? '').update(req.originalRuri);
+  h.update(req.method);
+  return `z9hG4bKsl${h.digest('hex').slice(0, 20)}`;
+}

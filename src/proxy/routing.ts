@@ -1,0 +1,127 @@
+/**
+ * Record-Route and loose routing (RFC 3261 §16.4, §16.6 step 4, §16.12; RFC 3261 §12.2.1.1 for
+ * strict-router compatibility), with Kamailio's rr conventions: `;lr`, `;ftag=<From tag>` for
+ * is_direction, and double Record-Route (`;r2=on`) when a request leaves through another interface.
+ */
+import { H } from '../sip/header_names.ts';
+import { isParseError } from '../sip/errors.ts';
+import type { EditList } from '../sip/edits.ts';
+import type { SipMessage } from '../sip/message.ts';
+import type { NameAddr } from '../sip/types.ts';
+import { quote } from '../sip/chars.ts';
+import type { ListenerInfo } from '../transport/types.ts';
+import type { LocalAddresses } from './myself.ts';
+
+export interface RecordRouteRequest {
+  /** Extra parameters added by add_rr_param / record_route(params), e.g. `;nat=yes`. */
+  params: string;
+  /** record_route_preset: the URI (or host:port) to use instead of the interface address. */
+  preset: string | undefined;
+}
+
+function hostOf(listener: ListenerInfo): string {
+  const h = listener.advertisedHost;
+  return h.includes(':') && h.charCodeAt(0) !== 0x5b ? `[${h}]` : h;
+}
+
+/** `sip:host:port;transport=x` for an interface (transport omitted for UDP). */
+export function interfaceUri(listener: ListenerInfo): string {
+  const transport = listener.protocol === 'udp' ? '' : `;transport=${listener.protocol}`;
+  return `sip:${hostOf(listener)}:${listener.advertisedPort}${transport}`;
+}
+
+function rrValue(uri: string, fromTag: string | undefined, extra: string, r2: boolean): string {
+  const ftag = fromTag === undefined ? '' : `;ftag=${fromTag}`;
+  return `<${uri}${r2 ? ';r2=on' : ''};lr${ftag}${extra}>`;
+}
+
+/**
+ * Add Record-Route to a branch. Same interface in and out: one entry. Different transport or
+ * address family: two entries (outbound first, as the callee will route through it first).
+ */
+export function addRecordRoute(
+  msg: SipMessage,
+  rr: RecordRouteRequest,
+  inbound: ListenerInfo,
+  outbound: ListenerInfo,
+  list: EditList,
+): void {
+  if (rr.preset !== undefined) {
+    const uri = rr.preset.startsWith('sip:') || rr.preset.startsWith('sips:') ? rr.preset : `sip:${rr.preset}`;
+    msg.prependHeader('Record-Route', rrValue(uri, msg.fromTag, rr.params, false), list);
+    return;
+  }
+  if (inbound.id === outbound.id) {
+    msg.prependHeader('Record-Route', rrValue(interfaceUri(inbound), msg.fromTag, rr.params, false), list);
+    return;
+  }
+  // prependHeader puts each new line above the previous one: inbound first, then outbound on top.
+  msg.prependHeader('Record-Route', rrValue(interfaceUri(inbound), msg.fromTag, rr.params, true), list);
+  msg.prependHeader('Record-Route', rrValue(interfaceUri(outbound), msg.fromTag, rr.params, true), list);
+}
+
+/** Render a Route/Record-Route value back to text. */
+export function formatNameAddr(na: NameAddr): string {
+  const dn = na.displayName === undefined ? '' : `${quote(na.displayName)} `;
+  return `${dn}<${na.uriText}>${na.params.toString()}`;
+}
+
+/** Replace every Route header with one line holding `values` (none: Route disappears). */
+export function rewriteRoutes(msg: SipMessage, values: readonly string[], list?: EditList): void {
+  const first = msg.findHeader(H.ROUTE);
+  if (first < 0) return;
+  if (values.length > 0) msg.insertHeaderBefore(first, 'Route', values.join(', '), list);
+  for (let i = first; i >= 0; i = msg.findHeader(H.ROUTE, i + 1)) msg.removeHeader(i, list);
+}
+
+export interface LooseRouteResult {
+  /** Kamailio's return: 1 routed by Route headers, -1 none / not applicable. */
+  code: number;
+  /** Next hop when the remaining route set says where to go ($du). */
+  dstUri: string | undefined;
+  /** New Request-URI (strict-router compatibility). */
+  ruri: string | undefined;
+}
+
+const NONE: LooseRouteResult = { code: -1, dstUri: undefined, ruri: undefined };
+
+/** loose_route(): consume our own Route entries and say where the request goes next. */
+export function looseRoute(msg: SipMessage, local: LocalAddresses): LooseRouteResult {
+  const routes = msg.routes();
+  if (isParseError(routes) || routes.length === 0) return NONE;
+  let ruri: string | undefined;
+  let remaining = routes.slice();
+  // §16.4: a strict router before us put our Record-Route URI in the Request-URI.
+  const reqUri = msg.requestUri();
+  if (!isParseError(reqUri) && 'params' in reqUri && reqUri.params.has('lr') && local.isMyselfUri(msg.ruri)) {
+    const last = remaining[remaining.length - 1];
+    ruri = last.uriText;
+    remaining = remaining.slice(0, -1);
+  }
+  let removed = 0;
+  while (remaining.length > 0 && local.isMyselfUri(remaining[0].uriText)) {
+    const wasR2 = remaining[0].params.has('r2');
+    remaining = remaining.slice(1);
+    removed++;
+    // Double Record-Route: the second entry of the pair is ours too.
+    if (!wasR2) break;
+  }
+  if (removed === 0 && ruri === undefined) {
+    // A preloaded route to someone else: send there, leave the Route set alone.
+    return { code: 1, dstUri: remaining[0].uriText, ruri: undefined };
+  }
+  if (removed === 1 && ruri === undefined && routes.length > 0) msg.removeFirstRoute();
+  else rewriteRoutes(msg, remaining.map(formatNameAddr));
+  if (ruri !== undefined) msg.setRuri(ruri);
+  if (remaining.length === 0) return { code: 1, dstUri: undefined, ruri };
+  const next = remaining[0];
+  // A next hop without ;lr is a strict router (§16.6 step 6-7): it must receive the route as R-URI.
+  if (!next.params.has('lr') && 'params' in next.uri) {
+    const rest = remaining.slice(1).map(formatNameAddr);
+    rest.push(`<${ruri ?? msg.ruri}>`);
+    rewriteRoutes(msg, rest);
+    msg.setRuri(next.uriText);
+    return { code: 1, dstUri: undefined, ruri: next.uriText };
+  }
+  return { code: 1, dstUri: next.uriText, ruri };
+}

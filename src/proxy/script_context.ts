@@ -1,0 +1,157 @@
+/**
+ * The RouteContext the proxy gives to routing scripts: one per message and route invocation.
+ * State that belongs to the transaction (AVPs, flags, handlers) lives on the ProxyTransaction
+ * and is shared by every route of that transaction.
+ */
+import { buildResponse } from '../sip/build.ts';
+import type { SipMessage } from '../sip/message.ts';
+import type { ReceiveInfo } from '../transport/types.ts';
+import type { BranchTarget, RouteContext, RouteHandler, RouteKind } from './context.ts';
+import type { ProxyCore } from './core.ts';
+import type { ProxyTransaction } from './proxy_transaction.ts';
+import { type RecordRouteRequest, looseRoute } from './routing.ts';
+
+/** State a request route builds up for t_relay (handlers, record-route) and keeps per transaction. */
+export interface RelayState {
+  handlers: { branch?: RouteHandler; onreply?: RouteHandler; failure?: RouteHandler; branch_failure?: RouteHandler };
+  recordRoute: RecordRouteRequest | undefined;
+  avps: Map<string, Array<string | number>>;
+  flags: number;
+  frInvMs: number;
+  frMs: number;
+}
+
+export function newRelayState(): RelayState {
+  return { handlers: {}, recordRoute: undefined, avps: new Map(), flags: 0, frInvMs: 0, frMs: 0 };
+}
+
+export class ScriptContext implements RouteContext {
+  readonly kind: RouteKind;
+  readonly msg: SipMessage;
+  readonly request: SipMessage;
+  readonly info: ReceiveInfo;
+  dstUri: string | undefined = undefined;
+  readonly branches: BranchTarget[] = [];
+  bflags = 0;
+  dropped = false;
+  forceRport = false;
+  readonly vars = new Map<string, string | number>();
+  readonly replyHeaders: string[] = [];
+  branchIndex: number;
+  replyCode: number;
+  /** Set once the request was answered or relayed by the script. */
+  replied = false;
+  relayed = false;
+
+  readonly core: ProxyCore;
+  /** The proxy transaction once t_relay created it (or the one a reply/failure route runs in). */
+  ptx: ProxyTransaction | undefined;
+  readonly state: RelayState;
+
+  constructor(
+    core: ProxyCore,
+    kind: RouteKind,
+    msg: SipMessage,
+    request: SipMessage,
+    info: ReceiveInfo,
+    state: RelayState,
+    ptx?: ProxyTransaction,
+    branchIndex = -1,
+    replyCode = 0,
+  ) {
+    this.core = core;
+    this.kind = kind;
+    this.msg = msg;
+    this.request = request;
+    this.info = info;
+    this.state = state;
+    this.ptx = ptx;
+    this.branchIndex = branchIndex;
+    this.replyCode = replyCode;
+  }
+
+  get flags(): number {
+    return this.state.flags;
+  }
+  set flags(v: number) {
+    this.state.flags = v;
+  }
+  get avps(): Map<string, Array<string | number>> {
+    return this.state.avps;
+  }
+
+  reply(code: number, reason: string): number | Promise<number> {
+    if (this.kind === 'reply' || this.kind === 'onreply' || !this.request.isRequest) return -1;
+    if (this.request.method === 'ACK') return -1;
+    this.replied = true;
+    if (this.ptx !== undefined && (this.kind === 'failure' || this.kind === 'branch_failure')) {
+      return this.ptx.replyLocally(code, reason, this.replyHeaders) ? 1 : -1;
+    }
+    const data = buildResponse(this.request, code, reason, {
+      toTag: this.core.localTag(this.request),
+      headers: this.replyHeaders.map(splitHeaderLine),
+    });
+    return this.core.sendReply(this.request, this.info, data, code) ? 1 : -1;
+  }
+
+  relay(opts?: { dstUri?: string }): Promise<number> {
+    if (opts?.dstUri !== undefined) this.dstUri = opts.dstUri;
+    return this.core.relay(this);
+  }
+
+  forwardStateless(uri?: string): Promise<number> {
+    return this.core.forwardStateless(this, uri);
+  }
+
+  setHandler(kind: 'branch' | 'onreply' | 'failure' | 'branch_failure', handler: RouteHandler | undefined): void {
+    this.state.handlers[kind] = handler;
+  }
+
+  recordRoute(params?: string, preset?: string): number {
+    if (!this.request.isRequest) return -1;
+    const p = params === undefined || params === '' ? '' : params.startsWith(';') ? params : `;${params}`;
+    const rr = this.state.recordRoute;
+    if (rr === undefined) this.state.recordRoute = { params: p, preset };
+    else {
+      rr.params += p;
+      if (preset !== undefined) rr.preset = preset;
+    }
+    return 1;
+  }
+
+  looseRoute(): number {
+    const r = looseRoute(this.request, this.core.local);
+    if (r.code > 0 && r.dstUri !== undefined) this.dstUri = r.dstUri;
+    return r.code;
+  }
+
+  isMyself(uri: string): boolean {
+    return this.core.local.isMyselfUri(uri);
+  }
+
+  hasTransaction(): boolean {
+    return this.ptx !== undefined || this.core.hasServerTransaction(this.request);
+  }
+
+  isCanceled(): boolean {
+    return this.ptx?.canceled === true || this.core.isCanceled(this.request);
+  }
+
+  setFinalResponseTimers(frInvMs: number, frMs: number): void {
+    if (frInvMs > 0) this.state.frInvMs = frInvMs;
+    if (frMs > 0) this.state.frMs = frMs;
+  }
+
+  log(level: 'dbg' | 'info' | 'notice' | 'warn' | 'err' | 'crit' | 'alert', text: string): void {
+    this.core.scriptLog(level, text);
+  }
+}
+
+/** `Name: value\r\n` (as Kamailio scripts write header lines) → [name, value]. */
+export function splitHeaderLine(line: string): [string, string] {
+  let end = line.length;
+  while (end > 0 && (line.charCodeAt(end - 1) === 0x0a || line.charCodeAt(end - 1) === 0x0d)) end--;
+  const colon = line.indexOf(':');
+  if (colon < 0) return [line.slice(0, end).trim(), ''];
+  return [line.slice(0, colon).trim(), line.slice(colon + 1, end).trim()];
+}

@@ -1,0 +1,35 @@
+/**
+ * KSR.x.exit() ends a route the way Kamailio's `exit` does: it throws a private sentinel that
+ * unwinds the script. The sentinel is a frozen plain object, not an Error, so it carries no stack
+ * (cheap to throw on every exit) and error loggers never mistake it for a crash. A script that
+ * catches it with try/catch cannot resume: the KSR object is marked exited and every later KSR
+ * call on it throws the sentinel again (see registry.ts).
+ */
+import type { RouteContext } from '../proxy/context.ts';
+
+const EXIT_SENTINEL: object = Object.freeze({ junctionRouteExit: true });
+
+/** The value thrown by KSR.x.exit() / KSR.x.drop(). */
+export function exitSentinel(): object {
+  return EXIT_SENTINEL;
+}
+
+/** True for the value KSR.x.exit() throws: swallow it, it is a normal end of route. */
+export function isExitSentinel(e: unknown): boolean {
+  return e === EXIT_SENTINEL;
+}
+
+/**
+ * Contexts whose route ended with KSR.x.exit/drop. A WeakSet rather than a field on the context,
+ * because RouteContext belongs to the proxy; exit is rare, so its cost does not matter.
+ */
+const exitedContexts = new WeakSet<RouteContext>();
+
+export function markExited(ctx: RouteContext): void {
+  exitedContexts.add(ctx);
+}
+
+/** Whether a route on this context ended through KSR.x.exit() or KSR.x.drop(). */
+export function wasExited(ctx: RouteContext): boolean {
+  return exitedContexts.has(ctx);
+}

@@ -1,0 +1,138 @@
+/**
+ * The running server: transports → transactions → proxy core → routing script, wired from the
+ * validated config. `startServer` resolves once every listener is bound and the script loaded.
+ */
+import type { Config } from './config/types.ts';
+import type { Logger } from './log/logger.ts';
+import { MODULES } from './modules/index.ts';
+import { buildErrorResponse } from './proxy/bad_request.ts';
+import { ProxyCore, type ScriptPort } from './proxy/core.ts';
+import { LocalAddresses } from './proxy/myself.ts';
+import { Resolver } from './proxy/target.ts';
+import { ScriptEngine } from './script/engine.ts';
+import { KsrRegistry } from './script/registry.ts';
+import { newTag } from './sip/build.ts';
+import { TransactionLayer } from './transaction/transaction_layer.ts';
+import { TransportLayer } from './transport/transport_layer.ts';
+
+export interface RunningServer {
+  /** Graceful stop: stop accepting, let in-flight work finish, release ports and files. */
+  stop(): Promise<void>;
+  /** SIGHUP: reload the routing script (and whatever else can change without a restart). */
+  reload?(): Promise<void>;
+}
+
+export interface Server extends RunningServer {
+  readonly transport: TransportLayer;
+  readonly transactions: TransactionLayer;
+  readonly core: ProxyCore;
+  readonly engine: ScriptEngine;
+  reload(): Promise<void>;
+}
+
+/** How long a graceful stop lets transactions finish before closing the sockets. */
+const DRAIN_MS = 5000;
+
+export async function startServer(config: Config, log: Logger): Promise<Server> {
+  const registry = new KsrRegistry(MODULES);
+  const engine = new ScriptEngine({ path: config.script, registry, log, watch: config.script_watch });
+  const loaded = await engine.load();
+  if (!loaded.ok) {
+    throw new Error(`routing script refused:\n${loaded.errors.map((e) => `${e.file}:${e.line}:${e.column}: ${e.message}`).join('\n')}`);
+  }
+
+  let core: ProxyCore | undefined;
+  let transactions: TransactionLayer | undefined;
+  const stateless = config.proxy.stateless;
+  const transport = new TransportLayer(
+    {
+      listen: config.listen
+        .filter((l) => l.protocol === 'udp' || l.protocol === 'tcp')
+        .map((l) => ({
+          protocol: l.protocol as 'udp' | 'tcp',
+          address: l.address,
+          port: l.port,
+          ...(l.advertise === undefined ? {} : { advertise: l.advertise }),
+        })),
+      limits: {
+        idleTimeoutMs: config.transport.tcp_idle_timeout_ms,
+        maxConnections: config.transport.max_connections,
+        maxBufferedBytesPerConnection: config.transport.max_buffered_bytes,
+      },
+      logger: log.child({ module: 'transport' }),
+    },
+    {
+      message(msg, info) {
+        if (core === undefined) return;
+        if (stateless) {
+          if (msg.isRequest) core.onRequest(msg, info, undefined);
+          else core.onStrayResponse(msg, info);
+          return;
+        }
+        transactions?.receive(msg, info);
+      },
+      parseError(err, raw, info) {
+        if (raw.length === 0) return;
+        const reply = buildErrorResponse(raw, err, newTag());
+        log.debug({ reason: err.phrase, source: `${info.source.address}:${info.source.port}` }, 'malformed message');
+        if (reply !== undefined) transport.send(reply, info.source, { listenerId: info.listener.id, connectionId: info.connectionId });
+      },
+    },
+  );
+  for (const l of config.listen) {
+    if (l.protocol !== 'udp' && l.protocol !== 'tcp') log.warn({ listen: l.spec }, 'transport not available yet: listener skipped');
+  }
+  await transport.start();
+
+  const scriptPort: ScriptPort = {
+    run: (kind, ctx, handler) => engine.run(kind, ctx, handler),
+    has: (kind) => engine.has(kind === 'reply' ? 'ksr_reply_route' : 'ksr_onsend_route'),
+  };
+  core = new ProxyCore({
+    transport,
+    local: new LocalAddresses(transport.listeners, config.aliases),
+    resolver: new Resolver(config.proxy.dns_cache_ttl_s * 1000),
+    script: scriptPort,
+    log: log.child({ module: 'core' }),
+    stateless,
+    maxBranches: config.proxy.max_branches,
+  });
+  const tm = config.modules.tm;
+  transactions = new TransactionLayer(transport, core, {
+    t1: tm.t1,
+    t2: tm.t2,
+    t4: tm.t4,
+    frTimer: tm.fr_timer,
+    timerC: tm.fr_inv_timer,
+    onError: (err: unknown) => log.error({ err }, 'transaction layer error'),
+  });
+  core.transactions = transactions;
+
+  log.info(
+    { listen: transport.listeners.map((l) => `${l.protocol}:${l.address}:${l.port}`), script: config.script, stateless },
+    'listening',
+  );
+
+  const server: Server = {
+    transport,
+    transactions,
+    core,
+    engine,
+    async reload() {
+      const r = await engine.reload();
+      if (r.ok) log.info({ generation: r.generation }, 'routing script reloaded');
+      else log.error({ errors: r.errors }, 'routing script refused; the previous one keeps running');
+    },
+    async stop() {
+      engine.close();
+      // Stop taking new work, give transactions time to finish, then close every socket.
+      const deadline = Date.now() + DRAIN_MS;
+      while (transactions !== undefined && transactions.size() > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      transactions?.stop();
+      await transport.stop(1000);
+    },
+  };
+  return server;
+}

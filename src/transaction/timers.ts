@@ -1,0 +1,159 @@
+/**
+ * RFC 3261 §17 timer values (Table 4 of Appendix A) with the RFC 6026 additions (Timers L and M),
+ * and the one primitive every state machine arms them with.
+ *
+ * Design: one `setTimeout` per armed timer, unref'd so an idle server can exit, with the
+ * transaction passed as a timer argument (`setTimeout(fire, ms, callback, tx)`) so arming a timer
+ * allocates no closure. A transaction holds at most two armed timers (a retransmission timer and
+ * a lifetime timer), so 20k live transactions mean at most 40k Node timers; Node keeps one list
+ * per distinct duration, which makes inserting and clearing O(1) — a timer wheel would buy
+ * nothing at these sizes and cost timing precision.
+ */
+
+/** Every timer value is configurable (milliseconds) so tests can run the machines in a few ms. */
+export interface TimerOptions {
+  /** RTT estimate, RFC 3261 §17.1.1.1. Default 500 ms. */
+  t1: number;
+  /** Maximum retransmission interval for non-INVITE requests and INVITE responses. Default 4 s. */
+  t2: number;
+  /** Maximum time a message remains in the network. Default 5 s. */
+  t4: number;
+  /**
+   * Proxy INVITE timer C (RFC 3261 §16.6 step 11, §16.8): how long a branch that sent a
+   * provisional may go without a final response. Default 3 min. Kamailio's `fr_inv_timer` role.
+   */
+  timerC: number;
+  /** Alias of `timerC` under Kamailio's name (tm `fr_inv_timer`); `timerC` wins when both are set. */
+  frInvTimer: number;
+  /** Non-INVITE final response timeout (Timer F), Kamailio's `fr_timer`. Default 64*T1. */
+  frTimer: number;
+  /** INVITE client Completed-state wait (Timer D) on unreliable transports. Default 32 s (RFC minimum). */
+  timerD: number;
+  /**
+   * Leak guard for server transactions the TU never answers (Kamailio `max_inv_lifetime` /
+   * `max_noninv_lifetime`); restarted by each provisional the TU sends. Defaults:
+   * timerC + 128*T1 for INVITE, frTimer + 64*T1 for non-INVITE — long after the TU's own
+   * branches have timed out and it had every chance to answer.
+   */
+  maxInvLifetime: number;
+  maxNoninvLifetime: number;
+  /** Delay of the automatic 100 Trying in 'delayed' mode (RFC 3261 §17.2.1: 200 ms). */
+  tryingDelay: number;
+}
+
+/** Resolved values, named after the RFC's timers. */
+export interface Timers {
+  readonly t1: number;
+  readonly t2: number;
+  readonly t4: number;
+  /** INVITE request retransmit, initial value (doubles, uncapped: §17.1.1.2). */
+  readonly A: number;
+  /** INVITE transaction timeout, 64*T1. */
+  readonly B: number;
+  /** Proxy INVITE transaction timeout after a provisional. */
+  readonly C: number;
+  /** Wait time for response retransmits (INVITE client, unreliable). */
+  readonly D: number;
+  /** Non-INVITE request retransmit, initial value (doubles, capped at T2: §17.1.2.2). */
+  readonly E: number;
+  /** Non-INVITE transaction timeout. */
+  readonly F: number;
+  /** INVITE final response retransmit, initial value (doubles, capped at T2: §17.2.1). */
+  readonly G: number;
+  /** Wait time for ACK receipt, 64*T1. */
+  readonly H: number;
+  /** Wait time for ACK retransmits (unreliable), T4. */
+  readonly I: number;
+  /** Wait time for non-INVITE request retransmits (unreliable), 64*T1. */
+  readonly J: number;
+  /** Wait time for response retransmits (non-INVITE client, unreliable), T4. */
+  readonly K: number;
+  /** RFC 6026 §7.1: wait time for INVITE retransmits after a 2xx (server Accepted), 64*T1. */
+  readonly L: number;
+  /** RFC 6026 §7.2: wait time for 2xx retransmits (client Accepted), 64*T1. */
+  readonly M: number;
+  /** RFC 3261 §9.1: an INVITE client tx with no final 64*T1 after its CANCEL is destroyed. */
+  readonly cancelWait: number;
+  readonly maxInvLifetime: number;
+  readonly maxNoninvLifetime: number;
+  readonly tryingDelay: number;
+}
+
+export const DEFAULT_T1 = 500;
+export const DEFAULT_T2 = 4000;
+export const DEFAULT_T4 = 5000;
+/** RFC 3261 §16.6 step 11: Timer C MUST be larger than 3 minutes; the customary value. */
+export const DEFAULT_TIMER_C = 180_000;
+export const DEFAULT_TIMER_D = 32_000;
+
+function positive(name: string, v: number | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (!Number.isFinite(v) || v < 0)
+    throw new RangeError(`transaction timer ${name} must be a number of ms >= 0, got ${v}`);
+  return v;
+}
+
+export function resolveTimers(o: Partial<TimerOptions> = {}): Timers {
+  const t1 = positive('t1', o.t1, DEFAULT_T1);
+  const t2 = positive('t2', o.t2, DEFAULT_T2);
+  const t4 = positive('t4', o.t4, DEFAULT_T4);
+  const t64 = 64 * t1;
+  const C = positive('timerC', o.timerC ?? o.frInvTimer, DEFAULT_TIMER_C);
+  const F = positive('frTimer', o.frTimer, t64);
+  return {
+    t1,
+    t2,
+    t4,
+    A: t1,
+    B: t64,
+    C,
+    D: positive('timerD', o.timerD, DEFAULT_TIMER_D),
+    E: t1,
+    F,
+    G: t1,
+    H: t64,
+    I: t4,
+    J: t64,
+    K: t4,
+    L: t64,
+    M: t64,
+    cancelWait: t64,
+    maxInvLifetime: positive('maxInvLifetime', o.maxInvLifetime, C + 2 * t64),
+    maxNoninvLifetime: positive('maxNoninvLifetime', o.maxNoninvLifetime, F + t64),
+    tryingDelay: positive('tryingDelay', o.tryingDelay, 200),
+  };
+}
+
+export type TimerHandle = ReturnType<typeof setTimeout>;
+
+/** Where a throwing timer callback is reported (set by the layer; never rethrown). */
+export type ErrorSink = (err: unknown, where: string) => void;
+
+function fire<T>(callback: (target: T) => void, target: T, sink: ErrorSink): void {
+  try {
+    callback(target);
+  } catch (err) {
+    // A timer callback must never throw into the event loop: one bad transaction (or a TU bug
+    // reached from it) would take every other call down with the process.
+    try {
+      sink(err, 'timer');
+    } catch {
+      // The sink itself failed: nothing more can be done safely.
+    }
+  }
+}
+
+/**
+ * Arm a one-shot timer. `callback` should be a module-level function (not a fresh closure) so
+ * arming allocates only the Timeout object itself.
+ */
+export function arm<T>(callback: (target: T) => void, ms: number, target: T, sink: ErrorSink): TimerHandle {
+  const h = setTimeout(fire<T>, ms, callback, target, sink);
+  h.unref();
+  return h;
+}
+
+/** Next retransmission interval: doubled, capped at `cap` (pass Infinity for Timer A). */
+export function backoff(interval: number, cap: number): number {
+  return Math.min(interval * 2, cap);
+}

@@ -1,0 +1,244 @@
+/**
+ * TCP listeners and the connection table. Connections are found by id (a response goes back on
+ * the connection its request came on, RFC 3261 §18.2.2) and by remote address:port, whichever
+ * side opened them (RFC 3261 §18: a request to an address with an open connection reuses it).
+ */
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { ParseError } from '../sip/errors.ts';
+import { canonicalAddress, endpointKey, isAnyAddress, normalizeAddress } from './ip.ts';
+import { makeListenerInfo } from './listener_info.ts';
+import type { ListenConfig, TransportLimits, TransportLogger } from './options.ts';
+import type { ConnectionCounters, ProtocolCounters } from './stats.ts';
+import { type ConnectionOwner, type ErrorCallback, TcpConnection } from './tcp_connection.ts';
+import { TransportError } from './transport_error.ts';
+import type { Endpoint, ListenerInfo, ReceiveInfo } from './types.ts';
+
+/** Hands a framed message (datagram = false) or a framing error up to the layer. */
+export interface StreamSink {
+  message(data: Buffer, info: ReceiveInfo): void;
+  framingError(error: ParseError, info: ReceiveInfo): void;
+  reportError(error: TransportError, onError: ErrorCallback): void;
+}
+
+export class TcpTransport implements ConnectionOwner {
+  readonly limits: TransportLimits;
+  readonly logger: TransportLogger;
+  readonly counters: ProtocolCounters;
+  readonly connCounters: ConnectionCounters;
+  private readonly sink: StreamSink;
+  private readonly byId = new Map<number, TcpConnection>();
+  private readonly byRemote = new Map<string, TcpConnection>();
+  private readonly servers: Server[] = [];
+  private nextId = 1;
+  private stopping = false;
+  private drained: (() => void) | undefined;
+
+  constructor(
+    limits: TransportLimits,
+    logger: TransportLogger,
+    counters: ProtocolCounters,
+    connCounters: ConnectionCounters,
+    sink: StreamSink,
+  ) {
+    this.limits = limits;
+    this.logger = logger;
+    this.counters = counters;
+    this.connCounters = connCounters;
+    this.sink = sink;
+  }
+
+  get openConnections(): number {
+    return this.byId.size;
+  }
+
+  listen(id: number, cfg: ListenConfig, address: string, family: 4 | 6): Promise<ListenerInfo> {
+    const server = createServer({ noDelay: true, allowHalfOpen: false });
+    let info: ListenerInfo | undefined;
+    server.on('connection', (socket: Socket) => {
+      if (info !== undefined) this.accept(socket, info);
+      else socket.destroy();
+    });
+    return new Promise((resolve, reject) => {
+      const onListenError = (err: Error): void => {
+        server.close();
+        reject(new Error(`listen tcp:${cfg.address}:${cfg.port}: ${err.message}`, { cause: err }));
+      };
+      server.once('error', onListenError);
+      server.listen({ host: address, port: cfg.port, ipv6Only: family === 6, exclusive: true }, () => {
+        server.off('error', onListenError);
+        server.on('error', (err) => this.logger.warn({ err, listener: id }, 'tcp server error'));
+        const bound = server.address();
+        const port = bound !== null && typeof bound === 'object' ? bound.port : cfg.port;
+        info = makeListenerInfo(id, cfg, address, port, family);
+        this.servers.push(server);
+        resolve(info);
+      });
+    });
+  }
+
+  private accept(socket: Socket, listener: ListenerInfo): void {
+    // Without a handler, an error on this socket would be thrown into the event loop.
+    socket.on('error', () => undefined);
+    if (this.stopping || this.byId.size >= this.limits.maxConnections) {
+      this.connCounters.refused++;
+      socket.destroy();
+      return;
+    }
+    const address = socket.remoteAddress;
+    const port = socket.remotePort;
+    if (address === undefined || port === undefined) {
+      socket.destroy(); // already gone
+      return;
+    }
+    const remote: Endpoint = { protocol: 'tcp', address: normalizeAddress(address), port };
+    const conn = new TcpConnection(this, this.nextId++, socket, remote, this.keyOf(remote), listener, true);
+    this.connCounters.accepted++;
+    this.register(conn);
+  }
+
+  private keyOf(ep: Endpoint): string {
+    return endpointKey(ep.protocol, canonicalAddress(ep.address), ep.port);
+  }
+
+  private register(conn: TcpConnection): void {
+    this.byId.set(conn.id, conn);
+    this.byRemote.set(conn.key, conn);
+    this.connCounters.open = this.byId.size;
+  }
+
+  /** An open (or connecting) connection: by id first, else to the remote endpoint. */
+  find(dest: Endpoint, connectionId: number | undefined): TcpConnection | undefined {
+    if (connectionId !== undefined && connectionId > 0) {
+      const c = this.byId.get(connectionId);
+      if (c?.usable) return c;
+    }
+    const c = this.byRemote.get(this.keyOf(dest));
+    return c?.usable ? c : undefined;
+  }
+
+  get(connectionId: number): TcpConnection | undefined {
+    return this.byId.get(connectionId);
+  }
+
+  /**
+   * Send on an existing connection, else open one from `listener` (its address as the local
+   * address unless it is a wildcard). Never throws; failures go to `onError`.
+   */
+  send(
+    data: Buffer,
+    dest: Endpoint,
+    connectionId: number | undefined,
+    listener: ListenerInfo | undefined,
+    onError: ErrorCallback,
+  ): void {
+    let conn = this.find(dest, connectionId);
+    if (conn === undefined) {
+      if (listener === undefined) {
+        this.fail(new TransportError('NO_LISTENER', `no tcp listener for ${dest.address}`, dest), onError);
+        return;
+      }
+      const opened = this.open(dest, listener);
+      if (opened instanceof TransportError) {
+        this.fail(opened, onError);
+        return;
+      }
+      conn = opened;
+    }
+    conn.write(data, onError);
+  }
+
+  private open(dest: Endpoint, listener: ListenerInfo): TcpConnection | TransportError {
+    if (this.stopping) return new TransportError('STOPPED', 'transport is stopping', dest);
+    if (this.byId.size >= this.limits.maxConnections) {
+      return new TransportError(
+        'TOO_MANY_CONNECTIONS',
+        `maxConnections (${this.limits.maxConnections}) reached`,
+        dest,
+      );
+    }
+    const remote: Endpoint = { protocol: 'tcp', address: canonicalAddress(dest.address), port: dest.port };
+    const socket = connect({
+      host: remote.address,
+      port: remote.port,
+      localAddress: isAnyAddress(listener.address) ? undefined : listener.address,
+      family: listener.family,
+      noDelay: true,
+    });
+    const conn = new TcpConnection(this, this.nextId++, socket, remote, this.keyOf(remote), listener, false);
+    this.connCounters.connected++;
+    this.register(conn);
+    return conn;
+  }
+
+  private fail(error: TransportError, onError: ErrorCallback): void {
+    this.counters.sendErrors++;
+    this.sink.reportError(error, onError);
+  }
+
+  // ---------------------------------------------------------------- ConnectionOwner
+
+  onMessage(data: Buffer, conn: TcpConnection): void {
+    this.sink.message(data, this.receiveInfo(conn));
+  }
+
+  onFramingError(error: ParseError, conn: TcpConnection): void {
+    this.counters.parseErrors++;
+    this.logger.info(
+      { connection: conn.id, remote: conn.remote, reason: error.phrase },
+      'stream framing error, closing',
+    );
+    this.sink.framingError(error, this.receiveInfo(conn));
+  }
+
+  onClosed(conn: TcpConnection): void {
+    this.byId.delete(conn.id);
+    if (this.byRemote.get(conn.key) === conn) this.byRemote.delete(conn.key);
+    this.connCounters.open = this.byId.size;
+    if (this.byId.size === 0 && this.drained !== undefined) this.drained();
+  }
+
+  reportError(error: TransportError, onError: ErrorCallback): void {
+    this.sink.reportError(error, onError);
+  }
+
+  private receiveInfo(conn: TcpConnection): ReceiveInfo {
+    return {
+      source: conn.remote,
+      listener: conn.listener,
+      connectionId: conn.id,
+      receivedAt: performance.now(),
+    };
+  }
+
+  // ---------------------------------------------------------------- shutdown
+
+  /**
+   * Stop accepting, close every connection after flushing its output, and after `graceMs`
+   * destroy what is still open. Resolves when every socket and server is closed.
+   */
+  async close(graceMs: number): Promise<void> {
+    this.stopping = true;
+    const servers = this.servers.splice(0);
+    const serversClosed = Promise.all(
+      servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+    );
+    if (this.byId.size > 0) {
+      const drained = new Promise<void>((resolve) => {
+        this.drained = resolve;
+      });
+      for (const c of [...this.byId.values()]) c.close();
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, graceMs);
+      });
+      await Promise.race([drained, grace]);
+      clearTimeout(timer);
+      if (this.byId.size > 0) {
+        for (const c of [...this.byId.values()]) c.destroy();
+        await drained;
+      }
+      this.drained = undefined;
+    }
+    await serversClosed;
+  }
+}
