@@ -36,7 +36,7 @@ const DRAIN_MS = 5000;
 export async function startServer(config: Config, log: Logger): Promise<Server> {
   const registry = new KsrRegistry(MODULES);
   const engine = new ScriptEngine({ path: config.script, registry, log, watch: config.script_watch });
-  const loaded = await engine.load();
+  const loaded = await engine.reload();
   if (!loaded.ok) {
     throw new Error(`routing script refused:\n${loaded.errors.map((e) => `${e.file}:${e.line}:${e.column}: ${e.message}`).join('\n')}`);
   }
@@ -84,10 +84,7 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
   }
   await transport.start();
 
-  const scriptPort: ScriptPort = {
-    run: (kind, ctx, handler) => engine.run(kind, ctx, handler),
-    has: (kind) => engine.has(kind === 'reply' ? 'ksr_reply_route' : 'ksr_onsend_route'),
-  };
+  const scriptPort: ScriptPort = engine;
   core = new ProxyCore({
     transport,
     local: new LocalAddresses(transport.listeners, config.aliases),

@@ -8,16 +8,19 @@ import { TEST_MODULES, tempScripts } from './test_support.ts';
 const registry = new KsrRegistry(TEST_MODULES);
 
 function check(source: string, exported?: string[]): Array<[number, number, string]> {
-  return checkSource('s.ts', source, registry, exported === undefined ? undefined : new Set(exported)).map((e) => [
-    e.line,
-    e.column,
-    e.message,
-  ]);
+  return checkSource('s.ts', source, registry, exported === undefined ? undefined : new Set(exported)).map(
+    (e) => [e.line, e.column, e.message],
+  );
 }
 
 describe('checkSource', () => {
   it('accepts existing core and module functions', () => {
-    assert.deepEqual(check("export function ksr_request_route(KSR) {\n  KSR.info('x');\n  KSR.tm.t_relay();\n  const tm = KSR.tm;\n}\n"), []);
+    assert.deepEqual(
+      check(
+        "export function ksr_request_route(KSR) {\n  KSR.info('x');\n  KSR.tm.t_relay();\n  const tm = KSR.tm;\n}\n",
+      ),
+      [],
+    );
   });
 
   it('reports an unknown function with file:line:column and a suggestion', () => {
@@ -27,11 +30,14 @@ describe('checkSource', () => {
   });
 
   it('reports an unknown module or core function', () => {
-    assert.deepEqual(check('function ksr_request_route(KSR) {\n  KSR.tn.t_relay();\n  KSR.inf("x");\n  KSR.zzzzzz();\n}'), [
-      [2, 7, 'KSR.tn does not exist; did you mean tm?'],
-      [3, 7, 'KSR.inf does not exist; did you mean info?'],
-      [4, 7, 'KSR.zzzzzz does not exist'],
-    ]);
+    assert.deepEqual(
+      check('function ksr_request_route(KSR) {\n  KSR.tn.t_relay();\n  KSR.inf("x");\n  KSR.zzzzzz();\n}'),
+      [
+        [2, 7, 'KSR.tn does not exist; did you mean tm?'],
+        [3, 7, 'KSR.inf does not exist; did you mean info?'],
+        [4, 7, 'KSR.zzzzzz does not exist'],
+      ],
+    );
   });
 
   it('ignores comments, strings, templates text and regular expressions', () => {
@@ -40,6 +46,7 @@ describe('checkSource', () => {
       '  // KSR.tm.t_nope()',
       '  /* KSR.nope() */',
       "  const s = 'KSR.tm.nope()';",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of a script
       '  const t = `KSR.nope ${KSR.tm.t_relay()}`;',
       '  const r = /KSR.nope/;',
       '}',
@@ -75,7 +82,11 @@ describe('checkSource', () => {
       '}',
     ].join('\n');
     assert.deepEqual(check(src, ['ksr_request_route', 'ksr_failure_manage', 'ksr_branch_manag']), [
-      [3, 22, "t_on_branch('ksr_branch_manage'): the script exports no function named ksr_branch_manage; did you mean ksr_branch_manag?"],
+      [
+        3,
+        22,
+        "t_on_branch('ksr_branch_manage'): the script exports no function named ksr_branch_manage; did you mean ksr_branch_manag?",
+      ],
       [
         4,
         21,
@@ -84,17 +95,40 @@ describe('checkSource', () => {
     ]);
   });
 
-  it('finds the names the KSR object goes by', () => {
-    const names = ksrNames(tokenize('export function f(a) {}\nfunction ksr_x(b) {}\nfunction g(c) {}\nconst h = (d: KSR) => 1;'));
-    assert.deepEqual([...names].sort(), ['KSR', 'a', 'b', 'd']);
+  it('finds the names the KSR object goes by, within their functions', () => {
+    const src = [
+      'export function f(a) { a.x(); }',
+      'function ksr_x(b) { b.y(); }',
+      'function g(c) { c.z(); }',
+      'const h = (d: KSR) => d.w();',
+      "function ksr_y(K) { K.tm.t_on_failure('on_f'); K.tm.t_on_branch(on_b); }",
+      'export function on_f(e) {}',
+      'function on_b(f) {}',
+    ].join('\n');
+    const names = ksrNames(tokenize(src));
+    assert.deepEqual([...names.keys()].sort(), ['K', 'KSR', 'b', 'd', 'e', 'f']);
+  });
+
+  it('does not take a reused short name for KSR outside its function', () => {
+    const src = [
+      'export function ksr_request_route(k) {',
+      '  k.tm.t_relay();',
+      '}',
+      'function elsewhere(list) {',
+      '  for (const k of list) k.length;',
+      '}',
+    ].join('\n');
+    assert.deepEqual(check(src), []);
   });
 });
 
 describe('checkScript', () => {
   const tmp = tempScripts({
     'lib.ts': 'export function relay(KSR: any) { return KSR.tm.t_relai(); }\n',
-    'good.ts': "export function ksr_request_route(KSR) { KSR.tm.t_on_failure('f'); }\nexport function f() {}\n",
-    'bad.ts': "import { relay } from './lib.ts';\nexport function ksr_request_route(KSR) {\n  KSR.tm.t_on_failure('missing');\n  return relay(KSR);\n}\n",
+    'good.ts':
+      "export function ksr_request_route(KSR) { KSR.tm.t_on_failure('f'); }\nexport function f() {}\n",
+    'bad.ts':
+      "import { relay } from './lib.ts';\nexport function ksr_request_route(KSR) {\n  KSR.tm.t_on_failure('missing');\n  return relay(KSR);\n}\n",
     'broken.ts': 'export function ksr_request_route(KSR) {\n',
   });
   after(() => tmp.remove());
@@ -106,10 +140,10 @@ describe('checkScript', () => {
   it('reports errors in every file of the script', async () => {
     const r = await checkScript(tmp.path('bad.ts'), { registry });
     assert.equal(r.ok, false);
-    assert.deepEqual(
-      r.ok ? [] : r.errors.map((e) => `${e.file}:${e.line}:${e.column}`),
-      [`${tmp.path('bad.ts')}:3:23`, `${tmp.path('lib.ts')}:1:49`],
-    );
+    assert.deepEqual(r.ok ? [] : r.errors.map((e) => `${e.file}:${e.line}:${e.column}`), [
+      `${tmp.path('bad.ts')}:3:23`,
+      `${tmp.path('lib.ts')}:1:49`,
+    ]);
   });
 
   it('reports compile errors first', async () => {

@@ -5,14 +5,16 @@
  * reaches the typo. Handler names given as string literals to t_on_* must be exported functions.
  *
  * The scan works on tokens (comments, strings, template text and regular expressions are not
- * code). The KSR object is recognised under any name: `KSR`, the first parameter of `ksr_*` and
- * exported functions, and any identifier annotated with the KSR type (`k: KSR`, or an alias from
- * `import type { KSR as Ksr }`).
+ * code). The KSR object is recognised under any name: `KSR`, the first parameter of `ksr_*`
+ * functions and of handlers given to t_on_*, and identifiers annotated with the KSR type (`k: KSR`,
+ * or an alias from `import type { KSR as Ksr }`) — each only within its function or block, so a
+ * short name reused for something else elsewhere is not mistaken for KSR.
  */
-import type { ModuleDefinition } from './module.ts';
-import { type ScriptError, formatScriptError } from './errors.ts';
+
+import { formatScriptError, type ScriptError } from './errors.ts';
 import { LineMap, type Token, tokenize } from './lexer.ts';
-import { type LoadedScript, isLoadedScript, loadScript } from './loader.ts';
+import { isLoadedScript, type LoadedScript, loadScript } from './loader.ts';
+import type { ModuleDefinition } from './module.ts';
 import { KsrRegistry } from './registry.ts';
 import { closest } from './suggest.ts';
 
@@ -60,41 +62,113 @@ function isMemberAccess(prev: Token | undefined): boolean {
   return prev !== undefined && prev.type === 'punct' && (prev.value === '.' || prev.value === '?.');
 }
 
-/** Names under which the source refers to the KSR object. */
-export function ksrNames(toks: readonly Token[]): Set<string> {
-  const typeNames = new Set(['KSR']);
-  // import type { KSR as Ksr } / import { type KSR as Ksr }
-  for (let i = 0; i + 2 < toks.length; i++) {
-    if (isName(toks[i], 'KSR') && isName(toks[i + 1], 'as') && isName(toks[i + 2])) typeNames.add(toks[i + 2].value);
+/** Index of the bracket closing the one at i (or the last token). */
+function matching(toks: readonly Token[], i: number): number {
+  let d = 0;
+  for (let j = i; j < toks.length; j++) {
+    const v = toks[j].type === 'punct' ? toks[j].value : '';
+    if (v === '(' || v === '[' || v === '{') d++;
+    else if (v === ')' || v === ']' || v === '}') d--;
+    if (d === 0) return j;
   }
-  const names = new Set(['KSR']);
+  return toks.length - 1;
+}
+
+/** Where a function whose parameter list opens at token `open` ends (its body's closing brace). */
+function functionEnd(toks: readonly Token[], open: number): number {
+  let j = matching(toks, open) + 1;
+  // Skip a return type annotation and the arrow up to the body.
+  while (j < toks.length && !isPunct(toks[j], '{') && !isPunct(toks[j], '=>')) j++;
+  if (isPunct(toks[j], '=>')) j++;
+  if (isPunct(toks[j], '{')) return matching(toks, j);
+  // An expression body: up to the end of the statement.
+  let d = 0;
+  for (; j < toks.length; j++) {
+    const v = toks[j].type === 'punct' ? toks[j].value : '';
+    if (v === '(' || v === '[' || v === '{') d++;
+    else if (v === ')' || v === ']' || v === '}') {
+      if (d === 0) return j;
+      d--;
+    } else if (d === 0 && (v === ';' || v === ',')) return j;
+  }
+  return toks.length - 1;
+}
+
+/** The innermost `{ ... }` block around token i (the whole file at top level), as token indexes. */
+function enclosingBlock(toks: readonly Token[], i: number): [number, number] {
+  let d = 0;
+  for (let j = i - 1; j >= 0; j--) {
+    const v = toks[j].type === 'punct' ? toks[j].value : '';
+    if (v === '}') d++;
+    else if (v === '{') {
+      if (d === 0) return [j, matching(toks, j)];
+      d--;
+    }
+  }
+  return [0, toks.length - 1];
+}
+
+/** Names under which the source refers to the KSR object, each with the offset ranges where it does. */
+export type KsrNames = Map<string, Array<[number, number]>>;
+
+/**
+ * `KSR` everywhere; the first parameter of route functions (`ksr_*`) and of functions given to
+ * t_on_* (by name or by reference), within that function; identifiers annotated with the KSR type
+ * (or an alias from `import type { KSR as Ksr }`), within the enclosing block.
+ */
+export function ksrNames(toks: readonly Token[]): KsrNames {
+  const typeNames = new Set(['KSR']);
+  const handlers = new Set<string>();
+  for (let i = 0; i + 2 < toks.length; i++) {
+    if (isName(toks[i], 'KSR') && isName(toks[i + 1], 'as') && isName(toks[i + 2]))
+      typeNames.add(toks[i + 2].value);
+    if (isName(toks[i]) && toks[i].value.startsWith('t_on_') && isPunct(toks[i + 1], '(')) {
+      const arg = toks[i + 2];
+      if (arg.type === 'string' || arg.type === 'name') handlers.add(arg.value);
+    }
+  }
+  const names: KsrNames = new Map([['KSR', [[0, Number.MAX_SAFE_INTEGER]]]]);
+  const add = (name: string, from: number, to: number): void => {
+    const ranges = names.get(name);
+    const range: [number, number] = [toks[from].start, toks[to].end];
+    if (ranges === undefined) names.set(name, [range]);
+    else ranges.push(range);
+  };
+  const isRoute = (fname: string): boolean => fname.startsWith('ksr_') || handlers.has(fname);
   for (let i = 0; i < toks.length; i++) {
     const t = toks[i];
-    // function ksr_x(P   /   export [async] function name(P
+    // function ksr_x(P ...) { ... }
     if (isName(t, 'function')) {
       let j = i + 1;
       if (isPunct(toks[j], '*')) j++;
-      const fname = isName(toks[j]) ? toks[j].value : '';
-      if (fname !== '') j++;
-      const exported = isName(toks[i - 1], 'export') || (isName(toks[i - 1], 'async') && isName(toks[i - 2], 'export'));
-      if (isPunct(toks[j], '(') && isName(toks[j + 1]) && (fname.startsWith('ksr_') || exported)) names.add(toks[j + 1].value);
+      if (isName(toks[j]) && isPunct(toks[j + 1], '(') && isName(toks[j + 2]) && isRoute(toks[j].value)) {
+        add(toks[j + 2].value, j + 2, functionEnd(toks, j + 1));
+      }
     }
-    // const ksr_x = [async] (P ... / const ksr_x = [async] P =>
-    if ((isName(t, 'const') || isName(t, 'let') || isName(t, 'var')) && isName(toks[i + 1]) && isPunct(toks[i + 2], '=')) {
-      const exported = isName(toks[i - 1], 'export');
-      if (!toks[i + 1].value.startsWith('ksr_') && !exported) continue;
+    // const ksr_x = [async] (P ...) => ... / [async] P => ... / [async] function (P ...) { ... }
+    if (
+      (isName(t, 'const') || isName(t, 'let') || isName(t, 'var')) &&
+      isName(toks[i + 1]) &&
+      isPunct(toks[i + 2], '=')
+    ) {
+      if (!isRoute(toks[i + 1].value)) continue;
       let j = i + 3;
       if (isName(toks[j], 'async')) j++;
       if (isName(toks[j], 'function')) j++;
-      if (isPunct(toks[j], '(') && isName(toks[j + 1])) names.add(toks[j + 1].value);
-      else if (isName(toks[j]) && isPunct(toks[j + 1], '=>')) names.add(toks[j].value);
+      if (isPunct(toks[j], '(') && isName(toks[j + 1])) add(toks[j + 1].value, j + 1, functionEnd(toks, j));
+      else if (isName(toks[j]) && isPunct(toks[j + 1], '=>')) add(toks[j].value, j, functionEnd(toks, j + 1));
     }
-    // P: KSR (parameters or variables annotated with the KSR type)
+    // P: KSR — a parameter or a variable with the KSR type.
     if (isName(t) && isPunct(toks[i + 1], ':') && isName(toks[i + 2]) && typeNames.has(toks[i + 2].value)) {
-      if (!isMemberAccess(toks[i - 1])) names.add(t.value);
+      if (!isMemberAccess(toks[i - 1])) add(t.value, i, enclosingBlock(toks, i)[1]);
     }
   }
   return names;
+}
+
+function inScope(names: KsrNames, name: string, offset: number): boolean {
+  const ranges = names.get(name);
+  return ranges?.some(([a, b]) => offset >= a && offset <= b) === true;
 }
 
 /**
@@ -119,7 +193,7 @@ export function checkSource(
   const core = registry.functionNames('');
   for (let i = 0; i + 2 < toks.length; i++) {
     const root = toks[i];
-    if (!isName(root) || !names.has(root.value) || isMemberAccess(toks[i - 1])) continue;
+    if (!isName(root) || !inScope(names, root.value, root.start) || isMemberAccess(toks[i - 1])) continue;
     if (!isPunct(toks[i + 1], '.') || !isName(toks[i + 2])) continue;
     const a = toks[i + 2];
     const isModule = modules.includes(a.value);
@@ -134,7 +208,10 @@ export function checkSource(
     const b = toks[i + 4];
     if (!registry.has([a.value, b.value])) {
       const guess = closest(b.value, registry.functionNames(a.value));
-      at(b, `KSR.${a.value}.${b.value} does not exist${guess === undefined ? '' : `; did you mean ${guess}?`}`);
+      at(
+        b,
+        `KSR.${a.value}.${b.value} does not exist${guess === undefined ? '' : `; did you mean ${guess}?`}`,
+      );
       continue;
     }
     // KSR.tm.t_on_failure('name'): the name must be an exported function.

@@ -5,7 +5,7 @@ import type { RouteHandler } from '../proxy/context.ts';
 import { ScriptEngine, type ScriptLogger } from './engine.ts';
 import { isLoadedScript } from './loader.ts';
 import { KsrRegistry } from './registry.ts';
-import { TEST_MODULES, simpleContext, tempScripts } from './test_support.ts';
+import { simpleContext, TEST_MODULES, tempScripts } from './test_support.ts';
 
 const registry = new KsrRegistry(TEST_MODULES);
 
@@ -101,7 +101,7 @@ describe('ScriptEngine', () => {
   it('runs handlers by exported name and by function', async () => {
     const { engine } = await engineFor(
       'handlers.ts',
-      GOOD + "export const byFunction = (KSR) => KSR.info('branch ' + KSR.pv.get('$T_branch_idx'));\n",
+      `${GOOD}export const byFunction = (KSR) => KSR.info('branch ' + KSR.pv.get('$T_branch_idx'));\n`,
     );
     const fctx = simpleContext('failure');
     (fctx as { replyCode: number }).replyCode = 486;
@@ -144,7 +144,11 @@ describe('ScriptEngine', () => {
       ['export function ksr_request_route(KSR) {\n  KSR.info(;\n}\n', /SyntaxError/, 2],
       ['export function ksr_request_route(KSR) {}\nenum E { A }\n', /enum is not supported/, 2],
       ['export function ksr_reply_route(KSR) {}\n', /does not export a function ksr_request_route/, 1],
-      ['export function ksr_request_route(KSR) {\n  KSR.tm.t_rleay();\n}\n', /KSR\.tm\.t_rleay does not exist; did you mean t_relay\?/, 2],
+      [
+        'export function ksr_request_route(KSR) {\n  KSR.tm.t_rleay();\n}\n',
+        /KSR\.tm\.t_rleay does not exist; did you mean t_relay\?/,
+        2,
+      ],
     ];
     for (const [source, message, line] of broken) {
       tmp.write('reload.ts', source);
@@ -164,7 +168,7 @@ describe('ScriptEngine', () => {
     assert.equal(s.generation, 1);
     assert.equal(s.loads, 1);
     assert.equal(s.failures, 4);
-    assert.ok(s.lastError !== undefined && s.lastError.errors[0].message.includes('t_rleay'));
+    assert.ok(s.lastError?.errors[0].message.includes('t_rleay'));
     tmp.write('reload.ts', GOOD.replace("'gen1'", "'gen2'"));
     assert.deepEqual(await engine.reload(), { ok: true, generation: 2 });
     const ctx = simpleContext();

@@ -13,9 +13,9 @@ import { type FSWatcher, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { RouteContext, RouteHandler, RouteKind } from '../proxy/context.ts';
 import { checkLoaded } from './check.ts';
-import { type ScriptError, errorMessage, formatScriptError } from './errors.ts';
+import { errorMessage, formatScriptError, type ScriptError } from './errors.ts';
 import { isExitSentinel } from './exit.ts';
-import { type LoadedScript, type RouteFunction, isLoadedScript, loadScript } from './loader.ts';
+import { isLoadedScript, type LoadedScript, loadScript, type RouteFunction } from './loader.ts';
 import type { KsrRegistry } from './registry.ts';
 
 /** The subset of a pino logger the engine writes to. */
@@ -37,7 +37,10 @@ export interface ScriptEngineOptions {
   /** Check KSR references at load (default true; `junction check-script` runs the same check). */
   check?: boolean;
   /** Called after a route threw (already logged): the test harness records errors per message. */
-  onError?: (error: unknown, info: { kind: RouteKind; ctx: RouteContext; location: ScriptError | undefined }) => void;
+  onError?: (
+    error: unknown,
+    info: { kind: RouteKind; ctx: RouteContext; location: ScriptError | undefined },
+  ) => void;
 }
 
 export type ReloadResult = { ok: true; generation: number } | { ok: false; errors: ScriptError[] };
@@ -58,7 +61,11 @@ export interface ScriptEngineStats {
 const NOOP = (): void => undefined;
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as PromiseLike<unknown>).then === 'function';
+  return (
+    v !== null &&
+    (typeof v === 'object' || typeof v === 'function') &&
+    typeof (v as PromiseLike<unknown>).then === 'function'
+  );
 }
 
 export class ScriptEngine {
@@ -119,7 +126,10 @@ export class ScriptEngine {
         this.script = loaded;
         this.loads++;
         this.loadedAt = new Date().toISOString();
-        this.log.info({ script: this.path, generation }, generation === 1 ? 'routing script loaded' : 'routing script reloaded');
+        this.log.info(
+          { script: this.path, generation },
+          generation === 1 ? 'routing script loaded' : 'routing script reloaded',
+        );
         this.rewatch(loaded);
         return { ok: true, generation };
       }
@@ -128,7 +138,10 @@ export class ScriptEngine {
     }
     this.failures++;
     this.lastError = { at: new Date().toISOString(), errors };
-    const running = this.script === undefined ? 'no script is running' : `generation ${this.script.generation} keeps running`;
+    const running =
+      this.script === undefined
+        ? 'no script is running'
+        : `generation ${this.script.generation} keeps running`;
     this.log.error(
       { script: this.path, errors: errors.map(formatScriptError) },
       `routing script refused (${running}):\n${errors.map(formatScriptError).join('\n')}`,
@@ -136,10 +149,16 @@ export class ScriptEngine {
     return { ok: false, errors };
   }
 
-  /** Whether the running script has a ksr_reply_route / ksr_onsend_route (the proxy skips them otherwise). */
-  has(kind: 'reply' | 'onsend'): boolean {
+  /**
+   * Whether the running script has a ksr_reply_route / ksr_onsend_route (the proxy skips them
+   * otherwise). Takes the route kind (the proxy's ScriptPort) or the function name.
+   */
+  has(kind: 'reply' | 'onsend' | 'ksr_reply_route' | 'ksr_onsend_route'): boolean {
     const s = this.script;
-    return s !== undefined && (kind === 'reply' ? s.replyRoute !== undefined : s.onsendRoute !== undefined);
+    if (s === undefined) return false;
+    return kind === 'reply' || kind === 'ksr_reply_route'
+      ? s.replyRoute !== undefined
+      : s.onsendRoute !== undefined;
   }
 
   /**
@@ -183,7 +202,15 @@ export class ScriptEngine {
     const where = script.locate(e);
     const at = where === undefined ? script.path : `${where.file}:${where.line}:${where.column}`;
     this.log.error(
-      { err: e, script: script.path, generation: script.generation, route: kind, file: where?.file, line: where?.line, column: where?.column },
+      {
+        err: e,
+        script: script.path,
+        generation: script.generation,
+        route: kind,
+        file: where?.file,
+        line: where?.line,
+        column: where?.column,
+      },
       `routing script error in ${kind} route at ${at}: ${errorMessage(e)}`,
     );
     this.onError?.(e, { kind, ctx, location: where });

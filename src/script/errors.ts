@@ -68,7 +68,10 @@ export function locateInStack(err: unknown, files: ReadonlyMap<string, SourceFil
  * `node --check` on the module source in a child process. Only used when a load already failed,
  * so its cost (tens of ms, off the event loop) never touches message handling.
  */
-export function locateWithNodeCheck(code: string, timeoutMs = 5000): Promise<{ line: number; column: number; message: string } | undefined> {
+export function locateWithNodeCheck(
+  code: string,
+  timeoutMs = 5000,
+): Promise<{ line: number; column: number; message: string } | undefined> {
   return new Promise((resolve) => {
     let stderr = '';
     const child = spawn(process.execPath, ['--check', '--input-type=module', '-'], {

@@ -58,7 +58,13 @@ function closes(t: Token): number {
 }
 
 function canEndExpression(t: Token): boolean {
-  if (t.type === 'name' || t.type === 'number' || t.type === 'string' || t.type === 'regex' || t.type === 'private') {
+  if (
+    t.type === 'name' ||
+    t.type === 'number' ||
+    t.type === 'string' ||
+    t.type === 'regex' ||
+    t.type === 'private'
+  ) {
     return true;
   }
   if (t.type === 'template') return t.value.endsWith('`') && t.value.length > 1;
@@ -67,7 +73,8 @@ function canEndExpression(t: Token): boolean {
 
 function startsStatement(t: Token): boolean {
   if (t.type === 'name') return !CONTINUES_EXPRESSION.has(t.value);
-  if (t.type === 'punct') return t.value === '{' || t.value === '++' || t.value === '--' || t.value === '!' || t.value === '~';
+  if (t.type === 'punct')
+    return t.value === '{' || t.value === '++' || t.value === '--' || t.value === '!' || t.value === '~';
   if (t.type === 'template') return t.value.startsWith('`');
   return true;
 }
@@ -116,7 +123,8 @@ class Transformer {
       const t = this.toks[i];
       depth -= closes(t);
       const prev = this.tok(i - 1);
-      const afterDot = prev !== undefined && prev.type === 'punct' && (prev.value === '.' || prev.value === '?.');
+      const afterDot =
+        prev !== undefined && prev.type === 'punct' && (prev.value === '.' || prev.value === '?.');
       if (t.type === 'name' && !afterDot) {
         if (t.value === 'import') i = this.onImport(i, depth);
         else if (t.value === 'export' && depth === 0) i = this.onExport(i);
@@ -213,11 +221,13 @@ class Transformer {
         continue;
       }
       const left = this.toks[j];
-      if (left.type !== 'name' && left.type !== 'string') this.fail(j, `unexpected ${left.value} in import/export list`);
+      if (left.type !== 'name' && left.type !== 'string')
+        this.fail(j, `unexpected ${left.value} in import/export list`);
       let right = left;
       if (this.is(j + 1, 'name', 'as')) {
         right = this.toks[j + 2];
-        if (right === undefined || (right.type !== 'name' && right.type !== 'string')) this.fail(j + 2, 'expected a name after `as`');
+        if (right === undefined || (right.type !== 'name' && right.type !== 'string'))
+          this.fail(j + 2, 'expected a name after `as`');
         j += 3;
       } else j++;
       add(left.value, right.value, left.start);
@@ -229,10 +239,17 @@ class Transformer {
   private request(specTok: Token, s: number): { index: number; end: number } {
     let end = s;
     const attributes: Record<string, string> = {};
-    if ((this.is(s + 1, 'name', 'with') || this.is(s + 1, 'name', 'assert')) && this.is(s + 2, 'punct', '{')) {
+    if (
+      (this.is(s + 1, 'name', 'with') || this.is(s + 1, 'name', 'assert')) &&
+      this.is(s + 2, 'punct', '{')
+    ) {
       let j = s + 3;
       while (!this.is(j, 'punct', '}') && j < this.toks.length) {
-        if ((this.is(j, 'name') || this.is(j, 'string')) && this.is(j + 1, 'punct', ':') && this.is(j + 2, 'string')) {
+        if (
+          (this.is(j, 'name') || this.is(j, 'string')) &&
+          this.is(j + 1, 'punct', ':') &&
+          this.is(j + 2, 'string')
+        ) {
           attributes[this.toks[j].value] = this.toks[j + 2].value;
           j += 3;
         } else j++;
@@ -250,7 +267,10 @@ class Transformer {
     if (next === undefined) this.fail(i, 'unexpected end after export');
     const exportTok = this.toks[i];
     if (next.type === 'name' && next.value === 'default') return this.exportDefault(i);
-    if (next.type === 'name' && (next.value === 'function' || next.value === 'async' || next.value === 'class')) {
+    if (
+      next.type === 'name' &&
+      (next.value === 'function' || next.value === 'async' || next.value === 'class')
+    ) {
       const name = this.declarationName(i + 1);
       if (name === undefined) this.fail(i + 1, 'an exported function or class needs a name');
       this.exports.push(`${key(name)}: () => ${name}`);
@@ -287,7 +307,8 @@ class Transformer {
       let alias: string | undefined;
       if (this.is(j, 'name', 'as')) {
         const a = this.tok(j + 1);
-        if (a === undefined || (a.type !== 'name' && a.type !== 'string')) this.fail(j + 1, 'expected a name after `as`');
+        if (a === undefined || (a.type !== 'name' && a.type !== 'string'))
+          this.fail(j + 1, 'expected a name after `as`');
         alias = a.value;
         j += 2;
       }

@@ -52,7 +52,8 @@ function memberLines(module: string, fname: string, f: KsrFunction): string[] {
   if (sig === undefined) docs.push('Signature not declared by the module.');
   const lines: string[] = [];
   if (docs.length > 0) lines.push(`  /** ${docs.join(' ').replaceAll('*/', '*\\/')} */`);
-  if (sig === undefined) lines.push('  // biome-ignore lint/suspicious/noExplicitAny: signature not declared');
+  if (sig === undefined)
+    lines.push('  // biome-ignore lint/suspicious/noExplicitAny: signature not declared');
   lines.push(`  readonly ${fname}: ${sig ?? '(...args: any[]) => any'};`);
   return lines;
 }
@@ -63,7 +64,8 @@ export function renderKsrTypes(modules: readonly ModuleDefinition[]): string {
   const out: string[] = [HEADER];
   out.push('/** The per-message KSR object: core functions and one property per module. */');
   out.push('export interface KSR {');
-  for (const fname of registry.functionNames('')) out.push(...memberLines('', fname, registry.definition('', fname)!));
+  for (const fname of registry.functionNames(''))
+    out.push(...memberLines('', fname, registry.definition('', fname)!));
   for (const m of registry.moduleNames()) {
     const summary = registry.summary(m);
     if (summary !== undefined) out.push(`  /** ${summary} */`);
@@ -74,7 +76,8 @@ export function renderKsrTypes(modules: readonly ModuleDefinition[]): string {
     out.push('');
     out.push(`/** KSR.${m} */`);
     out.push(`export interface ${interfaceName(m)} {`);
-    for (const fname of registry.functionNames(m)) out.push(...memberLines(m, fname, registry.definition(m, fname)!));
+    for (const fname of registry.functionNames(m))
+      out.push(...memberLines(m, fname, registry.definition(m, fname)!));
     out.push('}');
   }
   return `${out.join('\n')}\n`;

@@ -8,7 +8,7 @@
 import type { BranchTarget, RouteContext, RouteHandler, RouteKind } from '../proxy/context.ts';
 import { statelessBranch } from '../proxy/core.ts';
 import type { LocalAddresses } from '../proxy/myself.ts';
-import { type RecordRouteRequest, addRecordRoute, looseRoute } from '../proxy/routing.ts';
+import { addRecordRoute, looseRoute, type RecordRouteRequest } from '../proxy/routing.ts';
 import { nextHopOf } from '../proxy/target.ts';
 import { buildResponse } from '../sip/build.ts';
 import { EditList } from '../sip/edits.ts';
@@ -92,7 +92,16 @@ export interface TransactionState {
 }
 
 export function newTransactionState(transaction: boolean, canceled = false): TransactionState {
-  return { handlers: {}, recordRoute: undefined, avps: new Map(), flags: 0, frInvMs: 0, frMs: 0, transaction, canceled };
+  return {
+    handlers: {},
+    recordRoute: undefined,
+    avps: new Map(),
+    flags: 0,
+    frInvMs: 0,
+    frMs: 0,
+    transaction,
+    canceled,
+  };
 }
 
 /** The environment a harness context works in. */
@@ -191,7 +200,12 @@ export class HarnessContext implements RouteContext {
       headers: this.replyHeaders.map(splitHeaderLine),
     });
     this.replied = true;
-    this.recorder.replies.push({ code, reason, headers: this.replyHeaders.slice(), message: data.toString('utf8') });
+    this.recorder.replies.push({
+      code,
+      reason,
+      headers: this.replyHeaders.slice(),
+      message: data.toString('utf8'),
+    });
     return 1;
   }
 
@@ -225,7 +239,13 @@ export class HarnessContext implements RouteContext {
   private async sendBranch(target: BranchTarget, index: number): Promise<RecordedTarget> {
     const req = this.request;
     const edits = new EditList();
-    const failed = (failure: string): RecordedTarget => ({ uri: target.uri, dstUri: target.dstUri, destination: undefined, message: '', failure });
+    const failed = (failure: string): RecordedTarget => ({
+      uri: target.uri,
+      dstUri: target.dstUri,
+      destination: undefined,
+      message: '',
+      failure,
+    });
     if (target.uri !== req.ruri) req.setRuri(target.uri, edits);
     const path = target.path ?? [];
     for (let i = path.length - 1; i >= 0; i--) req.prependHeader('Route', path[i], edits);
@@ -247,7 +267,8 @@ export class HarnessContext implements RouteContext {
     if (isParseError(hop)) return failed(`cannot route to ${hopUri}: ${hop.phrase}`);
     const out = this.env.listeners.find((l) => l.protocol === hop.protocol);
     if (out === undefined) return failed(`no ${hop.protocol} listener`);
-    if (!req.maxForwardsProcessed) req.setMaxForwards(req.maxForwards < 0 ? 70 : Math.max(0, req.maxForwards - 1), edits);
+    if (!req.maxForwardsProcessed)
+      req.setMaxForwards(req.maxForwards < 0 ? 70 : Math.max(0, req.maxForwards - 1), edits);
     if (this.state.recordRoute !== undefined && req.method !== 'REGISTER') {
       addRecordRoute(req, this.state.recordRoute, this.info.listener, out, edits);
     }

@@ -36,9 +36,15 @@ const core: Record<string, KemiSignature> = {
   warn: e(LOG, 'Log at warning level.'),
   err: e(LOG, 'Log at error level.'),
   crit: e(LOG, 'Log at critical level.'),
-  log: e("(level: 'dbg' | 'info' | 'notice' | 'warn' | 'err' | 'crit' | 'alert' | string, msg: string) => void", 'Log at the given level.'),
+  log: e(
+    "(level: 'dbg' | 'info' | 'notice' | 'warn' | 'err' | 'crit' | 'alert' | string, msg: string) => void",
+    'Log at the given level.',
+  ),
   is_method: e('(method: string) => boolean', 'True when the method of the message is `method`.'),
-  is_method_in: e('(methods: string) => boolean', 'True when the method is one of the letters (I A B C R M O S P N U K G T V D).'),
+  is_method_in: e(
+    '(methods: string) => boolean',
+    'True when the method is one of the letters (I A B C R M O S P N U K G T V D).',
+  ),
   is_myself: e('(uri: string) => boolean', 'True when the URI is a local address or domain.'),
   is_myself_ruri: e(B0, 'True when the Request-URI is local.'),
   is_myself_furi: e(B0, 'True when the From URI is local.'),
@@ -90,18 +96,24 @@ const core: Record<string, KemiSignature> = {
   forward_udp: e(REL),
   forward_tcp: e(REL),
   forward_tls: e(REL),
-  append_branch: e('(uri?: string, q?: string | number) => number', 'Add a branch (the Request-URI when no URI).'),
+  append_branch: e(
+    '(uri?: string, q?: string | number) => number',
+    'Add a branch (the Request-URI when no URI).',
+  ),
   route: e('(name: string) => unknown', 'Run an exported function by name (Kamailio route(name)).'),
   setdebug: e('(level: number) => number'),
   resetdebug: e(N0),
   km_append_branch: e('(uri?: string) => number'),
 };
-for (const m of [...METHODS, ...METHODS2]) core[`is_${m}`] = e(B0, `True for a ${m} message.`);
+for (const m of [...METHODS, ...METHODS2]) core[`is_${m}`] = e(B0, `True when the method is ${m}.`);
 
 const x: Record<string, KemiSignature> = {
   exit: e('() => never', 'Stop the route (Kamailio exit). Ends it even through a try/catch.'),
   drop: e('() => never', 'Stop the route and drop the request branch or response (Kamailio drop).'),
-  modf: e('(fname: string, ...params: Array<string | number>) => number', 'Call a module function by its Kamailio cfg name.'),
+  modf: e(
+    '(fname: string, ...params: Array<string | number>) => number',
+    'Call a module function by its Kamailio cfg name.',
+  ),
 };
 
 const kxNames: Record<string, string> = {
@@ -167,7 +179,10 @@ for (const [name, ret] of Object.entries(kxNames)) {
 
 const PV = 'string | number';
 const pv: Record<string, KemiSignature> = {
-  get: e(`(name: string) => ${PV} | null`, 'Value of a pseudo-variable ($ru, $var(x), $hdr(Name) ...), null when $null.'),
+  get: e(
+    `(name: string) => ${PV} | null`,
+    'Value of a pseudo-variable ($ru, $var(x), $hdr(Name) ...), null when $null.',
+  ),
   gete: e(`(name: string) => ${PV}`, "Value of a pseudo-variable, '' when $null."),
   getw: e(`(name: string) => ${PV}`, "Value of a pseudo-variable, '<null>' when $null."),
   getvn: e(`(name: string, vn: number) => ${PV}`, 'Value of a pseudo-variable, `vn` when $null.'),
@@ -180,15 +195,24 @@ const pv: Record<string, KemiSignature> = {
 
 const hdr: Record<string, KemiSignature> = {
   append: e('(line: string) => number', 'Append a header line ("Name: value\\r\\n") after the last header.'),
-  append_after: e('(line: string, after: string) => number', 'Append a header line after the first header called `after`.'),
+  append_after: e(
+    '(line: string, after: string) => number',
+    'Append a header line after the first header called `after`.',
+  ),
   insert: e('(line: string) => number', 'Insert a header line before the first header.'),
-  insert_before: e('(line: string, before: string) => number', 'Insert a header line before the first header called `before`.'),
+  insert_before: e(
+    '(line: string, before: string) => number',
+    'Insert a header line before the first header called `before`.',
+  ),
   remove: e('(name: string) => number', 'Remove every header called `name`.'),
   rmappend: e('(name: string, line: string) => number', 'Remove headers called `name`, then append `line`.'),
   rminsert: e('(name: string, line: string) => number', 'Remove headers called `name`, then insert `line`.'),
   is_present: e('(name: string) => number', '>0 when a header called `name` exists.'),
   get: e('(name: string) => string | null', 'Value of the first header called `name`.'),
-  get_idx: e('(name: string, idx: number) => string | null', 'Value of the idx-th header called `name` (negative: from the end).'),
+  get_idx: e(
+    '(name: string, idx: number) => string | null',
+    'Value of the idx-th header called `name` (negative: from the end).',
+  ),
   gete: e('(name: string) => string'),
   getw: e('(name: string) => string'),
   append_to_reply: e('(line: string) => number', 'Add a header line to the next locally generated reply.'),
@@ -197,7 +221,10 @@ const hdr: Record<string, KemiSignature> = {
 
 const sl: Record<string, KemiSignature> = {
   sl_send_reply: e('(code: number, reason: string) => number', 'Send a stateless reply.'),
-  send_reply: e('(code: number, reason: string) => number', 'Send a reply: stateful when a transaction exists, else stateless.'),
+  send_reply: e(
+    '(code: number, reason: string) => number',
+    'Send a reply: stateful when a transaction exists, else stateless.',
+  ),
   sl_reply_error: e(N0, 'Send a reply describing the last internal error.'),
   sl_forward_reply: e('(code: string, reason: string) => number'),
   get_reply_totag: e('() => string | null', 'The To tag of replies the server generates.'),
@@ -210,7 +237,10 @@ const tm: Record<string, KemiSignature> = {
   t_relay_to_proxy_flags: e('(proxy: string, flags: number) => Promise<number>'),
   t_on_branch: e(HANDLER, 'Run this function (or exported name) for each branch before it is sent.'),
   t_on_reply: e(HANDLER, 'Run this function (or exported name) for each reply received.'),
-  t_on_failure: e(HANDLER, 'Run this function (or exported name) when the transaction fails (final reply >= 300).'),
+  t_on_failure: e(
+    HANDLER,
+    'Run this function (or exported name) when the transaction fails (final reply >= 300).',
+  ),
   t_on_branch_failure: e(HANDLER, 'Run this function (or exported name) for each failed branch.'),
   t_reply: e('(code: number, reason: string) => number', 'Reply statefully.'),
   t_send_reply: e('(code: number, reason: string) => number', 'Reply statefully (creating the transaction).'),
@@ -219,8 +249,14 @@ const tm: Record<string, KemiSignature> = {
   t_is_expired: e(N0),
   t_newtran: e(N0, 'Create the server transaction now.'),
   t_release: e(N0),
-  t_is_set: e("(target: 'branch_route' | 'failure_route' | 'onreply_route' | 'branch_failure_route' | string) => number", '>0 when a handler of that kind is set.'),
-  t_set_fr: e('(frInvMs: number, frMs: number) => number', 'Per-transaction final response timers, ms (0 keeps the default).'),
+  t_is_set: e(
+    "(target: 'branch_route' | 'failure_route' | 'onreply_route' | 'branch_failure_route' | string) => number",
+    '>0 when a handler of that kind is set.',
+  ),
+  t_set_fr: e(
+    '(frInvMs: number, frMs: number) => number',
+    'Per-transaction final response timers, ms (0 keeps the default).',
+  ),
   t_reset_fr: e(N0),
   t_set_max_lifetime: e('(inviteMs: number, nonInviteMs: number) => number'),
   t_reset_max_lifetime: e(N0),
@@ -251,7 +287,9 @@ const tm: Record<string, KemiSignature> = {
   t_lookup_cancel: e('(flag?: number) => number'),
   t_lookup_request: e(N0),
   t_clean: e(N0),
-  t_uac_send: e('(method: string, ruri: string, nexthop: string, ssock: string, hdrs: string, body: string) => Promise<number>'),
+  t_uac_send: e(
+    '(method: string, ruri: string, nexthop: string, ssock: string, hdrs: string, body: string) => Promise<number>',
+  ),
 };
 
 const tmx: Record<string, KemiSignature> = {
@@ -289,12 +327,18 @@ const rr: Record<string, KemiSignature> = {
 };
 
 const maxfwd: Record<string, KemiSignature> = {
-  process_maxfwd: e('(limit: number) => number', 'Decrement Max-Forwards (add it when missing, capped at limit); <0 when it reached 0.'),
+  process_maxfwd: e(
+    '(limit: number) => number',
+    'Decrement Max-Forwards (add it when missing, capped at limit); <0 when it reached 0.',
+  ),
   is_maxfwd_lt: e('(limit: number) => number', '>0 when Max-Forwards is lower than limit.'),
 };
 
 const sanity: Record<string, KemiSignature> = {
-  sanity_check: e('(msgChecks: number, uriChecks: number) => number', 'Check the message (bit masks as in Kamailio); <0 and a reply when it fails.'),
+  sanity_check: e(
+    '(msgChecks: number, uriChecks: number) => number',
+    'Check the message (bit masks as in Kamailio); <0 and a reply when it fails.',
+  ),
   sanity_check_defaults: e(N0),
   sanity_reply: e(N0),
 };

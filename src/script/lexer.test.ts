@@ -20,6 +20,7 @@ describe('tokenize', () => {
   });
 
   it('tokenizes the code inside template substitutions, not the template text', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of a script
     const src = 'const s = `KSR.no() ${KSR.yes({ a: `${inner}` })} tail`;';
     assert.deepEqual(names(src), ['const', 's', 'KSR', 'yes', 'a', 'inner']);
   });

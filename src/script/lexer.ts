@@ -90,11 +90,26 @@ function isLineBreak(c: number): boolean {
 function regexAllowed(prev: Token | undefined): boolean {
   if (prev === undefined) return true;
   if (prev.type === 'name') return REGEX_AFTER_KEYWORD.has(prev.value);
-  if (prev.type === 'punct') return !(prev.value === ')' || prev.value === ']' || prev.value === '}' || prev.value === '++' || prev.value === '--');
+  if (prev.type === 'punct')
+    return !(
+      prev.value === ')' ||
+      prev.value === ']' ||
+      prev.value === '}' ||
+      prev.value === '++' ||
+      prev.value === '--'
+    );
   return false;
 }
 
-const ESCAPES: Readonly<Record<string, string>> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', v: '\v', 0: '\0' };
+const ESCAPES: Readonly<Record<string, string>> = {
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  b: '\b',
+  f: '\f',
+  v: '\v',
+  0: '\0',
+};
 
 /** Decode the common escapes of a string literal body (enough for module specifiers and names). */
 function decodeString(raw: string): string {
@@ -197,9 +212,10 @@ export function tokenize(src: string): Token[] {
           const r = src.charCodeAt(i);
           if (r === 0x5c) i += 2;
           else if (isLineBreak(r)) break;
-          else if (r === 0x5b) (inClass = true), i++;
-          else if (r === 0x5d) (inClass = false), i++;
-          else if (r === 0x2f && !inClass) {
+          else if (r === 0x5b || r === 0x5d) {
+            inClass = r === 0x5b;
+            i++;
+          } else if (r === 0x2f && !inClass) {
             i++;
             break;
           } else i++;
@@ -225,7 +241,10 @@ export function tokenize(src: string): Token[] {
       i++;
       while (i < n) {
         const d = src.charCodeAt(i);
-        const expSign = (d === 0x2b || d === 0x2d) && (src[i - 1] === 'e' || src[i - 1] === 'E') && !/^0[xX]/.test(src.slice(start, i));
+        const expSign =
+          (d === 0x2b || d === 0x2d) &&
+          (src[i - 1] === 'e' || src[i - 1] === 'E') &&
+          !/^0[xX]/.test(src.slice(start, i));
         if (isIdPart(d) || d === 0x2e || expSign) i++;
         else break;
       }

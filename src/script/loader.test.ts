@@ -4,7 +4,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { ScriptError } from './errors.ts';
-import { type LoadedScript, isLoadedScript, loadScript } from './loader.ts';
+import { isLoadedScript, type LoadedScript, loadScript } from './loader.ts';
 import { tempScripts } from './test_support.ts';
 
 const run = promisify(execFile);
@@ -23,7 +23,8 @@ async function errorsOf(path: string): Promise<ScriptError[]> {
 
 describe('loadScript', () => {
   const tmp = tempScripts({
-    'lib.ts': 'export let counter: number = 41;\ncounter++;\nexport function helper(): string {\n  return "h";\n}\n',
+    'lib.ts':
+      'export let counter: number = 41;\ncounter++;\nexport function helper(): string {\n  return "h";\n}\n',
     'data.json': '{ "answer": 42 }',
     'main.ts': [
       "import { readFileSync } from 'node:fs';",
@@ -31,6 +32,7 @@ describe('loadScript', () => {
       "import data from './data.json' with { type: 'json' };",
       'type Ksr = { info(m: string): void };',
       'export function ksr_request_route(KSR: Ksr): string {',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of a script
       '  return `${helper()} ${counter} ${data.answer} ${typeof readFileSync} ${import.meta.filename}`;',
       '}',
       'export function ksr_reply_route(_KSR: Ksr): void {}',
@@ -104,7 +106,12 @@ describe('loadScript', () => {
     assert.equal((await loaded(js)).generation, 1);
     const bad = tmp.write('typed.js', 'export function ksr_request_route(KSR: number) {}\n');
     assert.deepEqual(await errorsOf(bad), [
-      { file: bad, line: 1, column: 38, message: 'TypeScript syntax in a JavaScript file (rename it to .ts)' },
+      {
+        file: bad,
+        line: 1,
+        column: 38,
+        message: 'TypeScript syntax in a JavaScript file (rename it to .ts)',
+      },
     ]);
   });
 
@@ -132,25 +139,49 @@ describe('loadScript', () => {
   it('refuses a script without ksr_request_route', async () => {
     const p = tmp.write('noroute.ts', 'export function other() {}\n');
     assert.deepEqual(await errorsOf(p), [
-      { file: p, line: 1, column: 1, message: 'the script does not export a function ksr_request_route(KSR)' },
+      {
+        file: p,
+        line: 1,
+        column: 1,
+        message: 'the script does not export a function ksr_request_route(KSR)',
+      },
     ]);
   });
 
   it('refuses a missing import, a missing export and a failing top level, at the import site', async () => {
-    const a = tmp.write('missing.ts', "import { x } from './nothere.ts';\nexport function ksr_request_route() {}\n");
-    assert.deepEqual(await errorsOf(a), [{ file: a, line: 1, column: 19, message: `cannot find ${tmp.path('nothere.ts')}` }]);
-    const b = tmp.write('noexport.ts', "import { nope } from './lib.ts';\nexport function ksr_request_route() {}\n");
-    assert.deepEqual(await errorsOf(b), [
-      { file: b, line: 1, column: 10, message: "SyntaxError: './lib.ts' does not provide an export named 'nope'" },
+    const a = tmp.write(
+      'missing.ts',
+      "import { x } from './nothere.ts';\nexport function ksr_request_route() {}\n",
+    );
+    assert.deepEqual(await errorsOf(a), [
+      { file: a, line: 1, column: 19, message: `cannot find ${tmp.path('nothere.ts')}` },
     ]);
-    const c = tmp.write('toplevel.ts', 'export function ksr_request_route() {}\nconst o: any = null;\no.x = 1;\n');
+    const b = tmp.write(
+      'noexport.ts',
+      "import { nope } from './lib.ts';\nexport function ksr_request_route() {}\n",
+    );
+    assert.deepEqual(await errorsOf(b), [
+      {
+        file: b,
+        line: 1,
+        column: 10,
+        message: "SyntaxError: './lib.ts' does not provide an export named 'nope'",
+      },
+    ]);
+    const c = tmp.write(
+      'toplevel.ts',
+      'export function ksr_request_route() {}\nconst o: any = null;\no.x = 1;\n',
+    );
     const [e] = await errorsOf(c);
     assert.deepEqual([e.file, e.line], [c, 3]);
     assert.match(e.message, /Cannot set properties of null .*while loading the script/);
   });
 
   it('refuses circular imports clearly', async () => {
-    tmp.write('cyc_a.ts', "import { b } from './cyc_b.ts';\nexport const a = 1;\nexport function ksr_request_route() { return b; }\n");
+    tmp.write(
+      'cyc_a.ts',
+      "import { b } from './cyc_b.ts';\nexport const a = 1;\nexport function ksr_request_route() { return b; }\n",
+    );
     tmp.write('cyc_b.ts', "import { a } from './cyc_a.ts';\nexport const b = 2;\n");
     const [e] = await errorsOf(tmp.path('cyc_a.ts'));
     assert.deepEqual([e.file, e.line], [tmp.path('cyc_b.ts'), 1]);
@@ -189,12 +220,22 @@ describe('loadScript', () => {
       ].join('\n'),
     });
     try {
-      const { stdout } = await run(process.execPath, ['--expose-gc', child.path('probe.ts'), child.path('script.ts')], {
-        timeout: 60_000,
-      });
-      const { before, after: afterLoads } = JSON.parse(stdout.trim().split('\n').pop()!) as { before: number; after: number };
+      const { stdout } = await run(
+        process.execPath,
+        ['--expose-gc', child.path('probe.ts'), child.path('script.ts')],
+        {
+          timeout: 60_000,
+        },
+      );
+      const { before, after: afterLoads } = JSON.parse(stdout.trim().split('\n').pop()!) as {
+        before: number;
+        after: number;
+      };
       // A retained generation would cost at least its source (~8 KB) each: 8 MB over 1,000 loads.
-      assert.ok(afterLoads - before < 2_000_000, `heap grew by ${afterLoads - before} bytes over 1,000 reloads`);
+      assert.ok(
+        afterLoads - before < 2_000_000,
+        `heap grew by ${afterLoads - before} bytes over 1,000 reloads`,
+      );
     } finally {
       child.remove();
     }

@@ -6,7 +6,16 @@
 import type { RouteContext, RouteKind } from '../proxy/context.ts';
 
 /** Every route kind: the default for functions usable anywhere. */
-export const ANY_ROUTE: readonly RouteKind[] = ['request', 'branch', 'onsend', 'reply', 'onreply', 'failure', 'branch_failure', 'event'];
+export const ANY_ROUTE: readonly RouteKind[] = [
+  'request',
+  'branch',
+  'onsend',
+  'reply',
+  'onreply',
+  'failure',
+  'branch_failure',
+  'event',
+];
 /** Kamailio's REQUEST_ROUTE | FAILURE_ROUTE | BRANCH_ROUTE — where most request-editing functions live. */
 export const REQUEST_ROUTES: readonly RouteKind[] = ['request', 'failure', 'branch'];
 

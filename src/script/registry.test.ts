@@ -3,10 +3,11 @@ import { describe, it } from 'node:test';
 import { isExitSentinel, wasExited } from './exit.ts';
 import type { ModuleDefinition } from './module.ts';
 import { KsrRegistry } from './registry.ts';
-import { TEST_MODULES, simpleContext } from './test_support.ts';
+import { simpleContext, TEST_MODULES } from './test_support.ts';
 
 // The registry is typed for Junction's modules; these tests use the small test modules.
-type AnyKsr = Record<string, (...a: unknown[]) => unknown> & Record<string, Record<string, (...a: unknown[]) => unknown>>;
+type AnyKsr = Record<string, (...a: unknown[]) => unknown> &
+  Record<string, Record<string, (...a: unknown[]) => unknown>>;
 
 function ksrFor(registry: KsrRegistry, ctx = simpleContext()): AnyKsr {
   return registry.createKsr(ctx) as unknown as AnyKsr;
@@ -59,8 +60,14 @@ describe('KsrRegistry', () => {
     assert.equal(caught instanceof Error, false);
     assert.equal(wasExited(ctx), true);
     assert.equal(KsrRegistry.isExited(KSR), true);
-    assert.throws(() => KSR.info('after exit'), (e: unknown) => isExitSentinel(e));
-    assert.throws(() => KSR.sl.send_reply(500, 'x'), (e: unknown) => isExitSentinel(e));
+    assert.throws(
+      () => KSR.info('after exit'),
+      (e: unknown) => isExitSentinel(e),
+    );
+    assert.throws(
+      () => KSR.sl.send_reply(500, 'x'),
+      (e: unknown) => isExitSentinel(e),
+    );
     assert.equal(ctx.logs.length, 0);
     assert.equal(ctx.dropped, false);
   });
@@ -68,7 +75,10 @@ describe('KsrRegistry', () => {
   it('KSR.x.drop sets dropped and exits', () => {
     const ctx = simpleContext();
     const KSR = ksrFor(registry, ctx);
-    assert.throws(() => KSR.x.drop(), (e: unknown) => isExitSentinel(e));
+    assert.throws(
+      () => KSR.x.drop(),
+      (e: unknown) => isExitSentinel(e),
+    );
     assert.equal(ctx.dropped, true);
     assert.equal(wasExited(ctx), true);
   });

@@ -12,6 +12,8 @@ import { exitSentinel, markExited } from './exit.ts';
 import type { KsrFunction, ModuleDefinition } from './module.ts';
 import type { KSR } from './types.ts';
 
+export { isExitSentinel, wasExited } from './exit.ts';
+
 const CTX = Symbol('junction.ksr.ctx');
 const ROOT = Symbol('junction.ksr.root');
 const EXITED = Symbol('junction.ksr.exited');
@@ -125,7 +127,8 @@ export class KsrRegistry {
         this.entries.set(m.name, entry);
       }
       for (const [fname, f] of Object.entries(m.functions)) {
-        if (entry.functions.has(fname)) throw new Error(`KSR function ${pathOf(m.name, fname)} is defined twice`);
+        if (entry.functions.has(fname))
+          throw new Error(`KSR function ${pathOf(m.name, fname)} is defined twice`);
         entry.functions.set(fname, f);
       }
     }
@@ -136,18 +139,21 @@ export class KsrRegistry {
     }
     for (const [fname, f] of Object.entries(BUILTIN_X)) x.functions.set(fname, f);
     for (const name of this.entries.keys()) {
-      if (name !== '' && core.functions.has(name)) throw new Error(`KSR.${name} is both a module and a core function`);
+      if (name !== '' && core.functions.has(name))
+        throw new Error(`KSR.${name} is both a module and a core function`);
     }
     this.rootProto = this.buildPrototypes();
   }
 
   private buildPrototypes(): object {
     const root: Record<string, unknown> = Object.create(null);
-    for (const [fname, f] of this.entries.get('')!.functions) root[fname] = makeMethod(`KSR.${fname}`, fname, f);
+    for (const [fname, f] of this.entries.get('')!.functions)
+      root[fname] = makeMethod(`KSR.${fname}`, fname, f);
     for (const entry of this.entries.values()) {
       if (entry.name === '') continue;
       const proto: Record<string, unknown> = Object.create(null);
-      for (const [fname, f] of entry.functions) proto[fname] = makeMethod(pathOf(entry.name, fname), fname, f);
+      for (const [fname, f] of entry.functions)
+        proto[fname] = makeMethod(pathOf(entry.name, fname), fname, f);
       if (entry.name === 'x') {
         proto.exit = exitMethod(false);
         proto.drop = exitMethod(true);
@@ -182,7 +188,8 @@ export class KsrRegistry {
   /** Whether `KSR.a` (a module or core function) or `KSR.a.b` exists — the load-time check. */
   has(path: readonly string[]): boolean {
     if (path.length === 1) return this.entries.has(path[0]) || this.entries.get('')!.functions.has(path[0]);
-    if (path.length === 2) return this.entries.get(path[0])?.functions.has(path[1]) === true && path[0] !== '';
+    if (path.length === 2)
+      return this.entries.get(path[0])?.functions.has(path[1]) === true && path[0] !== '';
     return false;
   }
 

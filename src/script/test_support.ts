@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RouteContext } from '../proxy/context.ts';
+import type { RouteContext, RouteHandler } from '../proxy/context.ts';
 import { isParseError } from '../sip/errors.ts';
 import type { SipMessage } from '../sip/message.ts';
 import { parseMessage } from '../sip/parse_message.ts';
@@ -60,6 +60,13 @@ function pvSet(ctx: RouteContext, name: string, value: string | number): number 
   return -1;
 }
 
+function onRoute(kind: 'failure' | 'branch' | 'onreply'): (ctx: RouteContext, h: RouteHandler) => number {
+  return (ctx, h) => {
+    ctx.setHandler(kind, h);
+    return 1;
+  };
+}
+
 /** Enough of core, sl, tm, pv, hdr and rr for the engine's tests, plus `test.wait(ms)` (async). */
 export const TEST_MODULES: readonly ModuleDefinition[] = [
   {
@@ -95,18 +102,27 @@ export const TEST_MODULES: readonly ModuleDefinition[] = [
   {
     name: 'sl',
     functions: {
-      send_reply: { routes: ['request', 'failure'], fn: (ctx, code: number, reason: string) => ctx.reply(code, reason) },
-      sl_send_reply: { routes: ['request', 'failure'], fn: (ctx, code: number, reason: string) => ctx.reply(code, reason) },
+      send_reply: {
+        routes: ['request', 'failure'],
+        fn: (ctx, code: number, reason: string) => ctx.reply(code, reason),
+      },
+      sl_send_reply: {
+        routes: ['request', 'failure'],
+        fn: (ctx, code: number, reason: string) => ctx.reply(code, reason),
+      },
     },
   },
   {
     name: 'tm',
     functions: {
       t_relay: { routes: ['request', 'failure'], fn: (ctx) => ctx.relay() },
-      t_reply: { routes: ['request', 'failure'], fn: (ctx, code: number, reason: string) => ctx.reply(code, reason) },
-      t_on_failure: { routes: REQUEST_ROUTES, fn: (ctx, h) => (ctx.setHandler('failure', h), 1) },
-      t_on_branch: { routes: REQUEST_ROUTES, fn: (ctx, h) => (ctx.setHandler('branch', h), 1) },
-      t_on_reply: { routes: REQUEST_ROUTES, fn: (ctx, h) => (ctx.setHandler('onreply', h), 1) },
+      t_reply: {
+        routes: ['request', 'failure'],
+        fn: (ctx, code: number, reason: string) => ctx.reply(code, reason),
+      },
+      t_on_failure: { routes: REQUEST_ROUTES, fn: onRoute('failure') },
+      t_on_branch: { routes: REQUEST_ROUTES, fn: onRoute('branch') },
+      t_on_reply: { routes: REQUEST_ROUTES, fn: onRoute('onreply') },
       t_check_trans: { fn: (ctx) => (ctx.hasTransaction() ? 1 : -1) },
     },
   },
@@ -128,7 +144,12 @@ export const TEST_MODULES: readonly ModuleDefinition[] = [
           return 1;
         },
       },
-      append_to_reply: { fn: (ctx, line: string) => (ctx.replyHeaders.push(line), 1) },
+      append_to_reply: {
+        fn: (ctx, line: string) => {
+          ctx.replyHeaders.push(line);
+          return 1;
+        },
+      },
     },
   },
   { name: 'rr', functions: { record_route: { routes: REQUEST_ROUTES, fn: (ctx) => ctx.recordRoute() } } },
@@ -176,7 +197,12 @@ export function tempScripts(files: Record<string, string> = {}): {
     return p;
   };
   for (const [n, t] of Object.entries(files)) write(n, t);
-  return { dir, path: (n) => join(dir, n), write, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    path: (n) => join(dir, n),
+    write,
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /** A minimal RouteContext recording logs, replies, relays and handlers (for registry/engine tests). */
@@ -187,7 +213,10 @@ export interface SimpleContext extends RouteContext {
   readonly handlers: Map<string, unknown>;
 }
 
-export function simpleContext(kind: RouteContext['kind'] = 'request', msg: SipMessage = parseSip(INVITE)): SimpleContext {
+export function simpleContext(
+  kind: RouteContext['kind'] = 'request',
+  msg: SipMessage = parseSip(INVITE),
+): SimpleContext {
   const logs: SimpleContext['logs'] = [];
   const replies: SimpleContext['replies'] = [];
   const handlers = new Map<string, unknown>();
@@ -197,7 +226,15 @@ export function simpleContext(kind: RouteContext['kind'] = 'request', msg: SipMe
     request: msg,
     info: {
       source: { protocol: 'udp', address: '10.0.0.1', port: 5060 },
-      listener: { id: 1, protocol: 'udp', address: '127.0.0.1', port: 5060, family: 4, advertisedHost: '127.0.0.1', advertisedPort: 5060 },
+      listener: {
+        id: 1,
+        protocol: 'udp',
+        address: '127.0.0.1',
+        port: 5060,
+        family: 4,
+        advertisedHost: '127.0.0.1',
+        advertisedPort: 5060,
+      },
       connectionId: 0,
       receivedAt: 0,
     },

@@ -20,19 +20,19 @@ import { parseMessage } from '../sip/parse_message.ts';
 import type { ListenerInfo, Protocol, ReceiveInfo } from '../transport/types.ts';
 import { stampTopVia } from '../transport/via_stamp.ts';
 import { type ReloadResult, ScriptEngine } from './engine.ts';
-import { type ScriptError, formatScriptError } from './errors.ts';
+import { formatScriptError, type ScriptError } from './errors.ts';
 import { wasExited } from './exit.ts';
 import {
   type HandlerKind,
   HarnessContext,
   type HarnessEnv,
   type LogLevel,
+  newTransactionState,
   type RecordedForward,
   type RecordedRelay,
   type RecordedReply,
   Recorder,
   type TransactionState,
-  newTransactionState,
 } from './harness_context.ts';
 import type { LoadedScript } from './loader.ts';
 import type { ModuleDefinition } from './module.ts';
@@ -152,7 +152,9 @@ export interface ScriptHarness {
 export function sipText(text: string): Buffer {
   let lines = text.replace(/\r\n/g, '\n').split('\n');
   while (lines.length > 0 && lines[0].trim() === '') lines.shift();
-  const indents = lines.filter((l) => l.trim() !== '').map((l) => /^[ \t]*/.exec(l)![0].length);
+  // The first line may follow the opening backtick directly: it then does not set the indentation.
+  const indented = /^[ \t]/.test(lines[0] ?? '') ? lines : lines.slice(1);
+  const indents = indented.filter((l) => l.trim() !== '').map((l) => /^[ \t]*/.exec(l)![0].length);
   const cut = indents.length === 0 ? 0 : Math.min(...indents);
   lines = lines.map((l) => l.slice(Math.min(cut, /^[ \t]*/.exec(l)![0].length)));
   // Header lines end at the first empty line; everything after it is the body, kept as written.
@@ -272,7 +274,15 @@ class Harness implements ScriptHarness {
     const transaction = opts.transaction ?? (msg.method !== 'ACK' && msg.method !== 'CANCEL');
     const state = newTransactionState(transaction, opts.canceled ?? false);
     const recorder = new Recorder();
-    const ctx = new HarnessContext({ kind: 'request', msg, request: msg, info, state, recorder, env: this.env });
+    const ctx = new HarnessContext({
+      kind: 'request',
+      msg,
+      request: msg,
+      info,
+      state,
+      recorder,
+      env: this.env,
+    });
     await this.engine.run('request', ctx);
     return this.result(ctx, [ctx]);
   }
@@ -285,7 +295,17 @@ class Harness implements ScriptHarness {
     const state = tx?.transaction ?? newTransactionState(false);
     const recorder = new Recorder();
     const request = tx?.request ?? res;
-    const ctx = new HarnessContext({ kind: 'reply', msg: res, request, info, state, recorder, env: this.env, branchIndex: 0, replyCode: res.status });
+    const ctx = new HarnessContext({
+      kind: 'reply',
+      msg: res,
+      request,
+      info,
+      state,
+      recorder,
+      env: this.env,
+      branchIndex: 0,
+      replyCode: res.status,
+    });
     const contexts = [ctx];
     // As the proxy: the global reply route, then the transaction's onreply handler unless dropped.
     if (this.engine.has('reply')) await this.engine.run('reply', ctx);
@@ -298,9 +318,14 @@ class Harness implements ScriptHarness {
     return this.result(ctx, contexts);
   }
 
-  async failure(of: RouteResult, reply: number | string | Buffer, opts: FailureOptions = {}): Promise<RouteResult> {
+  async failure(
+    of: RouteResult,
+    reply: number | string | Buffer,
+    opts: FailureOptions = {},
+  ): Promise<RouteResult> {
     const handler = of.transaction.handlers.failure;
-    if (handler === undefined) throw new Error('the script set no failure handler (KSR.tm.t_on_failure) for this transaction');
+    if (handler === undefined)
+      throw new Error('the script set no failure handler (KSR.tm.t_on_failure) for this transaction');
     let code: number;
     if (typeof reply === 'number') code = reply;
     else code = parseSip(reply).status;
@@ -364,7 +389,9 @@ export async function createScriptHarness(opts: ScriptHarnessOptions): Promise<S
   const h = new Harness(registry, opts);
   const loaded = await h.engine.load();
   if (Array.isArray(loaded)) {
-    throw new Error(`routing script ${opts.script} does not load:\n${(loaded as ScriptError[]).map(formatScriptError).join('\n')}`);
+    throw new Error(
+      `routing script ${opts.script} does not load:\n${(loaded as ScriptError[]).map(formatScriptError).join('\n')}`,
+    );
   }
   return h;
 }

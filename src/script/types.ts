@@ -31,50 +31,50 @@ export interface KSR {
   readonly forward_uri: (uri: string) => Promise<number>;
   /** Log at info level. */
   readonly info: (msg: string) => void;
-  /** True for a ACK message. */
+  /** True when the method is ACK. */
   readonly is_ACK: () => boolean;
-  /** True for a BYE message. */
+  /** True when the method is BYE. */
   readonly is_BYE: () => boolean;
-  /** True for a CANCEL message. */
+  /** True when the method is CANCEL. */
   readonly is_CANCEL: () => boolean;
-  /** True for a DELETE message. */
+  /** True when the method is DELETE. */
   readonly is_DELETE: () => boolean;
-  /** True for a GET message. */
+  /** True when the method is GET. */
   readonly is_GET: () => boolean;
-  /** True for a INFO message. */
+  /** True when the method is INFO. */
   readonly is_INFO: () => boolean;
-  /** True for a INVITE message. */
+  /** True when the method is INVITE. */
   readonly is_INVITE: () => boolean;
   readonly is_IPv4: () => boolean;
   readonly is_IPv6: () => boolean;
-  /** True for a KDMQ message. */
+  /** True when the method is KDMQ. */
   readonly is_KDMQ: () => boolean;
-  /** True for a MESSAGE message. */
+  /** True when the method is MESSAGE. */
   readonly is_MESSAGE: () => boolean;
-  /** True for a NOTIFY message. */
+  /** True when the method is NOTIFY. */
   readonly is_NOTIFY: () => boolean;
-  /** True for a OPTIONS message. */
+  /** True when the method is OPTIONS. */
   readonly is_OPTIONS: () => boolean;
-  /** True for a POST message. */
+  /** True when the method is POST. */
   readonly is_POST: () => boolean;
-  /** True for a PRACK message. */
+  /** True when the method is PRACK. */
   readonly is_PRACK: () => boolean;
-  /** True for a PUBLISH message. */
+  /** True when the method is PUBLISH. */
   readonly is_PUBLISH: () => boolean;
-  /** True for a PUT message. */
+  /** True when the method is PUT. */
   readonly is_PUT: () => boolean;
-  /** True for a REFER message. */
+  /** True when the method is REFER. */
   readonly is_REFER: () => boolean;
-  /** True for a REGISTER message. */
+  /** True when the method is REGISTER. */
   readonly is_REGISTER: () => boolean;
   /** Always false: Junction has no SCTP. */
   readonly is_SCTP: () => boolean;
-  /** True for a SUBSCRIBE message. */
+  /** True when the method is SUBSCRIBE. */
   readonly is_SUBSCRIBE: () => boolean;
   readonly is_TCP: () => boolean;
   readonly is_TLS: () => boolean;
   readonly is_UDP: () => boolean;
-  /** True for a UPDATE message. */
+  /** True when the method is UPDATE. */
   readonly is_UPDATE: () => boolean;
   readonly is_WS: () => boolean;
   readonly is_WSS: () => boolean;

@@ -180,7 +180,7 @@ function parseStartLine(buf: Buffer, start: number, end: number, msg: SipMessage
     // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
     const sp = buf.indexOf(SP, start);
     if (sp < 0 || sp > end) return fail(SipErrors.START_LINE, 'status line without a status code');
-    if (!isVersion20(buf, start, sp)) return fail(SipErrors.VERSION, `unsupported version ${buf.latin1Slice(start, sp)}`);
+    if (!isVersion20(buf, start, sp)) return fail(SipErrors.VERSION, `unsupported version ${JSON.stringify(buf.latin1Slice(start, sp))}`);
     let code = 0;
     let i = sp + 1;
     const digitsStart = i;
@@ -218,7 +218,7 @@ function parseStartLine(buf: Buffer, start: number, end: number, msg: SipMessage
     if (sp >= 0 && sp < end && isVersion20(buf, verStart, sp)) {
       return fail(SipErrors.START_LINE, 'white space after the SIP version');
     }
-    return fail(SipErrors.VERSION, `unsupported version ${buf.latin1Slice(verStart, end)}`);
+    return fail(SipErrors.VERSION, `unsupported version ${JSON.stringify(buf.latin1Slice(verStart, end))}`);
   }
   if (!hasScheme(buf, uriStart, uriEnd)) return fail(SipErrors.REQUEST_URI, 'Request-URI has no scheme');
   msg.lineA = uriStart;

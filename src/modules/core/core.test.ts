@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fakeContext, request, response } from '../testing/fake_context.ts';
 import { ksr } from '../testing/ksr.ts';
-import { VAR_ADD_LOCAL_RPORT, VAR_ADVERTISED_ADDRESS, VAR_ADVERTISED_PORT, advertisedOf } from './reserved_vars.ts';
+import {
+  advertisedOf,
+  VAR_ADD_LOCAL_RPORT,
+  VAR_ADVERTISED_ADDRESS,
+  VAR_ADVERTISED_PORT,
+} from './reserved_vars.ts';
 
 describe('core: methods', () => {
   it('tests the request method', () => {

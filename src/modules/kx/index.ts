@@ -7,7 +7,7 @@ import type { RouteContext } from '../../proxy/context.ts';
 import type { ModuleDefinition } from '../../script/module.ts';
 import { isParseError } from '../../sip/errors.ts';
 import { type PvValue, pvSpec } from '../pv/pseudo_variables.ts';
-import { type Defined, def, type Impl, NULL_PRINT } from '../shared/define.ts';
+import { type Defined, def, NULL_PRINT } from '../shared/define.ts';
 
 function pvGetter(name: string): (ctx: RouteContext) => PvValue {
   const spec = pvSpec(name);
@@ -21,13 +21,17 @@ function asString(v: PvValue): string | null {
 
 type Get = (ctx: RouteContext) => string | null;
 
+type GetS = (ctx: RouteContext) => string;
+type Family<S extends string> = Record<`get_${S}`, Defined<Get>> &
+  Record<`gete_${S}` | `getw_${S}`, Defined<GetS>>;
+
 /** get_X, gete_X and getw_X for one string value. */
-function family(suffix: string, get: Get): Record<string, Defined<Impl>> {
+function family<S extends string>(suffix: S, get: Get): Family<S> {
   return {
     [`get_${suffix}`]: def('() => string | null', get),
     [`gete_${suffix}`]: def('() => string', (ctx: RouteContext): string => get(ctx) ?? ''),
     [`getw_${suffix}`]: def('() => string', (ctx: RouteContext): string => get(ctx) ?? NULL_PRINT),
-  };
+  } as Family<S>;
 }
 
 function str(name: string): Get {
