@@ -5,7 +5,7 @@
  * Lifecycle: receive → request_route → branch_route → onsend → reply_route → failure_route.
  */
 import { createHash } from 'node:crypto';
-import { buildResponse, newBranch } from '../sip/build.ts';
+import { buildResponse, localToTag, newBranch } from '../sip/build.ts';
 import { EditList } from '../sip/edits.ts';
 import { isParseError } from '../sip/errors.ts';
 import type { SipMessage } from '../sip/message.ts';
@@ -130,8 +130,20 @@ export class ProxyCore {
 
   // ================================================================ TransactionUser
 
+  /**
+   * Set by a graceful stop: new dialogs and out-of-dialog requests are refused with 503 while
+   * in-dialog requests (BYE of a running call) and transactions in progress still complete.
+   */
+  draining = false;
+
   onRequest(req: SipMessage, info: ReceiveInfo, tx: ServerTxPort | undefined): void {
     this.stats.requests++;
+    if (this.draining && req.toTag === undefined && req.method !== 'ACK') {
+      const data = buildResponse(req, 503, 'Service Unavailable', { toTag: this.localTag(req), headers: [['Retry-After', '5']] });
+      if (tx !== undefined) tx.respond(data, 503);
+      else this.transport.sendResponse(data, req, info);
+      return;
+    }
     if (tx !== undefined) this.serverTxOf.set(req, tx);
     const ctx = new ScriptContext(this, 'request', req, req, info, newRelayState());
     const r = this.runRoute('request', ctx);
@@ -233,12 +245,7 @@ export class ProxyCore {
 
   /** Stable To tag for replies the proxy generates to a request (retransmissions get the same). */
   localTag(req: SipMessage): string {
-    return createHash('sha1')
-      .update(req.callId)
-      .update(req.fromTag ?? '')
-      .update(req.topVia.branch ?? '')
-      .digest('hex')
-      .slice(0, 16);
+    return localToTag(req);
   }
 
   hasServerTransaction(req: SipMessage): boolean {

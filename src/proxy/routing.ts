@@ -83,6 +83,11 @@ export interface LooseRouteResult {
   ruri: string | undefined;
 }
 
+/** `;lr` and `;r2` are URI parameters (inside `<>`), not header parameters of the Route value. */
+function uriParam(na: NameAddr, name: string): boolean {
+  return 'params' in na.uri && na.uri.params.has(name);
+}
+
 const NONE: LooseRouteResult = { code: -1, dstUri: undefined, ruri: undefined };
 
 /** loose_route(): consume our own Route entries and say where the request goes next. */
@@ -100,7 +105,7 @@ export function looseRoute(msg: SipMessage, local: LocalAddresses): LooseRouteRe
   }
   let removed = 0;
   while (remaining.length > 0 && local.isMyselfUri(remaining[0].uriText)) {
-    const wasR2 = remaining[0].params.has('r2');
+    const wasR2 = uriParam(remaining[0], 'r2');
     remaining = remaining.slice(1);
     removed++;
     // Double Record-Route: the second entry of the pair is ours too.
@@ -116,7 +121,7 @@ export function looseRoute(msg: SipMessage, local: LocalAddresses): LooseRouteRe
   if (remaining.length === 0) return { code: 1, dstUri: undefined, ruri };
   const next = remaining[0];
   // A next hop without ;lr is a strict router (§16.6 step 6-7): it must receive the route as R-URI.
-  if (!next.params.has('lr') && 'params' in next.uri) {
+  if ('params' in next.uri && !uriParam(next, 'lr')) {
     const rest = remaining.slice(1).map(formatNameAddr);
     rest.push(`<${ruri ?? msg.ruri}>`);
     rewriteRoutes(msg, rest);

@@ -119,6 +119,18 @@ export class ScriptContext implements RouteContext {
     return 1;
   }
 
+  /** The handler t_on_* installed for this transaction (t_is_set). */
+  getHandler(kind: 'branch' | 'onreply' | 'failure' | 'branch_failure'): RouteHandler | undefined {
+    return this.state.handlers[kind];
+  }
+
+  /** remove_record_route(): undo record_route() for this transaction. */
+  removeRecordRoute(): boolean {
+    const had = this.state.recordRoute !== undefined;
+    this.state.recordRoute = undefined;
+    return had;
+  }
+
   looseRoute(): number {
     const r = looseRoute(this.request, this.core.local);
     if (r.code > 0 && r.dstUri !== undefined) this.dstUri = r.dstUri;

@@ -3,7 +3,7 @@
  * non-2xx final response (§17.1.1.3), CANCEL (§9.1) and new requests (§8.1.1).
  * Header lines copied from a received message are copied as bytes, not re-rendered.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { applyEdits } from './edits.ts';
 import { H } from './header_names.ts';
 import { HS, type SipMessage } from './message.ts';
@@ -98,6 +98,19 @@ export function newBranch(): string {
 /** A new From/To tag (RFC 3261 §19.3: at least 32 bits of randomness). */
 export function newTag(): string {
   return randomBytes(6).toString('hex');
+}
+
+/**
+ * The To tag of replies generated locally for a request: the same for every retransmission of
+ * that request (RFC 3261 §8.2.6.2), so a hash of what identifies it rather than random.
+ */
+export function localToTag(req: SipMessage): string {
+  return createHash('sha1')
+    .update(req.callId)
+    .update(req.fromTag ?? '')
+    .update(req.topVia.branch ?? '')
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** A new Call-ID (globally unique: random part plus host). */

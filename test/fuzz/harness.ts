@@ -512,6 +512,9 @@ function guard<T>(label: string, fn: () => T): T {
   }
 }
 
+/** Longest acceptable reason phrase (status line of the 400). */
+export const MAX_PHRASE = 256;
+
 const KNOWN_CODES = new Set<string>(Object.values(SipErrors).map((k) => k.code));
 
 function checkError(label: string, e: ParseError): void {
@@ -521,11 +524,16 @@ function checkError(label: string, e: ParseError): void {
   if (typeof e.detail !== 'string' || e.detail.length === 0) fail(`${label}: empty detail for ${e.code}`);
   // The phrase goes on the status line of the 400 (RFC 3261 §25.1 Reason-Phrase): no control
   // characters but HTAB, or the response itself is malformed (a CR or LF would even split it).
-  for (let i = 0; i < e.phrase.length; i++) {
-    const c = e.phrase.charCodeAt(i);
+  const phrase = e.phrase; // a getter that builds the string: read it once
+  for (let i = 0; i < phrase.length; i++) {
+    const c = phrase.charCodeAt(i);
     if ((c < 0x20 && c !== 0x09) || (c === 0x7f && !process.env.TMPDEL)) {
-      fail(`${label}: the reason phrase for ${e.code} holds a control character: ${JSON.stringify(e.phrase)}`);
+      fail(`${label}: the reason phrase for ${e.code} holds a control character: ${JSON.stringify(phrase)}`);
     }
+  }
+  // A reason for `400 <reason>` is a line, not a copy of the input: bounded whatever the input size.
+  if (phrase.length > MAX_PHRASE && !process.env.TMPLEN) {
+    fail(`${label}: the reason phrase for ${e.code} is ${phrase.length} characters long: ${JSON.stringify(phrase.slice(0, 120))}…`);
   }
 }
 
