@@ -301,6 +301,10 @@ export class ProxyCore {
     const tx = this.serverTxOf.get(req);
     if (this.stateless || tx === undefined || req.method === 'ACK') return this.forwardStateless(ctx);
     if (this.canceledKeys.has(tx.key)) return -1;
+    if (ctx.ptx === undefined && this.isLoop(req)) {
+      ctx.reply(482, 'Loop Detected');
+      return -1;
+    }
     let ptx = ctx.ptx ?? this.proxyTxOf.get(tx.key);
     if (ptx === undefined) {
       ptx = new ProxyTransaction(this, tx, req, ctx.info, ctx.state);
@@ -377,7 +381,7 @@ export class ProxyCore {
     if (ptx.state.recordRoute !== undefined && req.method !== 'REGISTER') {
       addRecordRoute(req, ptx.state.recordRoute, ptx.info.listener, out, edits);
     }
-    req.prependHeader('Via', viaValue(out, newBranch()), edits);
+    req.prependHeader('Via', viaValue(out, loopBranch(req, target.uri)), edits);
     if (ep.protocol !== 'udp') req.ensureContentLength(edits);
     const data = req.serialize(edits);
     const sent = parseMessage(data);
@@ -411,6 +415,23 @@ export class ProxyCore {
     return true;
   }
 
+  /**
+   * RFC 3261 §16.3 step 4: the request carries a Via of ours whose branch was made for this very
+   * request with this Request-URI — it came back unchanged, a loop (a spiral changes the R-URI).
+   */
+  private isLoop(req: SipMessage): boolean {
+    const vias = req.vias();
+    if (isParseError(vias)) return false;
+    let key: string | undefined;
+    for (const v of vias) {
+      const b = v.branch;
+      if (b === undefined || b.length < 7 + LOOP_KEY_LEN || !this.local.hasHost(v.host, v.port)) continue;
+      key ??= loopKey(req, req.originalRuri);
+      if (b.startsWith(key, 7)) return true;
+    }
+    return false;
+  }
+
   // ================================================================ stateless
 
   /** forward / forward_uri, and t_relay in stateless mode (RFC 3261 §16.11). */
@@ -440,6 +461,28 @@ export class ProxyCore {
     }
     return 1;
   }
+}
+
+const LOOP_KEY_LEN = 10;
+
+/** What identifies a request for loop detection (§16.6 step 8): R-URI, tags, Call-ID, CSeq. */
+function loopKey(req: SipMessage, ruri: string): string {
+  return createHash('sha1')
+    .update(ruri)
+    .update('\0')
+    .update(req.fromTag ?? '')
+    .update('\0')
+    .update(req.toTag ?? '')
+    .update('\0')
+    .update(req.callId)
+    .update(String(req.cseq))
+    .digest('hex')
+    .slice(0, LOOP_KEY_LEN);
+}
+
+/** A unique branch that also carries the loop key of the request as sent to `ruri`. */
+function loopBranch(req: SipMessage, ruri: string): string {
+  return `z9hG4bK${loopKey(req, ruri)}${newBranch().slice(7)}`;
 }
 
 function stripAngle(v: string): string {

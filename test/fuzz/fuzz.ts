@@ -9,8 +9,9 @@
  * slower inputs are failures), --save, --max-corpus N (default 100), --keep-going (report every
  * violation instead of stopping at the first).
  *
- * A violated invariant prints the seed, the iteration, the mutation chain and the input (saved as
- * test/fuzz/corpus/bug-<sha>.sip with --save, else under .tmp/fuzz/), and the exit code is 1.
+ * A violated invariant prints the seed, the iteration, the mutation chain and the error; the smallest
+ * input of each kind of violation is saved as bug-<kind>-<sha>.sip (in test/fuzz/corpus/ with --save,
+ * else under .tmp/fuzz/), and the exit code is 1.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -53,10 +54,34 @@ const gc = runInNewContext('gc') as () => void;
 
 const sha = (buf: Buffer): string => createHash('sha256').update(buf).digest('hex').slice(0, 12);
 
-function saveFailure(input: Buffer): string {
+/** A violation's kind: its message with the input-specific parts blanked (one reproducer per kind). */
+function failureKind(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg
+    .split('\n')[0]
+    .replace(/"(?:[^"\\]|\\.)*"/g, '"…"')
+    .replace(/[0-9]+(\.[0-9]+)?/g, '#')
+    .slice(0, 160);
+}
+
+function kindSlug(kind: string): string {
+  const code = /SIP_[A-Z_]+/.exec(kind)?.[0] ?? '';
+  const what = kind.includes('control character')
+    ? 'phrase-control'
+    : kind.includes('characters long')
+      ? 'phrase-length'
+      : kind.includes('took')
+        ? 'slow'
+        : kind.includes('threw')
+          ? 'throw'
+          : 'invariant';
+  return `${what}${code === '' ? '' : `-${code.slice(4).toLowerCase()}`}`;
+}
+
+function saveFailure(input: Buffer, kind: string): string {
   const dir = values.save ? FUZZ_CORPUS_DIR : join(process.cwd(), '.tmp', 'fuzz');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `bug-${sha(input)}.sip`);
+  const file = join(dir, `bug-${kindSlug(kind)}-${sha(input)}.sip`);
   writeFileSync(file, input);
   return file;
 }
@@ -85,6 +110,7 @@ const outcomes = new Map<string, number>();
 const smallest = new Map<string, Buffer>();
 const slow: Array<{ ms: number; how: string; size: number }> = [];
 let failures = 0;
+const failureKinds = new Map<string, { input: Buffer; how: string }>();
 let n = 0;
 const t0 = performance.now();
 let lastReport = t0;
@@ -95,15 +121,15 @@ while (performance.now() - t0 < seconds * 1000) {
   n++;
   try {
     const r = timedCheck(input, checkSeed, budgetMs);
+    if (r.ms > budgetMs) {
+      throw new InvariantError(`input took ${r.ms.toFixed(1)} ms (budget ${budgetMs} ms)`);
+    }
     outcomes.set(r.outcome, (outcomes.get(r.outcome) ?? 0) + 1);
     for (const key of [r.outcome, r.shape]) {
       const prev = smallest.get(key);
       if (input.length <= MAX_SAVED_BYTES && (prev === undefined || input.length < prev.length)) {
         smallest.set(key, Buffer.from(input));
       }
-    }
-    if (r.ms > budgetMs) {
-      throw new InvariantError(`input took ${r.ms.toFixed(1)} ms (budget ${budgetMs} ms)`);
     }
     if (slow.length < 5 || r.ms > slow[slow.length - 1].ms) {
       slow.push({ ms: r.ms, how, size: input.length });
@@ -112,10 +138,15 @@ while (performance.now() - t0 < seconds * 1000) {
     }
   } catch (e) {
     failures++;
-    const file = saveFailure(input);
-    console.error(`\nFAILURE at iteration ${n} (seed ${seed}): ${how}`);
-    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
-    console.error(`input (${input.length} bytes) saved to ${file}`);
+    const kind = failureKind(e);
+    const prev = failureKinds.get(kind);
+    if (prev === undefined) {
+      console.error(`\nFAILURE at iteration ${n} (seed ${seed}): ${how}`);
+      console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+      console.error(`input: ${input.length} bytes`);
+    }
+    // Keep the smallest reproducer of each kind.
+    if (prev === undefined || input.length < prev.input.length) failureKinds.set(kind, { input: Buffer.from(input), how });
     if (!values['keep-going']) break;
   }
   const now = performance.now();
@@ -136,6 +167,17 @@ console.log(`\n${n} inputs in ${elapsed.toFixed(1)} s (${Math.round(n / elapsed)
 console.log(`heap: start ${(heapStart / 1048576).toFixed(1)} MiB, max ${(heapMax / 1048576).toFixed(1)} MiB, end after GC ${(heapEnd / 1048576).toFixed(1)} MiB`);
 console.log('\noutcome                                  count');
 for (const [k, v] of [...outcomes].sort((a, c) => c[1] - a[1])) console.log(`${k.padEnd(40)} ${String(v).padStart(6)}`);
+if (failureKinds.size > 0) {
+  console.log(`\n${failureKinds.size} kind(s) of failure; smallest reproducers:`);
+  // One reproducer per kind slug (what broke, which code): the smallest.
+  const bySlug = new Map<string, { kind: string; input: Buffer; how: string }>();
+  for (const [kind, { input, how }] of failureKinds) {
+    console.log(`  ${kind}: ${input.length} bytes (${how})`);
+    const prev = bySlug.get(kindSlug(kind));
+    if (prev === undefined || input.length < prev.input.length) bySlug.set(kindSlug(kind), { kind, input, how });
+  }
+  for (const { kind, input } of bySlug.values()) console.log(`saved ${saveFailure(input, kind)}`);
+}
 console.log('\nslowest inputs:');
 for (const s of slow) console.log(`  ${s.ms.toFixed(2).padStart(7)} ms  ${s.size} bytes  ${s.how}`);
 
