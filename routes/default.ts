@@ -1,7 +1,10 @@
 /**
  * Junction's default routing script: the equivalent of Kamailio's kamailio-basic-kemi
  * (sanity, max-forwards, CANCEL/ACK, in-dialog requests by loose routing, record-route, relay).
- * Registrar, authentication and NAT handling arrive with their modules.
+ * Registration: REGISTERs addressed to this server are saved (KSR.registrar.save), with digest
+ * authentication once the subscriber table has entries (`junction subscriber add`); calls to a
+ * user of this server go to its registered contacts (KSR.registrar.lookup). Requests for other
+ * hosts are relayed as before.
  *
  * Copy it, edit it, reload it (`kill -HUP <pid>` or the `reload_routes` management command):
  * a script that does not load is refused and this one keeps running.
@@ -25,6 +28,15 @@ export async function ksr_request_route(KSR: Ksr): Promise<void> {
 
   // Only initial requests (no To-tag) below. Record-Route so in-dialog requests come back through us.
   KSR.hdr.remove('Route');
+
+  // Registrations to this server: authenticate (when subscribers exist), then save.
+  if (KSR.is_REGISTER() && KSR.is_myself_ruri()) {
+    await route_auth(KSR);
+    // save() answers itself: 200 with the bindings, or 400 / 423 / 500 / 503.
+    await KSR.registrar.save('location', 0);
+    KSR.x.exit();
+  }
+
   if (KSR.is_method_in('IS')) KSR.rr.record_route();
 
   if (KSR.pv.is_null('$rU')) {
@@ -36,7 +48,30 @@ export async function ksr_request_route(KSR: Ksr): Promise<void> {
     KSR.sl.sl_send_reply(484, 'Address Incomplete');
     KSR.x.exit();
   }
+  // A user of this server: its registered contacts.
+  if (KSR.is_myself_ruri()) await route_location(KSR);
   await route_relay(KSR);
+}
+
+/** User location: the equivalent of route[LOCATION]. */
+async function route_location(KSR: Ksr): Promise<void> {
+  const rc = await KSR.registrar.lookup('location');
+  if (rc < 0) {
+    if (rc === -1 || rc === -3) KSR.sl.send_reply(404, 'Not Found');
+    else if (rc === -2) KSR.sl.send_reply(405, 'Method Not Allowed');
+    KSR.x.exit();
+  }
+}
+
+/** Digest authentication of REGISTERs, once the subscriber table has entries: route[AUTH]. */
+async function route_auth(KSR: Ksr): Promise<void> {
+  if ((await KSR.auth_db.subscriber_count('subscriber')) <= 0) return;
+  // Realm '' = the To domain of the REGISTER; flag 1: the authentication user must be the To user.
+  if ((await KSR.auth_db.auth_check('', 'subscriber', 1)) < 0) {
+    await KSR.auth.auth_challenge('', 0);
+    KSR.x.exit();
+  }
+  KSR.auth.consume_credentials();
 }
 
 async function route_relay(KSR: Ksr): Promise<void> {
@@ -84,6 +119,11 @@ async function route_withindlg(KSR: Ksr): Promise<void> {
 }
 
 /** Failure route: the equivalent of failure_route[MANAGE_FAILURE]. */
-export function ksr_failure_manage(KSR: Ksr): void {
+export async function ksr_failure_manage(KSR: Ksr): Promise<void> {
   if (KSR.tm.t_is_canceled() > 0) return;
+  // Serial forking: contacts registered with a lower q are tried after the better ones failed.
+  if (KSR.registrar.next_contacts() > 0) {
+    if (KSR.tm.t_is_set('failure_route') < 0) KSR.tm.t_on_failure('ksr_failure_manage');
+    await KSR.tm.t_relay();
+  }
 }

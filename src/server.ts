@@ -2,9 +2,12 @@
  * The running server: transports → transactions → proxy core → routing script, wired from the
  * validated config. `startServer` resolves once every listener is bound and the script loaded.
  */
+import { readFileSync } from 'node:fs';
 import type { Config } from './config/types.ts';
 import type { Logger } from './log/logger.ts';
+import { type Management, startManagement } from './mi/index.ts';
 import { MODULES } from './modules/index.ts';
+import { startRegistration } from './modules/usrloc/wire.ts';
 import { buildErrorResponse } from './proxy/bad_request.ts';
 import { ProxyCore, type ScriptPort } from './proxy/core.ts';
 import { LocalAddresses } from './proxy/myself.ts';
@@ -27,6 +30,8 @@ export interface Server extends RunningServer {
   readonly transactions: TransactionLayer;
   readonly core: ProxyCore;
   readonly engine: ScriptEngine;
+  /** The management interface (commands, statistics, HTTP/FIFO/socket transports). */
+  readonly mi: Management;
   reload(): Promise<void>;
 }
 
@@ -34,10 +39,13 @@ export interface Server extends RunningServer {
 const DRAIN_MS = 5000;
 
 export async function startServer(config: Config, log: Logger): Promise<Server> {
+  // Location / subscriber storage first: REGISTERs may arrive as soon as a listener is bound.
+  const registration = await startRegistration(config, log);
   const registry = new KsrRegistry(MODULES);
   const engine = new ScriptEngine({ path: config.script, registry, log, watch: config.script_watch });
   const loaded = await engine.reload();
   if (!loaded.ok) {
+    await registration.stop();
     throw new Error(`routing script refused:\n${loaded.errors.map((e) => `${e.file}:${e.line}:${e.column}: ${e.message}`).join('\n')}`);
   }
 
@@ -105,6 +113,25 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
   });
   core.transactions = transactions;
 
+  let mi: Management;
+  try {
+    mi = await startManagement(
+      {
+        server: { transport, transactions, core, engine },
+        modules: MODULES,
+        log,
+        version: packageVersion(),
+        config,
+      },
+      config.mi,
+    );
+  } catch (e) {
+    transactions.stop();
+    await transport.stop(0);
+    await registration.stop();
+    throw e;
+  }
+
   log.info(
     { listen: transport.listeners.map((l) => `${l.protocol}:${l.address}:${l.port}`), script: config.script, stateless },
     'listening',
@@ -115,12 +142,14 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
     transactions,
     core,
     engine,
+    mi,
     async reload() {
       const r = await engine.reload();
       if (r.ok) log.info({ generation: r.generation }, 'routing script reloaded');
       else log.error({ errors: r.errors }, 'routing script refused; the previous one keeps running');
     },
     async stop() {
+      await mi.stop();
       engine.close();
       // Refuse new dialogs, give transactions time to finish, then close every socket.
       if (core !== undefined) core.draining = true;
@@ -130,7 +159,18 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
       }
       transactions?.stop();
       await transport.stop(1000);
+      await registration.stop();
     },
   };
   return server;
+}
+
+function packageVersion(): string {
+  try {
+    return (
+      JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+    ).version;
+  } catch {
+    return 'unknown';
+  }
 }

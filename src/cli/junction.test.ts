@@ -119,10 +119,17 @@ describe('junction usage', () => {
     assert.match(missing.stderr, /missing FILE/);
   });
 
-  it('mi and fifo are not there yet (exit 1)', async () => {
-    const r = await junction(['mi', 'uptime']);
+  it('mi and fifo: exit 1 when no server answers, 2 without a command', async () => {
+    const r = await junction(['mi', '--url', 'http://127.0.0.1:1/mi', 'uptime']);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /management interface/);
+    assert.match(r.stderr, /^junction mi: .*ECONNREFUSED/);
+    const f = await junction(['fifo', '--fifo', join(tmp, 'no_such_fifo'), 'uptime']);
+    assert.equal(f.code, 1);
+    assert.match(f.stderr, /^junction fifo: /);
+    assert.equal((await junction(['mi'])).code, 2);
+    const mixed = await junction(['mi', 'ul_show_contact', 'location', 'aor=alice']);
+    assert.equal(mixed.code, 2);
+    assert.match(mixed.stderr, /mix of positional and name=value/);
   });
 
   it('works through a symlink (npm link, node_modules/.bin)', async () => {

@@ -33,8 +33,10 @@ Commands:
   start [-c FILE]                  run the server (embedded defaults without -c)
   check-config [-c FILE] [--print] validate a config file; --print writes the result as JSON
   check-script FILE                compile a routing script and check its KSR calls
-  mi CMD [ARGS | name=value ...]   run a management command over HTTP (--url URL or -c FILE)
-  fifo CMD [LINES ...]             run a management command over the FIFO (--fifo PATH or -c FILE)
+  mi CMD [ARGS | name=value ...]   run a management command over HTTP (--url URL, --token T or -c FILE;
+                                   --fifo PATH for the FIFO); prints the result as JSON
+  fifo CMD [LINES ...]             run a command over the FIFO's SER text protocol (--fifo PATH or -c FILE)
+  subscriber add|rm|list [-c FILE] manage digest subscribers (add USER@DOMAIN PASSWORD; rm USER@DOMAIN)
   version                          print the version
   help                             print this text
 
@@ -43,7 +45,7 @@ Exit status: 0 ok, 1 runtime failure, 2 usage or configuration error.
 
 const SEE_HELP = "Run 'junction help' for usage.\n";
 
-const COMMANDS = ['start', 'check-config', 'check-script', 'mi', 'fifo', 'version', 'help'];
+const COMMANDS = ['start', 'check-config', 'check-script', 'mi', 'fifo', 'subscriber', 'version', 'help'];
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -153,9 +155,14 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       case 'check-script':
         return await checkScriptCommand(rest, io);
       case 'mi':
-      case 'fifo':
-        io.err(`junction ${command}: the management interface arrives with its issue\n`);
-        return EXIT_FAILURE;
+      case 'fifo': {
+        const { miCli } = await import('./mi.ts');
+        return await miCli(command, rest, io);
+      }
+      case 'subscriber': {
+        const { subscriberCli } = await import('./subscriber.ts');
+        return await subscriberCli(rest, io);
+      }
       default: {
         const near = suggest(command, COMMANDS);
         io.err(

@@ -48,7 +48,12 @@ describe('defaults', () => {
       spec: 'sqlite:./data/junction.db',
       path: '/srv/junction/data/junction.db',
     });
-    assert.deepEqual(c.mi, { http: { host: '127.0.0.1', port: 8888 }, fifo: '/tmp/junction_fifo' });
+    assert.deepEqual(c.mi, {
+      http: { host: '127.0.0.1', port: 8888 },
+      fifo: '/tmp/junction_fifo',
+      socket: null,
+      fifo_reply_dir: '/tmp',
+    });
     assert.deepEqual(c.modules.tm, { fr_timer: 30000, fr_inv_timer: 120000, t1: 500, t2: 4000, t4: 5000 });
     assert.deepEqual(c.modules.exec, { setvars: 1, time_to_kill: 0 });
     assert.equal(c.external_script_timeout_ms, 900);
@@ -400,7 +405,14 @@ describe('log levels', () => {
 
 describe('mi', () => {
   it('false disables an interface; a bare port binds loopback', () => {
-    assert.deepEqual(configOf('mi: { http: false, fifo: false }').mi, { http: null, fifo: null });
+    assert.deepEqual(configOf('mi: { http: false, fifo: false }').mi, {
+      http: null,
+      fifo: null,
+      socket: null,
+      fifo_reply_dir: '/tmp',
+    });
+    assert.equal(configOf('mi: { socket: /run/junction.sock, token: abc }').mi.socket, '/run/junction.sock');
+    assert.equal(configOf('mi: { token: abc }').mi.token, 'abc');
     assert.deepEqual(configOf('mi: { http: 9000 }').mi.http, { host: '127.0.0.1', port: 9000 });
     assert.deepEqual(configOf('mi: { http: "[::1]:9000" }').mi.http, { host: '::1', port: 9000 });
   });

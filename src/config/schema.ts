@@ -287,8 +287,51 @@ const miFifo = custom<string | null>(
   },
 );
 
+const miSocket = custom<string | null>(
+  'path | false',
+  {
+    doc: 'Unix stream socket management interface (newline-delimited JSON-RPC 2.0), mode 0660: a path, or false (default) to disable.',
+    default: false,
+    defaultDoc: 'false',
+  },
+  (value, at, ctx) => {
+    if (value === false) return null;
+    if (typeof value !== 'string' || value.trim() === '') {
+      ctx.report(at, `expected a socket path or false, got ${describe(value)}`);
+      return undefined;
+    }
+    return resolvePath(value, ctx);
+  },
+);
+
+const miFifoReplyDir = custom<string>(
+  'path',
+  {
+    doc: "Folder of the FIFO clients' reply FIFOs (reply names may not contain ., / or \\).",
+    default: '/tmp',
+  },
+  (value, at, ctx) => {
+    if (typeof value !== 'string' || value.trim() === '') {
+      ctx.report(at, `expected a folder path, got ${describe(value)}`);
+      return undefined;
+    }
+    return resolvePath(value, ctx);
+  },
+);
+
 const mi = object(
-  { http: miHttp, fifo: miFifo },
+  {
+    http: miHttp,
+    fifo: miFifo,
+    socket: miSocket,
+    fifo_reply_dir: miFifoReplyDir,
+    token: optional(
+      string({
+        doc: 'Bearer token the HTTP interface (/mi and /metrics) requires (`Authorization: Bearer <token>`); none by default.',
+        nonEmpty: true,
+      }),
+    ),
+  },
   { doc: 'Management interfaces; both bind locally by default.' },
 );
 

@@ -47,6 +47,12 @@ export interface MiConfig {
   readonly http: HostPort | null;
   /** Absolute FIFO path; null = disabled. */
   readonly fifo: string | null;
+  /** Absolute unix socket path; null = disabled (the default). */
+  readonly socket: string | null;
+  /** Absolute folder of reply FIFOs (default /tmp). */
+  readonly fifo_reply_dir: string;
+  /** Bearer token for the HTTP interface; absent = none. */
+  readonly token?: string;
 }
 
 export interface TlsConfig {

@@ -10,17 +10,22 @@ describe('MODULES', () => {
     assert.equal(new Set(names).size, names.length);
     assert.equal(names[0], '');
     assert.deepEqual(names.slice(1).sort(), [
+      'auth',
+      'auth_db',
       'corex',
       'hdr',
       'kx',
       'maxfwd',
+      'mi',
       'pv',
+      'registrar',
       'rr',
       'sanity',
       'siputils',
       'sl',
       'tm',
       'tmx',
+      'usrloc',
       'x',
     ]);
   });

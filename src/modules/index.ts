@@ -3,18 +3,23 @@
  * generated KSR types from this list; adding a module means adding it here, nothing else.
  */
 import type { ModuleDefinition } from '../script/module.ts';
+import auth from './auth/index.ts';
+import auth_db from './auth_db/index.ts';
 import core from './core/index.ts';
 import corex from './corex/index.ts';
 import hdr from './hdr/index.ts';
 import kx from './kx/index.ts';
 import maxfwd from './maxfwd/index.ts';
+import mi from './mi/index.ts';
 import pv from './pv/index.ts';
+import registrar from './registrar/index.ts';
 import rr from './rr/index.ts';
 import sanity from './sanity/index.ts';
 import siputils from './siputils/index.ts';
 import sl from './sl/index.ts';
 import tm from './tm/index.ts';
 import tmx from './tmx/index.ts';
+import usrloc from './usrloc/index.ts';
 import x from './x/index.ts';
 
 export const MODULES: ModuleDefinition[] = [
@@ -31,6 +36,11 @@ export const MODULES: ModuleDefinition[] = [
   sanity,
   siputils,
   corex,
+  mi,
+  registrar,
+  usrloc,
+  auth,
+  auth_db,
 ];
 
-export { core, corex, hdr, kx, maxfwd, pv, rr, sanity, siputils, sl, tm, tmx, x };
+export { auth, auth_db, core, corex, hdr, kx, maxfwd, mi, pv, registrar, rr, sanity, siputils, sl, tm, tmx, usrloc, x };

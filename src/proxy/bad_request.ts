@@ -22,14 +22,23 @@ function phraseOf(err: ParseError): string {
 export function buildErrorResponse(raw: Buffer, err: ParseError, toTag: string): Buffer | undefined {
   let pos = 0;
   while (pos < raw.length && (raw[pos] === 0x0d || raw[pos] === 0x0a)) pos++;
-  if (raw.length - pos < 4 || raw.toString('latin1', pos, pos + 4) === 'SIP/') return undefined;
+  if (raw.length - pos < 4) return undefined;
+  const head = raw.toString('latin1', pos, pos + 4);
+  // A response is never answered; neither is an ACK (RFC 3261 §17.2.1, §8.2: no response to ACK).
+  if (head === 'SIP/' || head === 'ACK ') return undefined;
   const lines = new Map<number, Buffer[]>();
   let eol = raw.indexOf(0x0a, pos);
   while (eol >= 0) {
     const start = eol + 1;
     if (start >= raw.length || raw[start] === 0x0d || raw[start] === 0x0a) break;
     eol = raw.indexOf(0x0a, start);
+    // Folded continuation lines (starting with SP/HT) belong to the header line (§7.3.1): a
+    // Via folded before its branch must be echoed whole or the client cannot match the answer.
+    while (eol >= 0 && eol + 1 < raw.length && (raw[eol + 1] === 0x20 || raw[eol + 1] === 0x09)) {
+      eol = raw.indexOf(0x0a, eol + 1);
+    }
     const end = eol < 0 ? raw.length : eol + 1;
+    if (raw[start] === 0x20 || raw[start] === 0x09) continue;
     const colon = raw.indexOf(0x3a, start);
     if (colon < 0 || colon >= end) continue;
     let ne = colon;
@@ -47,7 +56,7 @@ export function buildErrorResponse(raw: Buffer, err: ParseError, toTag: string):
     // Only Via may repeat; a duplicated single header (multi01) is echoed once.
     for (const line of id === H.VIA ? l : l.slice(0, 1)) {
       const text = line[line.length - 1] === 0x0a ? line : Buffer.concat([line, Buffer.from('\r\n')]);
-      if (id === H.TO && !text.includes(';tag=')) {
+      if (id === H.TO && !hasTagParam(text)) {
         const body = text.toString('latin1').replace(/\r?\n$/, '');
         parts.push(Buffer.from(`${body};tag=${toTag}\r\n`, 'latin1'));
       } else parts.push(text);
@@ -55,4 +64,11 @@ export function buildErrorResponse(raw: Buffer, err: ParseError, toTag: string):
   }
   parts.push(Buffer.from('Content-Length: 0\r\n\r\n'));
   return Buffer.concat(parts);
+}
+
+/** A `tag` header parameter on a To line (not a `;tag=` inside the `<URI>`), any case. */
+function hasTagParam(line: Buffer): boolean {
+  const text = line.toString('latin1');
+  const gt = text.lastIndexOf('>');
+  return /;\s*tag\s*=/i.test(gt < 0 ? text : text.slice(gt + 1));
 }

@@ -7,7 +7,15 @@ import type { SipMessage } from '../sip/message.ts';
 import type { ReceiveInfo } from '../transport/types.ts';
 
 /** The lifecycle, in order: receive → request_route → branch_route → onsend → reply_route → failure_route. */
-export type RouteKind = 'request' | 'branch' | 'onsend' | 'reply' | 'onreply' | 'failure' | 'branch_failure' | 'event';
+export type RouteKind =
+  | 'request'
+  | 'branch'
+  | 'onsend'
+  | 'reply'
+  | 'onreply'
+  | 'failure'
+  | 'branch_failure'
+  | 'event';
 
 /** A route handler given to t_on_branch / t_on_reply / t_on_failure: a function or an exported name. */
 export type RouteHandler = string | ((KSR: unknown) => unknown);
@@ -60,7 +68,10 @@ export interface RouteContext {
   /** forward / forward_uri: stateless forwarding. */
   forwardStateless(uri?: string): Promise<number>;
   /** t_on_branch / t_on_reply / t_on_failure / t_on_branch_failure. */
-  setHandler(kind: 'branch' | 'onreply' | 'failure' | 'branch_failure', handler: RouteHandler | undefined): void;
+  setHandler(
+    kind: 'branch' | 'onreply' | 'failure' | 'branch_failure',
+    handler: RouteHandler | undefined,
+  ): void;
   /** Add Record-Route for this request (record_route / record_route_preset). */
   recordRoute(params?: string, preset?: string): number;
   /** loose_route(): RFC 3261 §16.4/§16.12 processing of Route headers. */

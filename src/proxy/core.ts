@@ -15,8 +15,8 @@ import type { BranchTarget, RouteContext, RouteHandler, RouteKind } from './cont
 import type { LocalAddresses } from './myself.ts';
 import { type ProxyBranch, ProxyTransaction } from './proxy_transaction.ts';
 import { addRecordRoute } from './routing.ts';
-import { ScriptContext, newRelayState } from './script_context.ts';
-import { type Resolver, nextHopOf, nextHopOfVia } from './target.ts';
+import { newRelayState, ScriptContext } from './script_context.ts';
+import { nextHopOf, nextHopOfVia, type Resolver } from './target.ts';
 
 // ---- what the core needs from the layers around it (structural, so tests can fake them)
 
@@ -117,6 +117,8 @@ export class ProxyCore {
   private readonly serverTxOf = new WeakMap<SipMessage, ServerTxPort>();
   private readonly proxyTxOf = new Map<string, ProxyTransaction>();
   private readonly canceledKeys = new Set<string>();
+  /** Server transactions whose termination already cleans the two tables above. */
+  private readonly watched = new WeakSet<ServerTxPort>();
 
   constructor(opts: CoreOptions) {
     this.transport = opts.transport;
@@ -139,7 +141,10 @@ export class ProxyCore {
   onRequest(req: SipMessage, info: ReceiveInfo, tx: ServerTxPort | undefined): void {
     this.stats.requests++;
     if (this.draining && req.toTag === undefined && req.method !== 'ACK') {
-      const data = buildResponse(req, 503, 'Service Unavailable', { toTag: this.localTag(req), headers: [['Retry-After', '5']] });
+      const data = buildResponse(req, 503, 'Service Unavailable', {
+        toTag: this.localTag(req),
+        headers: [['Retry-After', '5']],
+      });
       if (tx !== undefined) tx.respond(data, 503);
       else this.transport.sendResponse(data, req, info);
       return;
@@ -147,13 +152,31 @@ export class ProxyCore {
     if (tx !== undefined) this.serverTxOf.set(req, tx);
     const ctx = new ScriptContext(this, 'request', req, req, info, newRelayState());
     const r = this.runRoute('request', ctx);
-    if (r !== undefined) r.then(() => this.afterRequestRoute(ctx, tx), () => this.afterRequestRoute(ctx, tx));
+    if (r !== undefined)
+      r.then(
+        () => this.afterRequestRoute(ctx, tx),
+        () => this.afterRequestRoute(ctx, tx),
+      );
     else this.afterRequestRoute(ctx, tx);
   }
 
   private afterRequestRoute(ctx: ScriptContext, tx: ServerTxPort | undefined): void {
+    // A t_relay / forward the script started without awaiting it: decide once it has finished.
+    if (ctx.inFlight > 0) {
+      ctx.whenIdle(() => this.afterRequestRoute(ctx, tx));
+      return;
+    }
     if (ctx.replied || ctx.relayed || tx === undefined) return;
     const req = ctx.request;
+    if (ctx.ptx !== undefined) {
+      // t_relay failed (nothing went out) and the script did not answer: the best local outcome
+      // goes upstream, as Kamailio's kill_transaction does after a failed t_relay.
+      ctx.ptx.answerIfDone();
+      return;
+    }
+    // Answered meanwhile (a CANCEL got its INVITE a 487 while the script awaited): the
+    // transaction stays, to absorb the ACK and retransmissions.
+    if (tx.lastStatus >= 200) return;
     if (req.method === 'CANCEL') {
       // §9.2: a CANCEL that matches no transaction is answered 481.
       ctx.reply(481, 'Call/Transaction Does Not Exist');
@@ -173,9 +196,24 @@ export class ProxyCore {
     }
     // The script is still deciding (an awaited hook): answer the INVITE now; t_relay will refuse.
     this.canceledKeys.add(invite.key);
+    this.forgetOnTermination(invite);
     if (invite.lastStatus < 200) {
       invite.respond(this.localReply(invite, 487), 487);
     }
+  }
+
+  /** Drop what the core keeps per server transaction once the transaction ends (once per tx). */
+  private forgetOnTermination(tx: ServerTxPort): void {
+    if (this.watched.has(tx)) return;
+    this.watched.add(tx);
+    const key = tx.key;
+    const t = tx as { onTerminated?: () => void };
+    const previous = t.onTerminated;
+    t.onTerminated = () => {
+      this.proxyTxOf.delete(key);
+      this.canceledKeys.delete(key);
+      previous?.();
+    };
   }
 
   private localReply(tx: ServerTxPort, code: number): Buffer {
@@ -189,7 +227,10 @@ export class ProxyCore {
     if (this.script.has('reply')) {
       const r = this.runRoute('reply', ctx);
       if (r !== undefined) {
-        r.then(() => this.forwardResponseStateless(ctx), () => undefined);
+        r.then(
+          () => this.forwardResponseStateless(ctx),
+          () => undefined,
+        );
         return;
       }
     }
@@ -263,6 +304,9 @@ export class ProxyCore {
     if (tx !== undefined) {
       if (tx.lastStatus >= 200) return false;
       tx.respond(data, code);
+      // The script answered after a relay (e.g. sl_reply_error after t_relay < 0): final is final.
+      const ptx = this.proxyTxOf.get(tx.key);
+      if (ptx !== undefined && code >= 200) ptx.finalSent = true;
     } else {
       this.transport.sendResponse(data, req, info);
     }
@@ -273,11 +317,31 @@ export class ProxyCore {
   runReplyRoutes(ptx: ProxyTransaction, b: ProxyBranch, res: SipMessage): boolean {
     const onreply = ptx.state.handlers.onreply;
     if (!this.script.has('reply') && onreply === undefined) return true;
-    const ctx = new ScriptContext(this, 'reply', res, ptx.request, ptx.info, ptx.state, ptx, b.index, res.status);
+    const ctx = new ScriptContext(
+      this,
+      'reply',
+      res,
+      ptx.request,
+      ptx.info,
+      ptx.state,
+      ptx,
+      b.index,
+      res.status,
+    );
     // Reply routes run synchronously: a response is never held for an awaited script.
     if (this.script.has('reply')) this.runRoute('reply', ctx);
     if (!ctx.dropped && onreply !== undefined) {
-      const octx = new ScriptContext(this, 'onreply', res, ptx.request, ptx.info, ptx.state, ptx, b.index, res.status);
+      const octx = new ScriptContext(
+        this,
+        'onreply',
+        res,
+        ptx.request,
+        ptx.info,
+        ptx.state,
+        ptx,
+        b.index,
+        res.status,
+      );
       this.runRoute('onreply', octx, onreply);
       return !octx.dropped;
     }
@@ -289,6 +353,10 @@ export class ProxyCore {
   private targetsOf(ctx: ScriptContext): BranchTarget[] {
     const first: BranchTarget = { uri: ctx.msg.ruri };
     if (ctx.dstUri !== undefined) first.dstUri = ctx.dstUri;
+    // Route set of the R-URI branch (registrar lookup: the binding's Path).
+    const rctx = ctx as ScriptContext & { ruriPath?: string[] };
+    if (rctx.ruriPath !== undefined && rctx.ruriPath.length > 0) first.path = rctx.ruriPath;
+    rctx.ruriPath = undefined;
     const all = [first, ...ctx.branches];
     ctx.branches.length = 0;
     ctx.dstUri = undefined;
@@ -309,29 +377,37 @@ export class ProxyCore {
     if (ptx === undefined) {
       ptx = new ProxyTransaction(this, tx, req, ctx.info, ctx.state);
       this.proxyTxOf.set(tx.key, ptx);
-      const key = tx.key;
-      const onDone = (tx as { onTerminated?: () => void }).onTerminated;
-      (tx as { onTerminated?: () => void }).onTerminated = () => {
-        this.proxyTxOf.delete(key);
-        this.canceledKeys.delete(key);
-        onDone?.();
-      };
+      this.forgetOnTermination(tx);
     }
+    // §16.10: once canceled, no new branches (a failure route that was running when the CANCEL came).
+    if (ptx.canceled) return -1;
     ctx.ptx = ptx;
     const targets = this.targetsOf(ctx);
     let sent = 0;
-    for (const target of targets) {
-      const b = ptx.newBranch(target);
-      const ok = await this.sendBranch(ptx, b, ctx);
-      if (ok) sent++;
+    // No outcome is decided while the branches go out: a first target that fails at once must not
+    // answer upstream (or run the failure route) before the next one was tried.
+    ptx.hold();
+    try {
+      for (const target of targets) {
+        if (ptx.canceled || ptx.finalSent) break;
+        const b = ptx.newBranch(target);
+        const ok = await this.sendBranch(ptx, b, ctx);
+        if (ok) sent++;
+      }
+    } finally {
+      ptx.unhold();
     }
     if (sent === 0) {
       this.stats.relayFailures++;
-      // Nothing went out: the branches are failed, the script decides what to answer (t_relay < 0).
+      // Nothing went out: t_relay < 0 and the script decides what to answer. Unanswered, the
+      // request route's end (afterRequestRoute) or the failure route's sends the best outcome.
+      if (ctx.kind !== 'request') ptx.answerIfDone();
       return -1;
     }
     ctx.relayed = true;
     this.stats.relayed++;
+    // A CANCEL, 2xx or 6xx may have ended every branch meanwhile.
+    ptx.checkDone();
     return 1;
   }
 
@@ -346,28 +422,53 @@ export class ProxyCore {
     const req = ptx.request;
     const edits = new EditList();
     const target = b.target;
-    if (target.uri !== req.ruri) req.setRuri(target.uri, edits);
-    if (target.path !== undefined && target.path.length > 0) {
-      for (let i = target.path.length - 1; i >= 0; i--) req.prependHeader('Route', target.path[i], edits);
+    const path = target.path !== undefined && target.path.length > 0 ? target.path : undefined;
+    if (path !== undefined) {
+      for (let i = path.length - 1; i >= 0; i--) req.prependHeader('Route', path[i], edits);
     }
-    const hopUri = target.dstUri ?? (target.path !== undefined && target.path.length > 0 ? stripAngle(target.path[0]) : target.uri);
+    let ruri = target.uri;
+    let dstUri = target.dstUri;
+    // Max-Forwards is decremented in each branch's copy (setMaxForwards marks the message as
+    // processed; the mark is the request route's, not a branch's).
+    const mfBefore = req.maxForwardsProcessed;
     const branchHandler = ptx.state.handlers.branch;
-    if (branchHandler !== undefined) {
+    if (branchHandler === undefined) {
+      if (ruri !== req.ruri) req.setRuri(ruri, edits);
+    } else {
       const bctx = new ScriptContext(this, 'branch', req, req, ptx.info, ptx.state, ptx, b.index);
-      bctx.dstUri = target.dstUri;
+      bctx.dstUri = dstUri;
+      const savedRuri = req.ruri;
       req.editTarget = edits;
       try {
+        // The branch route reads and edits this branch: $ru is its R-URI, edits go to its list.
+        if (ruri !== savedRuri) req.setRuri(ruri);
         const r = this.runRoute('branch', bctx, branchHandler);
         if (r !== undefined) await r;
       } finally {
+        ruri = req.ruri;
+        // Reads go back to what the request route left; this edit goes to a scratch list.
+        req.editTarget = new EditList();
+        if (req.ruri !== savedRuri) req.setRuri(savedRuri);
         req.editTarget = null;
       }
+      dstUri = bctx.dstUri;
       if (bctx.dropped) {
+        req.maxForwardsProcessed = mfBefore;
         ptx.branchFailed(b, 500);
         return false;
       }
     }
+    const mfDone = req.maxForwardsProcessed;
+    req.maxForwardsProcessed = mfBefore;
+    const hopUri = dstUri ?? (path !== undefined ? stripAngle(path[0]) : ruri);
     const ep = await this.endpointFor(hopUri);
+    // The transaction moved on while the branch route ran or the name resolved (CANCEL, a 2xx or
+    // 6xx elsewhere, an answer sent upstream): sending now would ring a phone nobody cancels.
+    if (b.final !== undefined) return false;
+    if (ptx.finalSent || ptx.canceled) {
+      ptx.branchFailed(b, 487);
+      return false;
+    }
     if (ep === null) {
       ptx.branchFailed(b, 478);
       return false;
@@ -377,11 +478,14 @@ export class ProxyCore {
       ptx.branchFailed(b, 503);
       return false;
     }
-    if (!req.maxForwardsProcessed) req.setMaxForwards(req.maxForwards < 0 ? 70 : Math.max(0, req.maxForwards - 1), edits);
+    if (!mfDone) {
+      req.setMaxForwards(req.maxForwards < 0 ? 70 : Math.max(0, req.maxForwards - 1), edits);
+      req.maxForwardsProcessed = mfBefore;
+    }
     if (ptx.state.recordRoute !== undefined && req.method !== 'REGISTER') {
       addRecordRoute(req, ptx.state.recordRoute, ptx.info.listener, out, edits);
     }
-    req.prependHeader('Via', viaValue(out, loopBranch(req, target.uri)), edits);
+    req.prependHeader('Via', viaValue(out, loopBranch(req, ruri)), edits);
     if (ep.protocol !== 'udp') req.ensureContentLength(edits);
     const data = req.serialize(edits);
     const sent = parseMessage(data);
@@ -399,7 +503,10 @@ export class ProxyCore {
       }
     }
     const txs = this.transactions;
-    if (txs === undefined) return false;
+    if (txs === undefined) {
+      ptx.branchFailed(b, 500);
+      return false;
+    }
     const isInvite = ptx.isInvite;
     const handler: ClientHandlerPort = {
       onProvisional: (res) => ptx.onResponse(b, res),
@@ -445,6 +552,8 @@ export class ProxyCore {
     const edits = new EditList();
     if (!req.maxForwardsProcessed && req.method !== 'ACK') {
       req.setMaxForwards(req.maxForwards < 0 ? 70 : Math.max(0, req.maxForwards - 1), edits);
+      // Each copy decrements its own (forward() may be called for several destinations).
+      req.maxForwardsProcessed = false;
     }
     if (ctx.state.recordRoute !== undefined && req.method !== 'ACK') {
       addRecordRoute(req, ctx.state.recordRoute, ctx.info.listener, out, edits);
@@ -499,14 +608,25 @@ function viaValue(out: ListenerInfo, branch: string): string {
 
 /**
  * §16.11: a stateless proxy's branch must be the same for retransmissions of a request and differ
- * for different requests (and for an ACK/CANCEL vs its INVITE): derived from the received top Via
- * branch (or, for RFC 2543 peers, the transaction identifiers) plus method.
+ * between transactions. It is derived from what identifies the transaction upstream: the received
+ * top Via branch, or for RFC 2543 peers the top Via, From tag, Call-ID, CSeq number and Request-URI
+ * (§16.11's recipe without the To tag). Not the method: a CANCEL and the ACK for a non-2xx carry
+ * their INVITE's branch (§9.1, §17.1.1.3), and so must their forwarded copies, or the stateful
+ * element downstream cannot match them to the INVITE (481 to the CANCEL, the final response
+ * retransmitted until Timer H).
  */
 export function statelessBranch(req: SipMessage): string {
   const h = createHash('sha1');
-  const br = req.topVia.branch;
-  if (br !== undefined && br.startsWith('z9hG4bK') && br.length > 7) h.update(br);
-  else h.update(req.callId).update(String(req.cseq)).update(req.fromTag ?? '').update(req.originalRuri);
-  h.update(req.method);
+  const v = req.topVia;
+  const br = v.branch;
+  if (br?.startsWith('z9hG4bK') && br.length > 7) h.update(br);
+  else {
+    h.update(v.raw)
+      .update('\0')
+      .update(req.fromTag ?? '')
+      .update('\0')
+      .update(req.callId);
+    h.update('\0').update(String(req.cseq)).update('\0').update(req.originalRuri);
+  }
   return `z9hG4bKsl${h.digest('hex').slice(0, 20)}`;
 }

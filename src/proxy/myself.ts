@@ -1,20 +1,54 @@
 /**
  * "Is this URI one of ours?" (Kamailio's is_myself / check_self): the listeners' addresses and
- * advertised names, configured aliases, with the port compared when the URI gives one.
+ * advertised names, configured aliases, with the port compared when the URI gives one. A
+ * listener on the any-address (0.0.0.0, ::) owns every address of the host's interfaces.
  */
 import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { isParseError } from '../sip/errors.ts';
 import { isSipUri, parseUri } from '../sip/uri.ts';
+import { canonicalAddress } from '../transport/ip.ts';
 import type { ListenerInfo } from '../transport/types.ts';
 import { stripBrackets } from './target.ts';
+
+/** Every address of this host's network interfaces (zone index removed). */
+export function localInterfaceAddresses(): string[] {
+  const out: string[] = [];
+  try {
+    for (const list of Object.values(networkInterfaces())) {
+      for (const a of list ?? []) out.push(a.address);
+    }
+  } catch {
+    // No interface list (restricted sandbox): loopback is still known below.
+  }
+  return out;
+}
+
+/** Lower case without brackets; IPv6 in its one canonical spelling (RFC 5952). */
+function hostKey(host: string): string {
+  const h = stripBrackets(host).toLowerCase();
+  return h.includes(':') && isIP(h) === 6 ? canonicalAddress(h) : h;
+}
 
 export class LocalAddresses {
   /** host (lower-case, no brackets) → ports it listens on. */
   private readonly hosts = new Map<string, Set<number>>();
   private anyV4 = new Set<number>();
   private anyV6 = new Set<number>();
+  /** Interface addresses: what an any-address listener receives on. */
+  private readonly interfaces = new Set<string>();
 
-  constructor(listeners: readonly ListenerInfo[], aliases: readonly string[] = []) {
+  /**
+   * `interfaceAddresses` defaults to the host's interfaces (os.networkInterfaces()); tests pass
+   * their own list.
+   */
+  constructor(
+    listeners: readonly ListenerInfo[],
+    aliases: readonly string[] = [],
+    interfaceAddresses: readonly string[] = localInterfaceAddresses(),
+  ) {
+    for (const a of interfaceAddresses)
+      if (isIP(stripZone(a)) !== 0) this.interfaces.add(hostKey(stripZone(a)));
     for (const l of listeners) {
       if (l.address === '0.0.0.0') this.anyV4.add(l.port);
       else if (l.address === '::') this.anyV6.add(l.port);
@@ -25,13 +59,14 @@ export class LocalAddresses {
     for (const a of aliases) {
       const colon = a.lastIndexOf(':');
       const bracketEnd = a.lastIndexOf(']');
-      if (colon > bracketEnd && colon > 0 && isIP(a) === 0) this.add(a.slice(0, colon), Number(a.slice(colon + 1)));
+      if (colon > bracketEnd && colon > 0 && isIP(a) === 0)
+        this.add(a.slice(0, colon), Number(a.slice(colon + 1)));
       else this.add(a, 0);
     }
   }
 
   private add(host: string, port: number): void {
-    const key = stripBrackets(host).toLowerCase();
+    const key = hostKey(host);
     let ports = this.hosts.get(key);
     if (ports === undefined) {
       ports = new Set();
@@ -42,14 +77,17 @@ export class LocalAddresses {
 
   /** Host (and port when given; 0 = any port) is ours. A URI without port matches 5060/5061 listeners. */
   hasHost(host: string, port: number | undefined, secure = false): boolean {
-    const key = stripBrackets(host).toLowerCase();
+    const key = hostKey(host);
     const want = port ?? (secure ? 5061 : 5060);
     const ports = this.hosts.get(key);
     if (ports !== undefined && (ports.has(want) || ports.has(0))) return true;
-    // Listening on the any-address: every local interface address is ours; we only know loopback.
+    // Listening on the any-address: every address of the host's interfaces is ours.
     const fam = isIP(key);
-    if (fam === 4 && this.anyV4.has(want) && (key.startsWith('127.') || this.hosts.has(key))) return true;
-    if (fam === 6 && this.anyV6.has(want) && key === '::1') return true;
+    if (fam === 4 && this.anyV4.has(want)) {
+      return key.startsWith('127.') || this.interfaces.has(key) || this.hosts.has(key);
+    }
+    if (fam === 6 && this.anyV6.has(want))
+      return key === '::1' || this.interfaces.has(key) || this.hosts.has(key);
     return false;
   }
 
@@ -58,4 +96,9 @@ export class LocalAddresses {
     if (isParseError(u) || !isSipUri(u)) return false;
     return this.hasHost(u.host, u.port, u.scheme === 'sips');
   }
+}
+
+function stripZone(address: string): string {
+  const pct = address.indexOf('%');
+  return pct < 0 ? address : address.slice(0, pct);
 }

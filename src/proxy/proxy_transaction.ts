@@ -33,8 +33,16 @@ export class ProxyTransaction {
   /** A final response went upstream (for INVITE: the first 2xx, further 2xx still flow). */
   finalSent = false;
   private inFailureRoute = false;
+  /** > 0 while t_relay sends branches: no outcome is decided meanwhile (see hold()). */
+  private holds = 0;
 
-  constructor(core: ProxyCore, serverTx: ServerTxPort, request: SipMessage, info: ReceiveInfo, state: RelayState) {
+  constructor(
+    core: ProxyCore,
+    serverTx: ServerTxPort,
+    request: SipMessage,
+    info: ReceiveInfo,
+    state: RelayState,
+  ) {
     this.core = core;
     this.serverTx = serverTx;
     this.request = request;
@@ -53,16 +61,52 @@ export class ProxyTransaction {
   }
 
   newBranch(target: BranchTarget): ProxyBranch {
-    const b: ProxyBranch = { index: this.branches.length, target, clientTx: undefined, provisional: 0, final: undefined };
+    const b: ProxyBranch = {
+      index: this.branches.length,
+      target,
+      clientTx: undefined,
+      provisional: 0,
+      final: undefined,
+    };
     this.branches.push(b);
     return b;
+  }
+
+  /** Defer checkDone() while branches are being sent (t_relay with several targets). */
+  hold(): void {
+    this.holds++;
+  }
+
+  unhold(): void {
+    if (this.holds > 0) this.holds--;
   }
 
   /** A branch could not be sent or timed out: record a local outcome. */
   branchFailed(b: ProxyBranch, status: number): void {
     if (b.final !== undefined) return;
     b.final = { status, res: undefined };
+    // A branch that went out and failed (timeout, transport error) runs the branch-failure route.
+    if (b.clientTx !== undefined) this.runBranchFailure(b, status);
     this.checkDone();
+  }
+
+  /** t_on_branch_failure: runs for every branch that ends with a failure, before the failure route. */
+  private runBranchFailure(b: ProxyBranch, status: number): void {
+    const handler = this.state.handlers.branch_failure;
+    if (handler === undefined) return;
+    const ctx = new ScriptContext(
+      this.core,
+      'branch_failure',
+      this.request,
+      this.request,
+      this.info,
+      this.state,
+      this,
+      b.index,
+      status,
+    );
+    // Like reply routes, it runs synchronously: the outcome is not held for an awaited script.
+    this.core.runRoute('branch_failure', ctx, handler);
   }
 
   onResponse(b: ProxyBranch, res: SipMessage): void {
@@ -78,6 +122,11 @@ export class ProxyTransaction {
       return;
     }
     if (status < 300) {
+      // §16.7 step 10: after a final went upstream only 2xx to INVITE are still forwarded.
+      if (this.finalSent && !this.isInvite) {
+        b.final ??= { status, res };
+        return;
+      }
       b.final = { status, res };
       if (forward || this.isInvite) this.forward(res);
       if (!this.finalSent) {
@@ -89,6 +138,7 @@ export class ProxyTransaction {
     if (b.final !== undefined) return;
     b.final = { status, res: forward ? res : undefined };
     if (status >= 600) this.cancelPending(b);
+    this.runBranchFailure(b, status);
     this.checkDone();
   }
 
@@ -109,38 +159,74 @@ export class ProxyTransaction {
     }
   }
 
-  private forward(res: SipMessage): void {
+  /** Send a received response upstream without our Via; `status` when it was rewritten (503 → 500). */
+  private forward(res: SipMessage, status = res.status): void {
     res.removeTopVia();
-    this.serverTx.respond(res.serialize(), res.status);
+    this.serverTx.respond(res.serialize(), status);
   }
 
   /** Every branch answered and nothing sent upstream yet: failure route, then the best response. */
   checkDone(): void {
-    if (this.finalSent || this.inFailureRoute || this.pendingCount() > 0) return;
-    const outcomes = this.branches.map((b) => (b.final === undefined ? undefined : { status: b.final.status, local: b.final.res === undefined }));
+    // A CANCEL does not wait for the branches still being sent: they will not go out.
+    if (
+      this.finalSent ||
+      this.inFailureRoute ||
+      (this.holds > 0 && !this.canceled) ||
+      this.pendingCount() > 0
+    ) {
+      return;
+    }
+    const outcomes = this.branches.map((b) =>
+      b.final === undefined ? undefined : { status: b.final.status, local: b.final.res === undefined },
+    );
     const best = selectBest(outcomes);
     if (best < 0) return;
     const failure = this.state.handlers.failure;
-    if (failure !== undefined && !this.canceled) {
+    // Also for a canceled transaction, as in Kamailio (scripts test t_is_canceled() there); t_relay
+    // then refuses new branches.
+    if (failure !== undefined) {
       // The failure route runs once per arming (Kamailio: t_on_failure must be set again there).
       this.state.handlers.failure = undefined;
       this.inFailureRoute = true;
       const bestStatus = this.branches[best].final!.status;
-      const ctx = new ScriptContext(this.core, 'failure', this.request, this.request, this.info, this.state, this, best, bestStatus);
+      const ctx = new ScriptContext(
+        this.core,
+        'failure',
+        this.request,
+        this.request,
+        this.info,
+        this.state,
+        this,
+        best,
+        bestStatus,
+      );
       const done = (): void => {
         this.inFailureRoute = false;
         if (!this.finalSent && this.pendingCount() === 0) this.sendBest();
       };
       const r = this.core.runRoute('failure', ctx, failure);
-      if (r !== undefined && typeof (r as Promise<void>).then === 'function') (r as Promise<void>).then(done, done);
+      if (r !== undefined && typeof (r as Promise<void>).then === 'function')
+        (r as Promise<void>).then(done, done);
       else done();
       return;
     }
     this.sendBest();
   }
 
+  /**
+   * Every branch ended and nothing went upstream, outside a failure route: send the best outcome
+   * now. For a t_relay that sent nothing and a script that did not answer (Kamailio's
+   * kill_transaction).
+   */
+  answerIfDone(): void {
+    if (this.finalSent || this.inFailureRoute || this.holds > 0 || this.pendingCount() > 0) return;
+    this.sendBest();
+  }
+
   private sendBest(): void {
-    const outcomes = this.branches.map((b) => (b.final === undefined ? undefined : { status: b.final.status, local: b.final.res === undefined }));
+    const outcomes = this.branches.map((b) =>
+      b.final === undefined ? undefined : { status: b.final.status, local: b.final.res === undefined },
+    );
     const best = selectBest(outcomes);
     if (best < 0 || this.finalSent) return;
     this.finalSent = true;
@@ -148,12 +234,19 @@ export class ProxyTransaction {
     const res = final.res;
     if (res === undefined) {
       const code = final.status === 503 ? 500 : final.status;
-      this.serverTx.respond(buildResponse(this.request, code, undefined, { toTag: this.core.localTag(this.request) }), code);
+      this.serverTx.respond(
+        buildResponse(this.request, code, undefined, { toTag: this.core.localTag(this.request) }),
+        code,
+      );
       return;
     }
     if (res.status === 401 || res.status === 407) this.aggregateChallenges(res);
     // §16.7 step 6: a selected 503 becomes 500 (the 503 was about the downstream element).
-    if (res.status === 503) res.setStatus(500, 'Server Internal Error');
+    if (res.status === 503) {
+      res.setStatus(500, 'Server Internal Error');
+      this.forward(res, 500);
+      return;
+    }
     this.forward(res);
   }
 
@@ -164,7 +257,10 @@ export class ProxyTransaction {
       if (r === undefined || r === chosen || (r.status !== 401 && r.status !== 407)) continue;
       for (const id of [H.WWW_AUTHENTICATE, H.PROXY_AUTHENTICATE]) {
         for (let i = r.findHeader(id); i >= 0; i = r.findHeader(id, i + 1)) {
-          chosen.appendHeader(id === H.WWW_AUTHENTICATE ? 'WWW-Authenticate' : 'Proxy-Authenticate', r.headerValue(i));
+          chosen.appendHeader(
+            id === H.WWW_AUTHENTICATE ? 'WWW-Authenticate' : 'Proxy-Authenticate',
+            r.headerValue(i),
+          );
         }
       }
     }
@@ -172,7 +268,7 @@ export class ProxyTransaction {
 
   /** t_reply from a failure route: answer upstream now. */
   replyLocally(code: number, reason: string, headers: readonly string[]): boolean {
-    if (this.finalSent && code >= 200) return false;
+    if (this.finalSent) return false;
     if (code >= 200) this.finalSent = true;
     const data = buildResponse(this.request, code, reason, {
       toTag: this.core.localTag(this.request),

@@ -16,7 +16,10 @@ function rank(o: BranchOutcome): number {
   // Class order: 6xx, 2xx, 3xx, 4xx, 5xx.
   const classRank = cls === 6 ? 0 : cls === 2 ? 1 : cls === 3 ? 2 : cls === 4 ? 3 : 4;
   let within = 2;
-  if (cls === 4 && (o.status === 401 || o.status === 407 || o.status === 415 || o.status === 420 || o.status === 484)) {
+  if (
+    cls === 4 &&
+    (o.status === 401 || o.status === 407 || o.status === 415 || o.status === 420 || o.status === 484)
+  ) {
     within = 1;
   }
   if (o.local || o.status === 503) within = 3;

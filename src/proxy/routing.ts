@@ -3,12 +3,13 @@
  * strict-router compatibility), with Kamailio's rr conventions: `;lr`, `;ftag=<From tag>` for
  * is_direction, and double Record-Route (`;r2=on`) when a request leaves through another interface.
  */
-import { H } from '../sip/header_names.ts';
-import { isParseError } from '../sip/errors.ts';
+
+import { quote } from '../sip/chars.ts';
 import type { EditList } from '../sip/edits.ts';
+import { isParseError } from '../sip/errors.ts';
+import { H } from '../sip/header_names.ts';
 import type { SipMessage } from '../sip/message.ts';
 import type { NameAddr } from '../sip/types.ts';
-import { quote } from '../sip/chars.ts';
 import type { ListenerInfo } from '../transport/types.ts';
 import type { LocalAddresses } from './myself.ts';
 
@@ -47,7 +48,8 @@ export function addRecordRoute(
   list: EditList,
 ): void {
   if (rr.preset !== undefined) {
-    const uri = rr.preset.startsWith('sip:') || rr.preset.startsWith('sips:') ? rr.preset : `sip:${rr.preset}`;
+    const uri =
+      rr.preset.startsWith('sip:') || rr.preset.startsWith('sips:') ? rr.preset : `sip:${rr.preset}`;
     msg.prependHeader('Record-Route', rrValue(uri, msg.fromTag, rr.params, false), list);
     return;
   }
@@ -104,29 +106,37 @@ export function looseRoute(msg: SipMessage, local: LocalAddresses): LooseRouteRe
     remaining = remaining.slice(0, -1);
   }
   let removed = 0;
-  while (remaining.length > 0 && local.isMyselfUri(remaining[0].uriText)) {
+  if (remaining.length > 0 && local.isMyselfUri(remaining[0].uriText)) {
     const wasR2 = uriParam(remaining[0], 'r2');
     remaining = remaining.slice(1);
-    removed++;
-    // Double Record-Route: the second entry of the pair is ours too.
-    if (!wasR2) break;
+    removed = 1;
+    // Double Record-Route: the second entry of the pair is ours too. One pair only: a further
+    // entry of ours is a spiral through this proxy, routed (and scripted) as a hop of its own.
+    if (wasR2 && remaining.length > 0 && local.isMyselfUri(remaining[0].uriText)) {
+      remaining = remaining.slice(1);
+      removed = 2;
+    }
   }
   if (removed === 0 && ruri === undefined) {
     // A preloaded route to someone else: send there, leave the Route set alone.
     return { code: 1, dstUri: remaining[0].uriText, ruri: undefined };
   }
-  if (removed === 1 && ruri === undefined && routes.length > 0) msg.removeFirstRoute();
-  else rewriteRoutes(msg, remaining.map(formatNameAddr));
-  if (ruri !== undefined) msg.setRuri(ruri);
-  if (remaining.length === 0) return { code: 1, dstUri: undefined, ruri };
+  // Work out the new Route set and Request-URI first, then edit the message once: two rewrites
+  // of the Route lines would leave both inserted lines in the message.
+  let routeSet = remaining.map(formatNameAddr);
+  let newRuri = ruri;
+  let dstUri: string | undefined;
   const next = remaining[0];
-  // A next hop without ;lr is a strict router (§16.6 step 6-7): it must receive the route as R-URI.
-  if ('params' in next.uri && !uriParam(next, 'lr')) {
-    const rest = remaining.slice(1).map(formatNameAddr);
-    rest.push(`<${ruri ?? msg.ruri}>`);
-    rewriteRoutes(msg, rest);
-    msg.setRuri(next.uriText);
-    return { code: 1, dstUri: undefined, ruri: next.uriText };
+  if (next !== undefined && 'params' in next.uri && !uriParam(next, 'lr')) {
+    // A next hop without ;lr is a strict router (§16.6 step 6-7): it must receive the route as R-URI.
+    routeSet = remaining.slice(1).map(formatNameAddr);
+    routeSet.push(`<${ruri ?? msg.ruri}>`);
+    newRuri = next.uriText;
+  } else {
+    dstUri = next?.uriText;
   }
-  return { code: 1, dstUri: next.uriText, ruri };
+  if (removed === 1 && newRuri === undefined) msg.removeFirstRoute();
+  else rewriteRoutes(msg, routeSet);
+  if (newRuri !== undefined) msg.setRuri(newRuri);
+  return { code: 1, dstUri, ruri: newRuri };
 }

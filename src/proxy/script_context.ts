@@ -9,11 +9,16 @@ import type { ReceiveInfo } from '../transport/types.ts';
 import type { BranchTarget, RouteContext, RouteHandler, RouteKind } from './context.ts';
 import type { ProxyCore } from './core.ts';
 import type { ProxyTransaction } from './proxy_transaction.ts';
-import { type RecordRouteRequest, looseRoute } from './routing.ts';
+import { looseRoute, type RecordRouteRequest } from './routing.ts';
 
 /** State a request route builds up for t_relay (handlers, record-route) and keeps per transaction. */
 export interface RelayState {
-  handlers: { branch?: RouteHandler; onreply?: RouteHandler; failure?: RouteHandler; branch_failure?: RouteHandler };
+  handlers: {
+    branch?: RouteHandler;
+    onreply?: RouteHandler;
+    failure?: RouteHandler;
+    branch_failure?: RouteHandler;
+  };
   recordRoute: RecordRouteRequest | undefined;
   avps: Map<string, Array<string | number>>;
   flags: number;
@@ -96,14 +101,47 @@ export class ScriptContext implements RouteContext {
 
   relay(opts?: { dstUri?: string }): Promise<number> {
     if (opts?.dstUri !== undefined) this.dstUri = opts.dstUri;
-    return this.core.relay(this);
+    return this.track(this.core.relay(this));
   }
 
   forwardStateless(uri?: string): Promise<number> {
-    return this.core.forwardStateless(this, uri);
+    return this.track(this.core.forwardStateless(this, uri));
   }
 
-  setHandler(kind: 'branch' | 'onreply' | 'failure' | 'branch_failure', handler: RouteHandler | undefined): void {
+  /** Relays and forwards started by this route and not finished yet (the script may not await them). */
+  inFlight = 0;
+  private idle: (() => void) | undefined = undefined;
+
+  /** Run `fn` once nothing is in flight (at once when nothing is). */
+  whenIdle(fn: () => void): void {
+    if (this.inFlight === 0) fn();
+    else this.idle = fn;
+  }
+
+  private track(p: Promise<number>): Promise<number> {
+    this.inFlight++;
+    const done = (): void => {
+      if (--this.inFlight > 0) return;
+      const fn = this.idle;
+      this.idle = undefined;
+      fn?.();
+    };
+    return p.then(
+      (r) => {
+        done();
+        return r;
+      },
+      (err: unknown) => {
+        done();
+        throw err;
+      },
+    );
+  }
+
+  setHandler(
+    kind: 'branch' | 'onreply' | 'failure' | 'branch_failure',
+    handler: RouteHandler | undefined,
+  ): void {
     this.state.handlers[kind] = handler;
   }
 

@@ -6,7 +6,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { type ParseError, SipErrors, fail, isParseError } from '../sip/errors.ts';
+import { fail, isParseError, type ParseError, SipErrors } from '../sip/errors.ts';
 import type { Via } from '../sip/types.ts';
 import { isSipUri, parseUri } from '../sip/uri.ts';
 import type { Endpoint, Protocol } from '../transport/types.ts';
@@ -67,38 +67,57 @@ export class Resolver {
   private readonly ttlMs: number;
   private readonly negativeTtlMs: number;
   private readonly maxEntries: number;
-  constructor(ttlMs = 300_000, negativeTtlMs = 30_000, maxEntries = 10_000) {
+  private readonly lookupHost: (host: string) => Promise<string | null>;
+  /** `lookupHost` replaces the system resolver (tests); it resolves to null when the name does not resolve. */
+  constructor(
+    ttlMs = 300_000,
+    negativeTtlMs = 30_000,
+    maxEntries = 10_000,
+    lookupHost: (host: string) => Promise<string | null> = systemLookup,
+  ) {
     this.ttlMs = ttlMs;
     this.negativeTtlMs = negativeTtlMs;
     this.maxEntries = maxEntries;
+    this.lookupHost = lookupHost;
   }
 
   /** Endpoint for a next hop, synchronously when the host is an IP literal or cached. */
   resolve(hop: NextHop): Endpoint | Promise<Endpoint | null> | null {
     if (isIP(hop.host) !== 0) return { protocol: hop.protocol, address: hop.host, port: hop.port };
     const now = Date.now();
-    const hit = this.cache.get(hop.host);
+    // Host names compare case-insensitively: one cache entry and one lookup per name.
+    const host = hop.host.toLowerCase();
+    const hit = this.cache.get(host);
     if (hit !== undefined && hit.expires > now) {
       return hit.address === null ? null : { protocol: hop.protocol, address: hit.address, port: hop.port };
     }
-    let p = this.pending.get(hop.host);
+    let p = this.pending.get(host);
     if (p === undefined) {
-      p = this.lookup(hop.host);
-      this.pending.set(hop.host, p);
+      p = this.lookup(host);
+      this.pending.set(host, p);
     }
-    return p.then((address) => (address === null ? null : { protocol: hop.protocol, address, port: hop.port }));
+    return p.then((address) =>
+      address === null ? null : { protocol: hop.protocol, address, port: hop.port },
+    );
   }
 
   private async lookup(host: string): Promise<string | null> {
     let address: string | null = null;
     try {
-      address = (await lookup(host, { verbatim: true })).address;
+      address = await this.lookupHost(host);
     } catch {
       address = null;
     }
     this.pending.delete(host);
     if (this.cache.size >= this.maxEntries) this.cache.clear();
-    this.cache.set(host, { address, expires: Date.now() + (address === null ? this.negativeTtlMs : this.ttlMs) });
+    this.cache.set(host, {
+      address,
+      expires: Date.now() + (address === null ? this.negativeTtlMs : this.ttlMs),
+    });
     return address;
   }
+}
+
+async function systemLookup(host: string): Promise<string | null> {
+  return (await lookup(host, { verbatim: true })).address;
 }

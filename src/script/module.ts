@@ -3,6 +3,7 @@
  * function with the route kinds where it may be called, and its implementation over RouteContext.
  * Later issues add management commands, parameters and statistics to the same definition.
  */
+import type { MiCommand } from '../mi/command.ts';
 import type { RouteContext, RouteKind } from '../proxy/context.ts';
 
 /** Every route kind: the default for functions usable anywhere. */
@@ -40,4 +41,6 @@ export interface ModuleDefinition {
   readonly functions: Readonly<Record<string, KsrFunction>>;
   /** One line for `help` and docs. */
   readonly summary?: string;
+  /** Management commands the module owns (src/mi/command.ts). */
+  readonly commands?: readonly MiCommand[];
 }

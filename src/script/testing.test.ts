@@ -68,6 +68,18 @@ function invite(changes: Record<string, string> = {}): string {
   return text;
 }
 
+/** A 180 from downstream, to our Via with `branch`; `stamp`: what the transport added to the caller's Via. */
+function ringing(branch: string, stamp: string): string {
+  return `SIP/2.0 180 Ringing
+    Via: SIP/2.0/UDP 127.0.0.1:5060;branch=${branch}
+    Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK776asdhds${stamp}
+    To: Bob <sip:bob@example.com>;tag=abc
+    From: Alice <sip:alice@atlanta.example.com>;tag=1928301774
+    Call-ID: a84b4c76e66710@pc33.atlanta.example.com
+    CSeq: 314159 INVITE
+    Content-Length: 0`;
+}
+
 describe('createScriptHarness (real modules)', () => {
   const tmp = tempScripts({ 'route.ts': SCRIPT });
   let h: ScriptHarness;
@@ -165,17 +177,7 @@ describe('createScriptHarness (real modules)', () => {
 
   it('runs the reply route for a response of the transaction', async () => {
     const r = await h.request(INVITE);
-    const res = await h.reply(
-      `SIP/2.0 180 Ringing
-       Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKjunctiontest1
-       Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK776asdhds;received=10.0.0.1
-       To: Bob <sip:bob@example.com>;tag=abc
-       From: Alice <sip:alice@atlanta.example.com>;tag=1928301774
-       Call-ID: a84b4c76e66710@pc33.atlanta.example.com
-       CSeq: 314159 INVITE
-       Content-Length: 0`,
-      { transaction: r },
-    );
+    const res = await h.reply(ringing('z9hG4bKjunctiontest1', ';received=10.0.0.1'), { transaction: r });
     assert.deepEqual(res.logs, [{ level: 'info', text: 'reply 180' }]);
     assert.equal(res.kind, 'reply');
   });
@@ -251,5 +253,96 @@ describe('harness helpers', () => {
       port: 5060,
     });
     assert.deepEqual(parseSource('10.0.0.1'), { protocol: 'udp', address: '10.0.0.1', port: 5060 });
+  });
+});
+
+describe('createScriptHarness (the real proxy behind it)', () => {
+  const tmp = tempScripts({
+    'route.ts': [
+      'export async function ksr_request_route(KSR) {',
+      "  if (KSR.pv.get('$rm') === 'CANCEL') return;",
+      "  if (KSR.pv.get('$rm') === 'MESSAGE') KSR.tm.t_on_failure('give_up');",
+      "  KSR.setdsturi('sip:10.0.0.2:5060');",
+      "  KSR.pv.sets('$var(relay)', String(await KSR.tm.t_relay()));",
+      '}',
+      'export function give_up(KSR) {',
+      "  KSR.info('giving up');",
+      '}',
+    ].join('\n'),
+  });
+  after(() => tmp.remove());
+  let h: ScriptHarness;
+  before(async () => {
+    h = await createScriptHarness({ script: tmp.path('route.ts'), check: false });
+  });
+
+  it('forwards a provisional of the transaction upstream without our Via', async () => {
+    const r = await h.request(INVITE);
+    assert.equal(r.relays[0].targets[0].destination?.host, '10.0.0.2');
+    const branch = /;branch=(z9hG4bK[^\r;]+)/.exec(r.relays[0].message)![1];
+    const res = await h.reply(ringing(branch, ';rport=5060;received=10.0.0.1'), { transaction: r });
+    assert.deepEqual(res.replies, []);
+    assert.deepEqual(
+      res.forwardedReplies.map((x) => [x.code, x.reason]),
+      [[180, 'Ringing']],
+    );
+    assert.match(
+      res.forwardedReplies[0].message,
+      /^SIP\/2\.0 180 Ringing\r\nVia: SIP\/2\.0\/UDP 10\.0\.0\.1:5060;/,
+    );
+  });
+
+  it('sends the best reply upstream once the failure route did not relay', async () => {
+    const r = await h.request(
+      invite({
+        'INVITE sip:bob@example.com': 'MESSAGE sip:bob@example.com',
+        'CSeq: 314159 INVITE': 'CSeq: 1 MESSAGE',
+      }),
+    );
+    assert.equal(r.vars.relay, '1');
+    const f = await h.failure(r, 486);
+    assert.deepEqual(f.logs, [{ level: 'info', text: 'giving up' }]);
+    assert.deepEqual(
+      f.replies.map((x) => x.code),
+      [486],
+    );
+    assert.match(f.replies[0].message, /;tag=junction-test\r\n/);
+    await assert.rejects(
+      h.failure(r, 486),
+      /set no failure handler/,
+      'the failure route runs once per t_on_failure',
+    );
+  });
+
+  it('refuses t_relay on a canceled transaction, which the proxy answered 487', async () => {
+    const r = await h.request(INVITE, { canceled: true });
+    assert.equal(r.vars.relay, '-1');
+    assert.deepEqual(
+      r.replies.map((x) => x.code),
+      [487],
+    );
+    assert.deepEqual(r.relays, []);
+  });
+
+  it('forwards statelessly without a server transaction; answers 481 to a CANCEL the script left alone', async () => {
+    const r = await h.request(INVITE, { transaction: false });
+    assert.deepEqual(r.relays, []);
+    assert.equal(r.statelessForwards.length, 1);
+    assert.equal(r.statelessForwards[0].uri, 'sip:10.0.0.2:5060');
+    assert.match(
+      r.statelessForwards[0].message,
+      /^INVITE sip:bob@example\.com SIP\/2\.0\r\nVia: SIP\/2\.0\/UDP 127\.0\.0\.1:5060;branch=z9hG4bKsl/,
+    );
+    const c = await h.request(
+      invite({
+        'INVITE sip:bob@example.com': 'CANCEL sip:bob@example.com',
+        'CSeq: 314159 INVITE': 'CSeq: 314159 CANCEL',
+      }),
+      { transaction: true },
+    );
+    assert.deepEqual(
+      c.replies.map((x) => x.code),
+      [481],
+    );
   });
 });

@@ -7,47 +7,97 @@
  *   assert.equal(r.replies[0].code, 200);
  *   const f = await h.failure(r, 486);          // the failure handler the script set with t_on_failure
  *
- * The script runs through the same engine and KSR registry as in the server (the same modules,
- * the same route checks, KSR.x.exit semantics, error logging); only the RouteContext is the
- * harness's (harness_context.ts), which records replies, relays and forwards — with the message
- * bytes the proxy would send — instead of sending them.
+ * The script runs on the real proxy: ProxyCore and its ScriptContext, ProxyTransaction (forking,
+ * response selection, failure route), the same engine and KSR registry as in the server. Only the
+ * ports around the core are fakes (harness_ports.ts): the transport and the transaction layer
+ * record what would be sent — the bytes the proxy would send — and host names are not resolved.
  */
-import type { RouteContext, RouteHandler, RouteKind } from '../proxy/context.ts';
+import type { BranchTarget, RouteContext, RouteHandler, RouteKind } from '../proxy/context.ts';
+import { type CoreOptions, ProxyCore, type ScriptPort } from '../proxy/core.ts';
 import { LocalAddresses } from '../proxy/myself.ts';
+import type { ProxyBranch, ProxyTransaction } from '../proxy/proxy_transaction.ts';
+import { newRelayState, type RelayState, ScriptContext } from '../proxy/script_context.ts';
+import { buildCancel } from '../sip/build.ts';
 import { isParseError } from '../sip/errors.ts';
 import type { SipMessage } from '../sip/message.ts';
 import { parseMessage } from '../sip/parse_message.ts';
-import type { ListenerInfo, Protocol, ReceiveInfo } from '../transport/types.ts';
+import type { Endpoint, ListenerInfo, Protocol, ReceiveInfo } from '../transport/types.ts';
 import { stampTopVia } from '../transport/via_stamp.ts';
 import { type ReloadResult, ScriptEngine } from './engine.ts';
 import { formatScriptError, type ScriptError } from './errors.ts';
 import { wasExited } from './exit.ts';
 import {
-  type HandlerKind,
-  HarnessContext,
-  type HarnessEnv,
-  type LogLevel,
-  newTransactionState,
-  type RecordedForward,
-  type RecordedRelay,
-  type RecordedReply,
-  Recorder,
-  type TransactionState,
-} from './harness_context.ts';
+  FakeClientTx,
+  FakeServerTx,
+  FakeTransactions,
+  FakeTransport,
+  LiteralResolver,
+} from './harness_ports.ts';
 import type { LoadedScript } from './loader.ts';
 import type { ModuleDefinition } from './module.ts';
 import { KsrRegistry } from './registry.ts';
 import type { KSR } from './types.ts';
 
-export type {
-  Destination,
-  HandlerKind,
-  RecordedForward,
-  RecordedRelay,
-  RecordedReply,
-  RecordedTarget,
-  TransactionState,
-} from './harness_context.ts';
+export { FakeClientTx, FakeServerTx, FakeTransactions, FakeTransport } from './harness_ports.ts';
+
+export type HandlerKind = 'branch' | 'onreply' | 'failure' | 'branch_failure';
+export type LogLevel = 'dbg' | 'info' | 'notice' | 'warn' | 'err' | 'crit' | 'alert';
+/** What lives as long as the transaction (the proxy's RelayState): handlers, record-route, AVPs, flags, timers. */
+export type TransactionState = RelayState;
+
+/** The To tag the harness's proxy puts in the replies it generates (the server's is a hash of the request). */
+export const HARNESS_TO_TAG = 'junction-test';
+
+/** A response sent upstream. */
+export interface RecordedResponse {
+  readonly code: number;
+  readonly reason: string;
+  /** The whole response as it was sent. */
+  readonly message: string;
+}
+
+/** A reply the proxy generated: the script's (sl_send_reply, t_reply, ...) or its own (500, 481, 487, ...). */
+export interface RecordedReply extends RecordedResponse {
+  /** Extra header lines added by hdr.append_to_reply, as the script wrote them ([] for the proxy's own). */
+  readonly headers: readonly string[];
+}
+
+/** Where a request would go: the next hop named by the URI (no DNS in tests). */
+export interface Destination {
+  readonly protocol: Protocol;
+  readonly host: string;
+  readonly port: number;
+}
+
+/** One branch of a stateful relay. */
+export interface RecordedTarget {
+  readonly uri: string;
+  readonly dstUri: string | undefined;
+  /** undefined when the branch was not sent (dropped by its branch route, unroutable). */
+  readonly destination: Destination | undefined;
+  /** The request as it was sent on this branch ('' when not sent). */
+  readonly message: string;
+  /** Why the branch was not sent. */
+  readonly failure: string | undefined;
+}
+
+/** A t_relay: the R-URI, $du and extra branches at the time of the call, and what each branch sent. */
+export interface RecordedRelay {
+  readonly ruri: string;
+  readonly dstUri: string | undefined;
+  /** Branches added by append_branch / registrar lookup (branch 0, the R-URI, not included). */
+  readonly branches: readonly BranchTarget[];
+  readonly targets: readonly RecordedTarget[];
+  /** The first branch's request as it was sent ('' when nothing was sent). */
+  readonly message: string;
+}
+
+export interface RecordedForward {
+  /** The URI the request was forwarded to (forward_uri's argument, $du or the R-URI). */
+  readonly uri: string;
+  readonly destination: Destination | undefined;
+  readonly message: string;
+}
 
 export interface ScriptHarnessOptions {
   /** Path of the routing script. */
@@ -74,17 +124,30 @@ export interface MessageOptions {
 export interface RequestOptions extends MessageOptions {
   /** A server transaction exists (t_check_trans > 0). Default: true except for ACK and CANCEL. */
   transaction?: boolean;
-  /** The transaction was canceled (t_is_canceled). */
+  /**
+   * A CANCEL arrived before the script ran (t_is_canceled): the proxy already answered 487
+   * (it is in `replies`) and t_relay refuses.
+   */
   canceled?: boolean;
 }
 
 export interface ReplyOptions extends MessageOptions {
-  /** The request's result: its transaction (t_on_reply handler, AVPs, flags) is continued. */
+  /**
+   * The request's result: the response is delivered to its proxy transaction (reply route,
+   * t_on_reply handler, forwarding upstream). Without it, or when the request was not relayed
+   * statefully, the response is a stray one (reply route, then stateless forwarding by Via).
+   */
   transaction?: RouteResult;
+  /** The branch that receives the response. Default: the one whose Via branch it carries, else the first pending one. */
+  branchIndex?: number;
 }
 
 export interface FailureOptions {
-  /** Branch index the failure route runs for ($T_branch_idx). Default 0. */
+  /**
+   * The branch that fails with the reply; the other pending branches time out (408). Default:
+   * every pending branch fails with it. The failure route runs for the branch the proxy selects
+   * (RFC 3261 §16.7; $T_branch_idx, the earliest among equals).
+   */
   branchIndex?: number;
 }
 
@@ -95,7 +158,10 @@ export interface RouteResult {
   readonly msg: SipMessage;
   /** The transaction's request (the message itself for a request). */
   readonly request: SipMessage;
+  /** Replies the proxy generated for the request: the script's and its own (e.g. 500 when every branch failed). */
   readonly replies: readonly RecordedReply[];
+  /** Responses from downstream the proxy passed on (upstream, or statelessly by Via). */
+  readonly forwardedReplies: readonly RecordedResponse[];
   readonly relays: readonly RecordedRelay[];
   readonly statelessForwards: readonly RecordedForward[];
   /** $var(...) values after the route. */
@@ -126,7 +192,7 @@ export interface RouteResult {
   readonly ksr: KSR;
   /** KSR.pv.get(name) on the route's context. */
   pv(name: string): unknown;
-  /** The route's context itself. */
+  /** The route's context itself (the proxy's ScriptContext). */
   readonly context: RouteContext;
 }
 
@@ -137,7 +203,7 @@ export interface ScriptHarness {
   readonly script: LoadedScript;
   /** Run ksr_request_route for a request (SIP text: LF line ends are fine, a template literal's indentation is removed). */
   request(message: string | Buffer, opts?: RequestOptions): Promise<RouteResult>;
-  /** Run ksr_reply_route, then the t_on_reply handler of `opts.transaction` when it set one. */
+  /** A response: ksr_reply_route, then the t_on_reply handler of `opts.transaction`, as the proxy runs them. */
   reply(message: string | Buffer, opts?: ReplyOptions): Promise<RouteResult>;
   /**
    * Run the failure handler `of` set with t_on_failure, as if the transaction failed with this
@@ -146,6 +212,12 @@ export interface ScriptHarness {
   failure(of: RouteResult, reply: number | string | Buffer, opts?: FailureOptions): Promise<RouteResult>;
   /** Reload the script from disk (as SIGHUP does). */
   reload(): Promise<ReloadResult>;
+  /** The proxy the script runs on, and its fake ports (client transactions take timeouts, responses). */
+  readonly core: ProxyCore;
+  readonly transport: FakeTransport;
+  readonly transactions: FakeTransactions;
+  /** Wait until the routes and relays started by a direct call on the fake ports are done. */
+  settle(): Promise<void>;
 }
 
 /** SIP text from a test: indentation of a template literal removed, line ends made CRLF. */
@@ -225,38 +297,261 @@ async function defaultModules(): Promise<readonly ModuleDefinition[]> {
   return MODULES;
 }
 
+/** What the routes of one harness call did. */
+interface CallRecord {
+  readonly replies: RecordedReply[];
+  readonly forwardedReplies: RecordedResponse[];
+  readonly relays: RecordedRelay[];
+  readonly statelessForwards: RecordedForward[];
+  readonly logs: Array<{ level: LogLevel; text: string }>;
+  readonly errors: Array<{ error: unknown; location: ScriptError | undefined }>;
+  /** Every context a route ran on, in order. */
+  readonly contexts: ScriptContext[];
+}
+
+function newRecord(): CallRecord {
+  return {
+    replies: [],
+    forwardedReplies: [],
+    relays: [],
+    statelessForwards: [],
+    logs: [],
+    errors: [],
+    contexts: [],
+  };
+}
+
+function destinationOf(ep: Endpoint): Destination {
+  return { protocol: ep.protocol, host: ep.address, port: ep.port };
+}
+
+function isResponse(data: Buffer): boolean {
+  return data.subarray(0, 8).toString('latin1') === 'SIP/2.0 ';
+}
+
+function reasonOf(message: string): string {
+  const eol = message.indexOf('\r\n');
+  const line = eol < 0 ? message : message.slice(0, eol);
+  const sp = line.indexOf(' ', 8);
+  return sp < 0 ? '' : line.slice(sp + 1);
+}
+
+/** Why a branch of a relay was not sent, from the status the proxy gave it. */
+function branchFailure(b: ProxyBranch): string {
+  const status = b.final?.status;
+  if (status === 478) return `cannot route to ${b.target.dstUri ?? b.target.uri}`;
+  if (status === 503) return 'no listener for the transport of the next hop';
+  if (status === 500) return 'the relayed request does not parse';
+  return status === undefined ? 'not sent' : `failed with ${status}`;
+}
+
+/** The proxy the harness runs: the real core, with the harness's To tag and logs kept per call. */
+class HarnessCore extends ProxyCore {
+  private readonly harness: Harness;
+
+  constructor(opts: CoreOptions, harness: Harness) {
+    super(opts);
+    this.harness = harness;
+  }
+
+  override localTag(): string {
+    return HARNESS_TO_TAG;
+  }
+
+  override scriptLog(level: string, text: string): void {
+    this.harness.record.logs.push({
+      level: level as LogLevel,
+      text: text.endsWith('\n') ? text.slice(0, -1) : text,
+    });
+  }
+
+  // relay and forwardStateless are observed, not changed: the arguments are noted, then the core acts.
+  override async relay(ctx: ScriptContext): Promise<number> {
+    const call = { ruri: ctx.msg.ruri, dstUri: ctx.dstUri, branches: ctx.branches.slice() };
+    const r = await super.relay(ctx);
+    if (ctx.ptx !== undefined) this.harness.relayed(ctx.ptx, call);
+    return r;
+  }
+
+  override async forwardStateless(ctx: ScriptContext, uri?: string): Promise<number> {
+    const hopUri = uri ?? ctx.dstUri ?? ctx.request.ruri;
+    const transport = this.transport as FakeTransport;
+    const from = transport.sent.length;
+    const r = await super.forwardStateless(ctx, uri);
+    const sent = transport.sent.slice(from).find((m) => !isResponse(m.data));
+    if (sent !== undefined) {
+      this.harness.record.statelessForwards.push({
+        uri: hopUri,
+        destination: destinationOf(sent.dest),
+        message: sent.data.toString('utf8'),
+      });
+    }
+    return r;
+  }
+}
+
 class Harness implements ScriptHarness {
   readonly registry: KsrRegistry;
   readonly engine: ScriptEngine;
-  private readonly env: HarnessEnv;
+  readonly core: ProxyCore;
+  readonly transport: FakeTransport;
+  readonly transactions: FakeTransactions;
+  /** The record of the call in progress (request(), reply(), failure()). */
+  record: CallRecord = newRecord();
   private readonly listeners: ListenerInfo[];
-  private branchSeq = 0;
+  /** Contexts whose route is running (a reply is attributed to the latest one of its request). */
+  private readonly active: ScriptContext[] = [];
+  private readonly pending = new Set<Promise<void>>();
+  /** Branches dropped by their branch or onsend route, per proxy transaction. */
+  private readonly dropped = new WeakMap<ProxyTransaction, Map<number, string>>();
+  /** How many branches of a proxy transaction are already in a RecordedRelay. */
+  private readonly recordedBranches = new WeakMap<ProxyTransaction, number>();
+  /** Responses the harness delivered: when the proxy passes one on, it is a forwarded reply. */
+  private readonly delivered = new Set<SipMessage>();
+  private txSeq = 0;
 
   constructor(registry: KsrRegistry, opts: ScriptHarnessOptions) {
     this.registry = registry;
     this.listeners = listenerInfos(opts.config?.listen ?? ['udp:127.0.0.1:5060']);
-    const local = new LocalAddresses(this.listeners, opts.config?.aliases ?? []);
     const quiet = (): void => undefined;
     this.engine = new ScriptEngine({
       path: opts.script,
       registry,
       log: { info: quiet, warn: quiet, error: quiet },
       check: opts.check ?? true,
-      onError: (error, { ctx, location }) => {
-        if (ctx instanceof HarnessContext) ctx.recorder.errors.push({ error, location });
+      onError: (error, { location }) => {
+        this.record.errors.push({ error, location });
       },
     });
-    this.env = {
-      local,
-      listeners: this.listeners,
-      run: (kind, ctx, handler) => this.engine.run(kind, ctx, handler),
-      hasOnsend: () => this.engine.has('onsend'),
-      nextBranch: () => `z9hG4bKjunctiontest${++this.branchSeq}`,
+    this.transport = new FakeTransport(this.listeners);
+    this.transport.onResponse = (r) =>
+      this.upstream(r.request, r.data, Number(r.data.subarray(8, 11).toString()));
+    this.transport.onSend = (m) => {
+      if (isResponse(m.data)) this.upstream(undefined, m.data, Number(m.data.subarray(8, 11).toString()));
     };
+    this.transactions = new FakeTransactions();
+    const script: ScriptPort = {
+      run: (kind, ctx, handler) => this.runRoute(kind, ctx as ScriptContext, handler),
+      has: (kind) => this.engine.has(kind),
+    };
+    this.core = new HarnessCore(
+      {
+        transport: this.transport,
+        local: new LocalAddresses(this.listeners, opts.config?.aliases ?? []),
+        resolver: new LiteralResolver(),
+        script,
+        log: { debug: quiet, info: quiet, warn: quiet, error: quiet },
+      },
+      this,
+    );
+    this.core.transactions = this.transactions;
   }
 
   get script(): LoadedScript {
     return this.engine.current!;
+  }
+
+  /** The ScriptPort: the engine, with every context and pending route noted. */
+  private runRoute(
+    kind: RouteKind,
+    ctx: ScriptContext,
+    handler: RouteHandler | undefined,
+  ): Promise<void> | void {
+    this.record.contexts.push(ctx);
+    this.active.push(ctx);
+    let r: Promise<void> | void;
+    try {
+      r = this.engine.run(kind, ctx, handler);
+    } catch (err) {
+      this.finished(ctx);
+      throw err;
+    }
+    if (r === undefined) {
+      this.finished(ctx);
+      return undefined;
+    }
+    const p = r.finally(() => this.finished(ctx));
+    this.pending.add(p);
+    p.then(
+      () => this.pending.delete(p),
+      () => this.pending.delete(p),
+    );
+    return p;
+  }
+
+  private finished(ctx: ScriptContext): void {
+    const i = this.active.lastIndexOf(ctx);
+    if (i >= 0) this.active.splice(i, 1);
+    if (ctx.dropped && ctx.ptx !== undefined && (ctx.kind === 'branch' || ctx.kind === 'onsend')) {
+      let m = this.dropped.get(ctx.ptx);
+      if (m === undefined) {
+        m = new Map();
+        this.dropped.set(ctx.ptx, m);
+      }
+      m.set(
+        ctx.branchIndex,
+        ctx.kind === 'branch' ? 'dropped by the branch route' : 'dropped by the onsend route',
+      );
+    }
+  }
+
+  async settle(): Promise<void> {
+    for (;;) {
+      // Relays continue in microtasks after the route that started them: let them run.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.pending.size === 0) return;
+      await Promise.allSettled([...this.pending]);
+    }
+  }
+
+  /** A response went upstream: one the harness delivered (forwarded), or one the proxy generated. */
+  private upstream(request: SipMessage | undefined, data: Buffer, code: number): void {
+    const message = data.toString('utf8');
+    const reason = reasonOf(message);
+    for (const m of this.delivered) {
+      if (data.equals(m.serialize())) {
+        this.record.forwardedReplies.push({ code, reason, message });
+        return;
+      }
+    }
+    let ctx: ScriptContext | undefined;
+    for (let i = this.active.length - 1; i >= 0 && ctx === undefined; i--) {
+      const c = this.active[i];
+      if (c.request === request && c.replied && c.kind !== 'reply' && c.kind !== 'onreply') ctx = c;
+    }
+    this.record.replies.push({
+      code,
+      reason,
+      headers: ctx === undefined ? [] : ctx.replyHeaders.slice(),
+      message,
+    });
+  }
+
+  /** Called by the core after t_relay: the branches it created, as a RecordedRelay. */
+  relayed(
+    ptx: ProxyTransaction,
+    call: { ruri: string; dstUri: string | undefined; branches: BranchTarget[] },
+  ): void {
+    const from = this.recordedBranches.get(ptx) ?? 0;
+    const created = ptx.branches.slice(from);
+    this.recordedBranches.set(ptx, ptx.branches.length);
+    if (created.length === 0) return;
+    const targets = created.map((b): RecordedTarget => {
+      const tx = b.clientTx;
+      if (tx instanceof FakeClientTx) {
+        return {
+          uri: b.target.uri,
+          dstUri: b.target.dstUri,
+          destination: destinationOf(tx.dest),
+          message: tx.data.toString('utf8'),
+          failure: undefined,
+        };
+      }
+      const failure = this.dropped.get(ptx)?.get(b.index) ?? branchFailure(b);
+      return { uri: b.target.uri, dstUri: b.target.dstUri, destination: undefined, message: '', failure };
+    });
+    const sent = targets.find((t) => t.failure === undefined);
+    this.record.relays.push({ ...call, targets, message: sent?.message ?? '' });
   }
 
   private receiveInfo(opts: MessageOptions | undefined): ReceiveInfo {
@@ -269,53 +564,70 @@ class Harness implements ScriptHarness {
     const msg = parseSip(message);
     if (!msg.isRequest) throw new Error('request() needs a request; use reply() for responses');
     const info = this.receiveInfo(opts);
-    // What the transport does before the script sees a request (RFC 3261 §18.2.1, RFC 3581).
+    // What the transport does before the proxy sees a request (RFC 3261 §18.2.1, RFC 3581).
     stampTopVia(msg, info.source.address, info.source.port);
     const transaction = opts.transaction ?? (msg.method !== 'ACK' && msg.method !== 'CANCEL');
-    const state = newTransactionState(transaction, opts.canceled ?? false);
-    const recorder = new Recorder();
-    const ctx = new HarnessContext({
-      kind: 'request',
-      msg,
-      request: msg,
-      info,
-      state,
-      recorder,
-      env: this.env,
-    });
-    await this.engine.run('request', ctx);
-    return this.result(ctx, [ctx]);
+    const record = this.begin();
+    let tx: FakeServerTx | undefined;
+    if (transaction) {
+      tx = new FakeServerTx(`harness-${++this.txSeq}`, msg, (t, data, status) =>
+        this.upstream(t.request, data, status),
+      );
+      if (opts.canceled === true) this.core.onCancel(parseSip(buildCancel(msg)), info, tx);
+    }
+    this.core.onRequest(msg, info, tx);
+    await this.settle();
+    return this.result(
+      record,
+      ['request'],
+      () => new ScriptContext(this.core, 'request', msg, msg, info, newRelayState()),
+    );
   }
 
   async reply(message: string | Buffer, opts: ReplyOptions = {}): Promise<RouteResult> {
     const res = parseSip(message);
     if (res.isRequest) throw new Error('reply() needs a response; use request() for requests');
-    const tx = opts.transaction;
-    const info = tx?.context.info ?? this.receiveInfo(opts);
-    const state = tx?.transaction ?? newTransactionState(false);
-    const recorder = new Recorder();
-    const request = tx?.request ?? res;
-    const ctx = new HarnessContext({
-      kind: 'reply',
-      msg: res,
-      request,
-      info,
-      state,
-      recorder,
-      env: this.env,
-      branchIndex: 0,
-      replyCode: res.status,
-    });
-    const contexts = [ctx];
-    // As the proxy: the global reply route, then the transaction's onreply handler unless dropped.
-    if (this.engine.has('reply')) await this.engine.run('reply', ctx);
-    const onreply = state.handlers.onreply;
-    if (!ctx.dropped && onreply !== undefined && tx !== undefined) {
-      const octx = ctx.derive('onreply', res, 0, res.status);
-      contexts.push(octx);
-      await this.engine.run('onreply', octx, onreply);
-    }
-    return this.result(ctx, contexts);
+    const of = opts.transaction;
+    const ptx = of === undefined ? undefined : (of.context as ScriptContext).ptx;
+    const info = of?.context.info ?? this.receiveInfo(opts);
+    const record = this.begin();
+    this.delivered.add(res);
+    const tx = ptx === undefined ? undefined : this.clientTxFor(ptx, res, opts.branchIndex);
+    if (tx !== undefined) tx.receive(res);
+    else this.core.onStrayResponse(res, info);
+    await this.settle();
+    return this.result(
+      record,
+      ['reply', 'onreply'],
+      () =>
+        new ScriptContext(
+          this.core,
+          'reply',
+          res,
+          of?.request ?? res,
+          info,
+          ptx?.state ?? newRelayState(),
+          ptx,
+          0,
+          res.status,
+        ),
+    );
+  }
+
+  /** The client transaction a response belongs to: by Via branch, else the first pending branch. */
+  private clientTxFor(
+    ptx: ProxyTransaction,
+    res: SipMessage,
+    branchIndex: number | undefined,
+  ): FakeClientTx | undefined {
+    const sent = ptx.branches.filter((b) => b.clientTx instanceof FakeClientTx);
+    const txOf = (b: ProxyBranch | undefined): FakeClientTx | undefined =>
+      b?.clientTx as FakeClientTx | undefined;
+    if (branchIndex !== undefined) return txOf(sent.find((b) => b.index === branchIndex));
+    const branch = res.topVia?.branch;
+    return txOf(
+      sent.find((b) => txOf(b)?.branch === branch) ?? sent.find((b) => b.final === undefined) ?? sent[0],
+    );
   }
 
   async failure(
@@ -326,48 +638,84 @@ class Harness implements ScriptHarness {
     const handler = of.transaction.handlers.failure;
     if (handler === undefined)
       throw new Error('the script set no failure handler (KSR.tm.t_on_failure) for this transaction');
-    let code: number;
-    if (typeof reply === 'number') code = reply;
-    else code = parseSip(reply).status;
+    const code = typeof reply === 'number' ? reply : parseSip(reply).status;
     if (code < 300) throw new Error(`a failure route runs for a final reply >= 300, not ${code}`);
-    const base = of.context as HarnessContext;
-    const ctx = new HarnessContext({
-      kind: 'failure',
-      msg: of.request,
-      request: of.request,
-      info: base.info,
-      state: of.transaction,
-      recorder: new Recorder(),
-      env: this.env,
-      branchIndex: opts.branchIndex ?? 0,
-      replyCode: code,
-    });
-    await this.engine.run('failure', ctx, handler);
-    return this.result(ctx, [ctx]);
+    const ptx = (of.context as ScriptContext).ptx;
+    if (ptx === undefined)
+      throw new Error('the request was not relayed statefully: there is no branch to fail');
+    const pending = ptx.branches.filter((b) => b.final === undefined);
+    if (pending.length === 0) throw new Error('every branch of the transaction already has a final reply');
+    const record = this.begin();
+    for (const b of pending) {
+      const tx = b.clientTx instanceof FakeClientTx ? b.clientTx : undefined;
+      if (opts.branchIndex !== undefined && b.index !== opts.branchIndex) {
+        if (tx !== undefined) tx.timeout();
+        else ptx.branchFailed(b, 408);
+      } else if (typeof reply === 'number' || tx === undefined) {
+        // A status alone: the branch ends without a response (no reply route runs), as a timeout does.
+        ptx.branchFailed(b, code);
+      } else {
+        const res = parseSip(reply);
+        this.delivered.add(res);
+        tx.receive(res);
+      }
+    }
+    await this.settle();
+    return this.result(
+      record,
+      ['failure'],
+      () =>
+        new ScriptContext(
+          this.core,
+          'failure',
+          ptx.request,
+          ptx.request,
+          ptx.info,
+          ptx.state,
+          ptx,
+          opts.branchIndex ?? 0,
+          code,
+        ),
+    );
   }
 
   reload(): Promise<ReloadResult> {
     return this.engine.reload();
   }
 
-  private result(ctx: HarnessContext, contexts: readonly HarnessContext[]): RouteResult {
-    const rec = ctx.recorder;
+  private begin(): CallRecord {
+    this.record = newRecord();
+    return this.record;
+  }
+
+  /** The result of a call: its first context of `kinds` (else `fallback()`, a route that did not run). */
+  private result(
+    record: CallRecord,
+    kinds: readonly RouteKind[],
+    fallback: () => ScriptContext,
+  ): RouteResult {
+    const contexts = record.contexts.filter((c) => kinds.includes(c.kind));
+    const ctx = contexts[0] ?? fallback();
     const registry = this.registry;
     const inspect = registry.createKsr(ctx);
+    const handlers: Partial<Record<HandlerKind, RouteHandler>> = {};
+    for (const [k, v] of Object.entries(ctx.state.handlers))
+      if (v !== undefined) handlers[k as HandlerKind] = v;
     return {
       kind: ctx.kind,
       msg: ctx.msg,
       request: ctx.request,
-      replies: rec.replies,
-      relays: rec.relays,
-      statelessForwards: rec.statelessForwards,
+      replies: record.replies,
+      forwardedReplies: record.forwardedReplies,
+      relays: record.relays,
+      statelessForwards: record.statelessForwards,
       vars: Object.fromEntries(ctx.vars),
       avps: Object.fromEntries(ctx.avps),
-      logs: rec.logs,
-      errors: rec.errors,
+      logs: record.logs,
+      errors: record.errors,
       dropped: contexts.some((c) => c.dropped),
       exited: contexts.some((c) => wasExited(c)),
-      handlers: { ...ctx.state.handlers },
+      handlers,
       flags: ctx.flags,
       dstUri: ctx.dstUri,
       ruri: ctx.msg.ruri,

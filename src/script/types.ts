@@ -158,6 +158,10 @@ export interface KSR {
   readonly setuser: (user: string) => boolean;
   /** Log at warning level. */
   readonly warn: (msg: string) => void;
+  /** Digest authentication challenges (RFC 2617 / RFC 7616) */
+  readonly auth: KsrAuth;
+  /** Digest credential checks against the subscriber table */
+  readonly auth_db: KsrAuthDb;
   /** Branches and small message tests */
   readonly corex: KsrCorex;
   /** Header lines: append, insert, remove, test, read, add to the local reply */
@@ -166,8 +170,12 @@ export interface KSR {
   readonly kx: KsrKx;
   /** Max-Forwards processing */
   readonly maxfwd: KsrMaxfwd;
+  /** Management commands from the routing script (OpenSIPS mi_script) */
+  readonly mi: KsrMi;
   /** Pseudo-variables: get/set/test $ru, $var(x), $avp(x), $hdr(Name) ... */
   readonly pv: KsrPv;
+  /** Registrar: save REGISTER bindings, look up registered contacts */
+  readonly registrar: KsrRegistrar;
   /** Record-Route and loose routing */
   readonly rr: KsrRr;
   /** Kamailio's sanity checks on the message */
@@ -180,8 +188,38 @@ export interface KSR {
   readonly tm: KsrTm;
   /** Transaction helpers: route-kind tests, retransmission pre-check, flag flush */
   readonly tmx: KsrTmx;
+  /** Location table (bindings of registered users): management commands */
+  readonly usrloc: KsrUsrloc;
   /** Script control: exit, drop, modf */
   readonly x: KsrX;
+}
+
+/** KSR.auth */
+export interface KsrAuth {
+  /** Reply 401 (REGISTER) or 407 with a Digest challenge (qop=auth; stale=true after an expired nonce). Allowed in: request_route, failure_route, branch_failure_route. */
+  readonly auth_challenge: (realm: string, flags: number) => Promise<number>;
+  /** Remove the Authorization / Proxy-Authorization header before relaying. Allowed in: request_route, failure_route. */
+  readonly consume_credentials: () => number;
+  /** 1 when the request carries Digest credentials for `realm`. */
+  readonly has_credentials: (realm: string) => number;
+  /** Reply 407 with Proxy-Authenticate. Allowed in: request_route, failure_route, branch_failure_route. */
+  readonly proxy_challenge: (realm: string, flags: number) => Promise<number>;
+  /** Reply 401 with WWW-Authenticate. Allowed in: request_route, failure_route, branch_failure_route. */
+  readonly www_challenge: (realm: string, flags: number) => Promise<number>;
+}
+
+/** KSR.auth_db */
+export interface KsrAuthDb {
+  /** Check Authorization (REGISTER) / Proxy-Authorization: 1 ok; -1 error, -2 bad password, -3 unknown user, -4 stale nonce, -5 no credentials, -6 nonce reused, -8 user mismatch (flags & 1). Allowed in: request_route, failure_route. */
+  readonly auth_check: (realm: string, table: string, flags?: number) => Promise<number>;
+  /** 1 when user@host of `uri` is in the subscriber table. */
+  readonly is_subscriber: (uri: string, table: string, flags?: number) => Promise<number>;
+  /** Check the Proxy-Authorization header (same codes as auth_check). Allowed in: request_route, failure_route. */
+  readonly proxy_authenticate: (realm: string, table: string) => Promise<number>;
+  /** How many subscribers exist (cached for a second): the default script authenticates only when > 0. */
+  readonly subscriber_count: (table?: string) => Promise<number>;
+  /** Check the Authorization header (same codes as auth_check). Allowed in: request_route, failure_route. */
+  readonly www_authenticate: (realm: string, table: string) => Promise<number>;
 }
 
 /** KSR.corex */
@@ -339,6 +377,19 @@ export interface KsrMaxfwd {
   readonly process_maxfwd: (limit: number) => number;
 }
 
+/** KSR.mi */
+export interface KsrMi {
+  /** Start a management command detached (slow reloads); 1 started, -1 unknown command. */
+  readonly launch: (cmd: string, params?: unknown[] | Record<string, unknown> | null) => number;
+  /** Run a management command ("cmd p1 p2" or cmd + params); 1 ok, -1 unknown command, -code on failure; JSON result into ret_var. */
+  readonly mi: (
+    cmd: string,
+    params?: unknown[] | Record<string, unknown> | null,
+    ret_var?: string,
+    pretty?: boolean,
+  ) => Promise<number>;
+}
+
 /** KSR.pv */
 export interface KsrPv {
   /** Value of a pseudo-variable ($ru, $var(x), $hdr(Name) ...), null when $null. */
@@ -361,6 +412,26 @@ export interface KsrPv {
   readonly sets: (name: string, value: string) => boolean;
   /** Set a pseudo-variable to $null ($var becomes 0, as in Kamailio). */
   readonly unset: (name: string) => boolean;
+}
+
+/** KSR.registrar */
+export interface KsrRegistrar {
+  /** R-URI → bindings: best q becomes the R-URI, equal q parallel branches (1; -1 not found, -2 method, -3 error). Allowed in: request_route, failure_route. */
+  readonly lookup: (table: string, uri?: string) => Promise<number>;
+  /** lookup() for `uri` instead of the R-URI. Allowed in: request_route, failure_route. */
+  readonly lookup_uri: (table: string, uri: string) => Promise<number>;
+  /** Failure route: load the next lower-q group of the last lookup (serial forking); -1 when none is left. Allowed in: request_route, failure_route. */
+  readonly next_contacts: () => number;
+  /** 1 when the AOR of the R-URI (or `uri`) has a binding, else -1. */
+  readonly registered: (table: string, uri?: string) => Promise<number>;
+  /** registered() for `uri`. */
+  readonly registered_uri: (table: string, uri: string) => Promise<number>;
+  /** Save the REGISTER bindings and reply (1 inserted, 2 updated, 3 deleted, 4 query; -1 error, replied). Allowed in: request_route, onreply_route. */
+  readonly save: (table: string, flags?: number, uri?: string) => Promise<number>;
+  /** save() for the AOR of `uri` instead of the To URI. Allowed in: request_route, onreply_route. */
+  readonly save_uri: (table: string, flags: number, uri: string) => Promise<number>;
+  /** Remove every binding of the AOR of `uri`. */
+  readonly unregister: (table: string, uri: string) => Promise<number>;
 }
 
 /** KSR.rr */
@@ -505,6 +576,9 @@ export interface KsrTmx {
   /** Always -1: retransmissions are absorbed before the script runs. Allowed in: request_route. */
   readonly t_precheck_trans: () => number;
 }
+
+/** KSR.usrloc */
+export interface KsrUsrloc {}
 
 /** KSR.x */
 export interface KsrX {

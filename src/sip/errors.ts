@@ -58,7 +58,7 @@ export class ParseError {
     this.code = kind.code;
     this.status = kind.status;
     this.reason = kind.reason;
-    this.detail = detail ?? kind.reason;
+    this.detail = detail === undefined ? kind.reason : sanitizeDetail(detail);
   }
   /** "Invalid CSeq: sequence number above 2**32-1" — the phrase a 400 carries. */
   get phrase(): string {
@@ -67,6 +67,21 @@ export class ParseError {
   toString(): string {
     return `${this.code}: ${this.phrase}`;
   }
+}
+
+const MAX_DETAIL = 160;
+
+/**
+ * Details quote received bytes; they end up in a status line (`400 <reason>`) and in logs, so
+ * control characters are escaped (a CR or DEL must never reach the wire) and the length is bounded.
+ */
+function sanitizeDetail(detail: string): string {
+  let out = '';
+  for (let i = 0; i < detail.length && out.length < MAX_DETAIL; i++) {
+    const c = detail.charCodeAt(i);
+    out += c < 0x20 || c === 0x7f ? `\\x${c.toString(16).padStart(2, '0')}` : detail[i];
+  }
+  return out.length < MAX_DETAIL || detail.length <= MAX_DETAIL ? out : `${out.slice(0, MAX_DETAIL - 3)}...`;
 }
 
 export function isParseError(v: unknown): v is ParseError {

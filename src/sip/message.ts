@@ -7,8 +7,8 @@
  * Kamailio's `$ru` versus `$hdr()`. Writes are edits spliced onto the received bytes by
  * `serialize()`; untouched bytes go out byte-identical.
  */
-import { EditList, applyEdits } from './edits.ts';
-import { type ParseError, type SipErrorKind, SipErrors, fail, isParseError } from './errors.ts';
+import { applyEdits, EditList } from './edits.ts';
+import { fail, isParseError, type ParseError, type SipErrorKind, SipErrors } from './errors.ts';
 import { H, HEADER_NAMES, headerIdFromName } from './header_names.ts';
 import {
   parseChallenge,
@@ -20,8 +20,8 @@ import {
   parseTokenList,
 } from './header_values.ts';
 import { parseNameAddr, parseNameAddrList } from './name_addr.ts';
-import { parseUri } from './uri.ts';
 import type { ContactList, ContentType, Credentials, EventValue, NameAddr, Uri, Via } from './types.ts';
+import { parseUri } from './uri.ts';
 import { parseViaList } from './via.ts';
 
 /** Stride of the header table: id, nameStart, nameEnd, valueStart, valueEnd, lineEnd, folded. */
@@ -33,6 +33,38 @@ const F_VALUE_START = 3;
 const F_VALUE_END = 4;
 const F_LINE_END = 5;
 const F_FOLDED = 6;
+
+/** Memo keys per header id, built once (a key built per call costs a string and its hash each time). */
+const KEY_NA = HEADER_NAMES.map((_, id) => `na${id}`);
+const KEY_NAL = HEADER_NAMES.map((_, id) => `nal${id}`);
+const KEY_CRED = HEADER_NAMES.map((_, id) => `cred${id}`);
+const KEY_TOK = HEADER_NAMES.map((_, id) => `tok${id}`);
+
+/** What validate() decodes, in order: one shared list instead of closures made per call. */
+const VALIDATE_CHECKS: ReadonlyArray<(m: SipMessage) => unknown> = [
+  (m) => m.vias(),
+  (m) => m.from(),
+  (m) => m.to(),
+  (m) => m.contacts(),
+  (m) => m.routes(),
+  (m) => m.recordRoutes(),
+  (m) => m.expires(),
+  (m) => m.minExpires(),
+  (m) => m.authorization(),
+  (m) => m.proxyAuthorization(),
+  (m) => m.wwwAuthenticate(),
+  (m) => m.proxyAuthenticate(),
+  (m) => m.allow(),
+  (m) => m.supported(),
+  (m) => m.require(),
+  (m) => m.proxyRequire(),
+  (m) => m.event(),
+  (m) => m.contentType(),
+  (m) => m.referTo(),
+  (m) => m.referredBy(),
+  (m) => m.pAssertedIdentities(),
+  (m) => m.paths(),
+];
 
 export class SipMessage {
   /** The buffer the message was parsed from (a datagram may hold trailing octets past `end`). */
@@ -96,12 +128,14 @@ export class SipMessage {
 
   /** The parsed Request-URI (reflects setRuri). */
   requestUri(): Uri | ParseError {
-    return this.memoize(`uri:${this.ruri}`, () => parseUri(this.ruri));
+    // Constant key while the Request-URI is the received one (the common case: no string built per call).
+    const key = this.newRuri === undefined ? 'uri' : `uri:${this.newRuri}`;
+    return this.memoize(key, () => parseUri(this.ruri));
   }
 
   /** Reason phrase of a response (UTF-8 allowed, RFC 4475 unreason). */
   get reason(): string {
-    return this.isRequest ? '' : this.memoize('reason', () => this.buf.toString('utf8', this.lineA, this.lineB));
+    return this.isRequest ? '' : this.memoize('reason', () => this.buf.utf8Slice(this.lineA, this.lineB));
   }
 
   get body(): Buffer {
@@ -114,7 +148,9 @@ export class SipMessage {
 
   /** The whole message as received (trailing datagram octets excluded). */
   get raw(): Buffer {
-    return this.start === 0 && this.end === this.buf.length ? this.buf : this.buf.subarray(this.start, this.end);
+    return this.start === 0 && this.end === this.buf.length
+      ? this.buf
+      : this.buf.subarray(this.start, this.end);
   }
 
   // ---------------------------------------------------------------- header table
@@ -138,7 +174,7 @@ export class SipMessage {
   /** Header value with folding replaced by single spaces (UTF-8 decoded). */
   headerValue(i: number): string {
     const o = i * HS;
-    const v = this.buf.toString('utf8', this.hdr[o + F_VALUE_START], this.hdr[o + F_VALUE_END]);
+    const v = this.buf.utf8Slice(this.hdr[o + F_VALUE_START], this.hdr[o + F_VALUE_END]);
     return this.hdr[o + F_FOLDED] === 0 ? v : unfold(v);
   }
 
@@ -226,7 +262,7 @@ export class SipMessage {
   }
 
   private single(id: number, kind: SipErrorKind): NameAddr | ParseError {
-    return this.memoize(`na${id}`, () => {
+    return this.memoize(KEY_NA[id], () => {
       const i = this.findHeader(id);
       if (i < 0) return fail(SipErrors.MISSING_HEADER, `no ${HEADER_NAMES[id]} header`);
       const r = parseNameAddr(this.headerValue(i), 0, false);
@@ -257,7 +293,7 @@ export class SipMessage {
   }
 
   private nameAddrList(id: number, kind: SipErrorKind): NameAddr[] | ParseError {
-    return this.memoize(`nal${id}`, () => {
+    return this.memoize(KEY_NAL[id], () => {
       const v = this.joinedValue(id);
       if (v === undefined) return [];
       const r = parseNameAddrList(v);
@@ -306,7 +342,7 @@ export class SipMessage {
   }
 
   private credentialList(id: number, challenge: boolean): Credentials[] | ParseError {
-    return this.memoize(`cred${id}`, () => {
+    return this.memoize(KEY_CRED[id], () => {
       const out: Credentials[] = [];
       for (let i = this.findHeader(id); i >= 0; i = this.findHeader(id, i + 1)) {
         const c = challenge ? parseChallenge(this.headerValue(i)) : parseCredentials(this.headerValue(i));
@@ -334,7 +370,7 @@ export class SipMessage {
   }
 
   private tokens(id: number): string[] | undefined | ParseError {
-    return this.memoize(`tok${id}`, () => {
+    return this.memoize(KEY_TOK[id], () => {
       const v = this.joinedValue(id);
       return v === undefined ? undefined : parseTokenList(v);
     });
@@ -387,32 +423,8 @@ export class SipMessage {
         return fail(SipErrors.REQUEST_URI, 'headers are not allowed in a Request-URI');
       }
     }
-    const checks: Array<() => unknown> = [
-      () => this.vias(),
-      () => this.from(),
-      () => this.to(),
-      () => this.contacts(),
-      () => this.routes(),
-      () => this.recordRoutes(),
-      () => this.expires(),
-      () => this.minExpires(),
-      () => this.authorization(),
-      () => this.proxyAuthorization(),
-      () => this.wwwAuthenticate(),
-      () => this.proxyAuthenticate(),
-      () => this.allow(),
-      () => this.supported(),
-      () => this.require(),
-      () => this.proxyRequire(),
-      () => this.event(),
-      () => this.contentType(),
-      () => this.referTo(),
-      () => this.referredBy(),
-      () => this.pAssertedIdentities(),
-      () => this.paths(),
-    ];
-    for (const check of checks) {
-      const r = check();
+    for (let k = 0; k < VALIDATE_CHECKS.length; k++) {
+      const r = VALIDATE_CHECKS[k](this);
       if (isParseError(r)) return r;
     }
     return undefined;
@@ -544,13 +556,23 @@ export class SipMessage {
   /** A stream transport needs Content-Length (RFC 3261 §18.3): add it when the message has none. */
   ensureContentLength(list: EditList = this.baseEdits()): void {
     if (this.contentLength < 0 && !list.has('body') && !list.has('cl')) {
-      list.replace(this.headersEnd, this.headersEnd, `Content-Length: ${this.end - this.bodyStart}\r\n`, 'cl');
+      list.replace(
+        this.headersEnd,
+        this.headersEnd,
+        `Content-Length: ${this.end - this.bodyStart}\r\n`,
+        'cl',
+      );
     }
   }
 
   /** The message with its edits (and a per-branch list) applied; the received bytes when unedited. */
   serialize(extra?: EditList): Buffer {
-    return applyEdits(this.buf, this.start, this.end, extra === undefined ? [this.edits] : [this.edits, extra]);
+    return applyEdits(
+      this.buf,
+      this.start,
+      this.end,
+      extra === undefined ? [this.edits] : [this.edits, extra],
+    );
   }
 
   toString(): string {

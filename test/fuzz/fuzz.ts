@@ -100,7 +100,9 @@ if (values.replay !== undefined) {
 
 const seeds = loadSeeds();
 const rnd = mulberry32(seed);
-console.log(`fuzzing for ${seconds} s with seed ${seed} over ${seeds.length} seed messages (budget ${budgetMs} ms/input)`);
+console.log(
+  `fuzzing for ${seconds} s with seed ${seed} over ${seeds.length} seed messages (budget ${budgetMs} ms/input)`,
+);
 
 gc();
 const heapStart = process.memoryUsage().heapUsed;
@@ -146,7 +148,8 @@ while (performance.now() - t0 < seconds * 1000) {
       console.error(`input: ${input.length} bytes`);
     }
     // Keep the smallest reproducer of each kind.
-    if (prev === undefined || input.length < prev.input.length) failureKinds.set(kind, { input: Buffer.from(input), how });
+    if (prev === undefined || input.length < prev.input.length)
+      failureKinds.set(kind, { input: Buffer.from(input), how });
     if (!values['keep-going']) break;
   }
   const now = performance.now();
@@ -163,10 +166,15 @@ while (performance.now() - t0 < seconds * 1000) {
 gc();
 const heapEnd = process.memoryUsage().heapUsed;
 const elapsed = (performance.now() - t0) / 1000;
-console.log(`\n${n} inputs in ${elapsed.toFixed(1)} s (${Math.round(n / elapsed)}/s), seed ${seed}, ${failures} failure(s)`);
-console.log(`heap: start ${(heapStart / 1048576).toFixed(1)} MiB, max ${(heapMax / 1048576).toFixed(1)} MiB, end after GC ${(heapEnd / 1048576).toFixed(1)} MiB`);
+console.log(
+  `\n${n} inputs in ${elapsed.toFixed(1)} s (${Math.round(n / elapsed)}/s), seed ${seed}, ${failures} failure(s)`,
+);
+console.log(
+  `heap: start ${(heapStart / 1048576).toFixed(1)} MiB, max ${(heapMax / 1048576).toFixed(1)} MiB, end after GC ${(heapEnd / 1048576).toFixed(1)} MiB`,
+);
 console.log('\noutcome                                  count');
-for (const [k, v] of [...outcomes].sort((a, c) => c[1] - a[1])) console.log(`${k.padEnd(40)} ${String(v).padStart(6)}`);
+for (const [k, v] of [...outcomes].sort((a, c) => c[1] - a[1]))
+  console.log(`${k.padEnd(40)} ${String(v).padStart(6)}`);
 if (failureKinds.size > 0) {
   console.log(`\n${failureKinds.size} kind(s) of failure; smallest reproducers:`);
   // One reproducer per kind slug (what broke, which code): the smallest.
@@ -174,7 +182,8 @@ if (failureKinds.size > 0) {
   for (const [kind, { input, how }] of failureKinds) {
     console.log(`  ${kind}: ${input.length} bytes (${how})`);
     const prev = bySlug.get(kindSlug(kind));
-    if (prev === undefined || input.length < prev.input.length) bySlug.set(kindSlug(kind), { kind, input, how });
+    if (prev === undefined || input.length < prev.input.length)
+      bySlug.set(kindSlug(kind), { kind, input, how });
   }
   for (const { kind, input } of bySlug.values()) console.log(`saved ${saveFailure(input, kind)}`);
 }
@@ -198,18 +207,24 @@ if (values.save) {
   let count = existing.length;
   const added: string[] = [];
   const byOutcome = [...smallest].filter(([k]) => k.split(':').length <= 2);
-  const byShape = [...smallest].filter(([k]) => k.split(':').length > 2).sort((a, c) => a[1].length - c[1].length);
+  const byShape = [...smallest]
+    .filter(([k]) => k.split(':').length > 2)
+    .sort((a, c) => a[1].length - c[1].length);
   mkdirSync(FUZZ_CORPUS_DIR, { recursive: true });
+  const written = new Set(existing.map(({ buf }) => sha(buf)));
   for (const [key, buf] of [...byOutcome, ...byShape]) {
     if (count >= maxCorpus) break;
-    if (covered.has(key)) continue;
+    if (covered.has(key) || written.has(sha(buf))) continue;
+    written.add(sha(buf));
     const file = `${key.split(':').slice(0, 2).join('-').toLowerCase()}-${sha(buf)}.sip`;
     writeFileSync(join(FUZZ_CORPUS_DIR, file), buf);
     covered.add(key);
     added.push(file);
     count++;
   }
-  console.log(`\ncorpus: ${existing.length} kept, ${added.length} added (cap ${maxCorpus}) in ${FUZZ_CORPUS_DIR}`);
+  console.log(
+    `\ncorpus: ${existing.length} kept, ${added.length} added (cap ${maxCorpus}) in ${FUZZ_CORPUS_DIR}`,
+  );
 }
 
 process.exitCode = failures > 0 ? 1 : 0;

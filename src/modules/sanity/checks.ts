@@ -57,6 +57,7 @@ export function ruriScheme(msg: SipMessage): Failure | undefined {
   const u = msg.requestUri();
   if (isParseError(u)) return fail(400, 'Bad Request URI');
   if (!SCHEMES.has(u.scheme)) return fail(416, 'Unsupported URI Scheme in Request URI');
+  if ('headers' in u && u.headers !== undefined) return fail(400, 'Bad Request URI'); // RFC 3261 §19.1.2 (RFC 4475 escruri)
   return undefined;
 }
 

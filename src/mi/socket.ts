@@ -1,0 +1,89 @@
+/**
+ * Unix stream socket management interface: newline-delimited JSON-RPC 2.0 (one request or batch
+ * per line, one response per line, in completion order — match them by id). The socket file is
+ * mode 0660; a symlink at the path is refused, a stale socket file replaced.
+ */
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { errorResponse, INVALID_REQUEST, type MiRegistry } from './registry.ts';
+
+export interface SocketServerOptions {
+  readonly path: string;
+  readonly registry: MiRegistry;
+  /** Longest line accepted; a longer one closes the connection after an error. Default 1 MiB. */
+  readonly maxLineBytes?: number;
+  /** Default 64. */
+  readonly maxConnections?: number;
+  readonly mode?: number;
+  readonly log?: { warn(obj: object, msg: string): void };
+}
+
+export interface MiSocketServer {
+  readonly path: string;
+  close(): Promise<void>;
+}
+
+export async function startSocketServer(opts: SocketServerOptions): Promise<MiSocketServer> {
+  const { path, registry } = opts;
+  const maxLine = opts.maxLineBytes ?? 1024 * 1024;
+  let st: ReturnType<typeof lstatSync> | undefined;
+  try {
+    st = lstatSync(path);
+  } catch {
+    st = undefined;
+  }
+  if (st !== undefined) {
+    if (st.isSymbolicLink()) throw new Error(`refusing MI socket path ${path}: it is a symbolic link`);
+    if (!st.isSocket()) throw new Error(`refusing MI socket path ${path}: it exists and is not a socket`);
+    unlinkSync(path);
+  }
+  const conns = new Set<Socket>();
+  const server: Server = createServer((sock) => {
+    conns.add(sock);
+    sock.on('close', () => conns.delete(sock));
+    sock.on('error', () => undefined);
+    let buf = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (chunk: string) => {
+      buf += chunk;
+      let nl = buf.indexOf('\n');
+      while (nl >= 0) {
+        const line = buf.slice(0, nl).trim();
+        buf = buf.slice(nl + 1);
+        if (line !== '') {
+          registry.handleText(line, { transport: 'socket' }).then(
+            (out) => {
+              if (out !== undefined && !sock.destroyed) sock.write(`${out}\n`);
+            },
+            (err: unknown) => opts.log?.warn({ err }, 'MI socket request failed'),
+          );
+        }
+        nl = buf.indexOf('\n');
+      }
+      if (Buffer.byteLength(buf) > maxLine) {
+        sock.end(
+          `${JSON.stringify(errorResponse(null, INVALID_REQUEST, `Invalid Request: line over ${maxLine} bytes`))}\n`,
+        );
+        buf = '';
+      }
+    });
+  });
+  server.maxConnections = opts.maxConnections ?? 64;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  chmodSync(path, opts.mode ?? 0o660);
+  server.on('error', (err) => opts.log?.warn({ err }, 'MI socket server error'));
+  return {
+    path,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of conns) c.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,4 @@
+import { runStorageConformance } from './conformance.ts';
+import { memoryStorage } from './memory.ts';
+
+runStorageConformance('memory', { open: async () => memoryStorage() });

@@ -1,0 +1,186 @@
+/**
+ * Calls through Junction with real SIPp (issue 3 §6): UAC → Junction → UAS over UDP and over TCP
+ * (2,000 calls each, none failed), the in-dialog BYE routed by Record-Route, and stateless mode.
+ * The routing script is the default one (routes/default.ts). Every test starts its own Junction on
+ * free ports and stops everything it started, by PID, in `finally`.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import {
+  describeSipp,
+  ensureSipp,
+  freePort,
+  removeTempDirs,
+  Session,
+  type SippResult,
+  shared,
+  tempDir,
+  waitSippBound,
+  writeFile,
+} from './harness.ts';
+import { messageTable, rows, showTable, sippMessages } from './scenarios.ts';
+
+const UAS = (): string => shared('bench/scenarios/uas.xml');
+const UAC_RR = (): string => shared('bench/scenarios/uac-rr.xml');
+
+/** SIPp exited 0 with exactly `calls` successful and none failed. */
+function assertAllPassed(name: string, r: SippResult, calls: number): void {
+  const why = describeSipp(name, r);
+  assert.equal(r.killed, false, why);
+  assert.equal(r.code, 0, why);
+  assert.equal(r.successful, calls, why);
+  assert.equal(r.failed, 0, why);
+}
+
+/** The callee's table: every call's INVITE, ACK and BYE arrived (so the BYE was routed to it). */
+function assertUasSawCalls(r: SippResult, calls: number): void {
+  const t = messageTable(r.stdout);
+  const show = showTable(t);
+  assert.equal(rows(t, 'recv', 'INVITE')[0]?.messages, calls, show);
+  assert.equal(rows(t, 'recv', 'ACK')[0]?.messages, calls, show);
+  assert.equal(rows(t, 'recv', 'BYE')[0]?.messages, calls, show);
+  for (const row of t) assert.equal(row.unexpected, 0, show);
+}
+
+/** Junction stopped gracefully (exit 0) and logged no error. */
+function assertCleanServer(s: Session, errors: readonly object[]): void {
+  assert.deepEqual(s.junctionExits, [0]);
+  assert.deepEqual(errors, []);
+}
+
+describe('calls through Junction (SIPp UAC → Junction → SIPp UAS)', () => {
+  before(() => ensureSipp());
+  after(() => removeTempDirs());
+
+  it('UDP: 2,000 calls at 500 calls/s, none failed', { timeout: 120_000 }, async () => {
+    const s = new Session();
+    let errors: object[] = [];
+    try {
+      const proxy = await freePort();
+      const j = await s.junction({ port: proxy });
+      const calls = 2000;
+      const uas = { scenario: UAS(), port: await freePort(), calls, timeoutS: 60 };
+      const callee = s.uas(uas);
+      await waitSippBound(uas);
+      const caller = s.uac({ scenario: UAC_RR(), port: await freePort(), calls, timeoutS: 60, callee: uas.port, proxy, rate: 500 });
+      const [rc, rs] = await Promise.all([caller.done, callee.done]);
+      assertAllPassed('uac', rc, calls);
+      assertAllPassed('uas', rs, calls);
+      assertUasSawCalls(rs, calls);
+      errors = j.errors();
+    } finally {
+      await s.close();
+    }
+    assertCleanServer(s, errors);
+  });
+
+  it('TCP: 2,000 calls at 500 calls/s, none failed', { timeout: 120_000 }, async () => {
+    const s = new Session();
+    let errors: object[] = [];
+    try {
+      const proxy = await freePort();
+      const j = await s.junction({ port: proxy, tcp: true });
+      // uac-rr.xml names the callee without a transport: ask for TCP in the Request-URI, so the
+      // proxy relays over TCP (RFC 3261 §19.1.2); the UAS's Contact says transport=TCP itself.
+      const original = readFileSync(UAC_RR(), 'latin1');
+      const uri = 'sip:[service]@[remote_ip]:[remote_port]';
+      assert.ok(original.includes(`INVITE ${uri} SIP/2.0`), 'uac-rr.xml changed: update this test');
+      const scenario = writeFile(tempDir(), 'uac-rr-tcp.xml', original.replace(`INVITE ${uri} SIP/2.0`, `INVITE ${uri};transport=tcp SIP/2.0`));
+      const calls = 2000;
+      const uas = { scenario: UAS(), port: await freePort(), calls, timeoutS: 60, tcp: true };
+      const callee = s.uas(uas);
+      await waitSippBound(uas);
+      const caller = s.uac({ scenario, port: await freePort(), calls, timeoutS: 60, tcp: true, callee: uas.port, proxy, rate: 500 });
+      const [rc, rs] = await Promise.all([caller.done, callee.done]);
+      assertAllPassed('uac', rc, calls);
+      assertAllPassed('uas', rs, calls);
+      assertUasSawCalls(rs, calls);
+      // TCP is reliable: nobody retransmitted anything.
+      for (const r of [rc, rs]) for (const row of messageTable(r.stdout)) assert.equal(row.retrans, 0, showTable(messageTable(r.stdout)));
+      errors = j.errors();
+    } finally {
+      await s.close();
+    }
+    assertCleanServer(s, errors);
+  });
+
+  it('in-dialog BYE routed by Record-Route (loose routing)', { timeout: 60_000 }, async () => {
+    const s = new Session();
+    let errors: object[] = [];
+    try {
+      const proxy = await freePort();
+      const j = await s.junction({ port: proxy });
+      const calls = 20;
+      const uas = { scenario: UAS(), port: await freePort(), calls, timeoutS: 30, trace: true };
+      const callee = s.uas(uas);
+      await waitSippBound(uas);
+      const caller = s.uac({ scenario: UAC_RR(), port: await freePort(), calls, timeoutS: 30, callee: uas.port, proxy, rate: 20, trace: true });
+      const [rc, rs] = await Promise.all([caller.done, callee.done]);
+      assertAllPassed('uac', rc, calls);
+      assertAllPassed('uas', rs, calls);
+      assertUasSawCalls(rs, calls);
+
+      // Our Record-Route (RFC 3261 §16.6 step 4): the proxy's address, ;lr, Kamailio's ;ftag.
+      const rr = new RegExp(`^Record-Route: <sip:127\\.0\\.0\\.1:${proxy};lr;ftag=[^>]+>$`, 'm');
+      const uacLog = sippMessages(rc.messages);
+      const ok200 = uacLog.filter((m) => m.received && /^SIP\/2\.0 200 /.test(m.text) && /^CSeq: 1 INVITE$/m.test(m.text));
+      assert.ok(ok200.length >= calls, `the caller received ${ok200.length} INVITE 200s`);
+      for (const m of ok200) assert.match(m.text, rr, m.text);
+      // The caller's BYE carries the route set: Route: <our Record-Route>.
+      const byes = uacLog.filter((m) => !m.received && m.text.startsWith('BYE '));
+      assert.equal(byes.length, calls);
+      for (const m of byes) assert.match(m.text, new RegExp(`^Route: <sip:127\\.0\\.0\\.1:${proxy};lr;ftag=[^>]+>$`, 'm'), m.text);
+      // The BYE reached the callee through the proxy: the proxy's Via on top of the caller's, and
+      // the proxy consumed its own Route entry (loose_route), so no Route is left.
+      const uasByes = sippMessages(rs.messages).filter((m) => m.received && m.text.startsWith('BYE '));
+      assert.equal(uasByes.length, calls);
+      for (const m of uasByes) {
+        const vias = m.text.split('\r\n').filter((l) => /^Via:/i.test(l));
+        assert.equal(vias.length, 2, m.text);
+        assert.match(vias[0], new RegExp(`^Via: SIP/2\\.0/UDP 127\\.0\\.0\\.1:${proxy};branch=z9hG4bK`), m.text);
+        assert.match(vias[1], new RegExp(`^Via: SIP/2\\.0/UDP 127\\.0\\.0\\.1:${callerPort(rc)}`), m.text);
+        assert.doesNotMatch(m.text, /^Route:/im, m.text);
+      }
+      errors = j.errors();
+    } finally {
+      await s.close();
+    }
+    assertCleanServer(s, errors);
+  });
+
+  it('stateless mode (proxy.stateless): 1,000 calls, none failed', { timeout: 90_000 }, async () => {
+    const s = new Session();
+    let errors: object[] = [];
+    try {
+      const proxy = await freePort();
+      const j = await s.junction({ port: proxy, extraYaml: 'proxy: { stateless: true }' });
+      assert.ok(
+        j.logs().some((r) => r.msg === 'listening' && r.stateless === true),
+        'the server says it runs stateless',
+      );
+      const calls = 1000;
+      const uas = { scenario: UAS(), port: await freePort(), calls, timeoutS: 60 };
+      const callee = s.uas(uas);
+      await waitSippBound(uas);
+      const caller = s.uac({ scenario: UAC_RR(), port: await freePort(), calls, timeoutS: 60, callee: uas.port, proxy, rate: 250, trace: false });
+      const [rc, rs] = await Promise.all([caller.done, callee.done]);
+      assertAllPassed('uac', rc, calls);
+      assertAllPassed('uas', rs, calls);
+      assertUasSawCalls(rs, calls);
+      // Stateless: no transaction, hence no 100 Trying from the proxy (the UAS sends none either).
+      const t = messageTable(rc.stdout);
+      assert.equal(rows(t, 'recv', '100')[0]?.messages, 0, showTable(t));
+      errors = j.errors();
+    } finally {
+      await s.close();
+    }
+    assertCleanServer(s, errors);
+  });
+});
+
+/** The local port the caller used (from its first sent INVITE's Via). */
+function callerPort(r: SippResult): number {
+  const m = /^Via: SIP\/2\.0\/UDP 127\.0\.0\.1:(\d+);/m.exec(r.messages);
+  return m === null ? -1 : Number(m[1]);
+}

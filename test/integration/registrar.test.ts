@@ -1,0 +1,294 @@
+/**
+ * Registration through Junction with real SIPp (issue 5 §5): REGISTER sequences on the default
+ * routing script (several contacts, refresh, unregister, `*`, too brief, out-of-order CSeq, query),
+ * digest authentication against subscribers added with `junction subscriber add`, calls to a
+ * registered user, a restart on SQLite, and two instances sharing Redis.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  ensureRedisServer,
+  type RedisServer,
+  startRedisServer,
+} from '../../src/storage/redis_test_server.ts';
+import {
+  describeSipp,
+  ensureSipp,
+  freePort,
+  REPO,
+  removeTempDirs,
+  Session,
+  type SippResult,
+  shared,
+  tempDir,
+  waitSippBound,
+  writeFile,
+} from './harness.ts';
+import { type RegisterStep, registerSequence } from './register_scenarios.ts';
+import { uacExpectFailure } from './scenarios.ts';
+
+const UAS = (): string => shared('bench/scenarios/uas.xml');
+const UAC_RR = (): string => shared('bench/scenarios/uac-rr.xml');
+
+function assertPassed(name: string, r: SippResult, calls = 1): void {
+  const why = describeSipp(name, r);
+  assert.equal(r.killed, false, why);
+  assert.equal(r.code, 0, why);
+  assert.equal(r.successful, calls, why);
+  assert.equal(r.failed, 0, why);
+}
+
+/** Run one REGISTER sequence against Junction at `proxy` as user `user`. */
+async function register(s: Session, proxy: number, user: string, steps: RegisterStep[]): Promise<SippResult> {
+  const dir = tempDir('reg-');
+  const sf = writeFile(dir, 'register.xml', registerSequence('register', steps));
+  const port = await freePort();
+  const run = s.sipp(
+    [
+      '-sf',
+      sf,
+      `127.0.0.1:${proxy}`,
+      '-s',
+      user,
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-m',
+      '1',
+      '-timeout',
+      '20s',
+      '-timeout_error',
+    ],
+    40_000,
+  );
+  return run.done;
+}
+
+/** A caller (uac-rr.xml) to `sip:<user>@127.0.0.1:<proxy>`: Junction looks the user up. */
+async function call(s: Session, proxy: number, user: string, scenario = UAC_RR()): Promise<SippResult> {
+  const port = await freePort();
+  const run = s.sipp(
+    [
+      '-sf',
+      scenario,
+      `127.0.0.1:${proxy}`,
+      '-s',
+      user,
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-m',
+      '1',
+      '-timeout',
+      '20s',
+      '-timeout_error',
+    ],
+    40_000,
+  );
+  return run.done;
+}
+
+/** A callee (uas.xml) expecting one call, and the REGISTER that binds `user` to it. */
+async function registeredCallee(s: Session, proxy: number, user: string, registrar = proxy) {
+  const uas = { scenario: UAS(), port: await freePort(), calls: 1, timeoutS: 30 };
+  const callee = s.uas(uas);
+  await waitSippBound(uas);
+  const r = await register(s, registrar, user, [
+    {
+      cseq: 1,
+      contacts: [`<sip:${user}@127.0.0.1:${uas.port}>`],
+      expires: 600,
+      expect: 200,
+      match: [`127\\.0\\.0\\.1:${uas.port}>;expires=(600|599)`],
+    },
+  ]);
+  assertPassed('register callee', r);
+  void proxy;
+  return callee;
+}
+
+describe('registrar through Junction (SIPp)', () => {
+  before(() => ensureSipp());
+  after(() => removeTempDirs());
+
+  it('REGISTER sequence: two contacts, refresh, too brief, out of order, unregister one, query, Contact: *', {
+    timeout: 60_000,
+  }, async () => {
+    const s = new Session();
+    let errors: object[] = [];
+    try {
+      const proxy = await freePort();
+      const j = await s.junction({ port: proxy });
+      const r = await register(s, proxy, 'alice', [
+        {
+          cseq: 10,
+          contacts: ['<sip:alice@[local_ip]:[local_port]>', '<sip:alice-2@[local_ip]:[local_port]>;q=0.5'],
+          expires: 3600,
+          expect: 200,
+          match: ['<sip:alice@[^>]*>;expires=(3600|3599)', '<sip:alice-2@[^>]*>;expires=(3600|3599);q=0.5'],
+        },
+        {
+          cseq: 11,
+          contacts: ['<sip:alice@[local_ip]:[local_port]>;expires=600'],
+          expect: 200,
+          match: ['<sip:alice@[^>]*>;expires=(600|599)', '<sip:alice-2@[^>]*>;expires=(3600|3599|3598)'],
+        },
+        {
+          cseq: 12,
+          contacts: ['<sip:alice-3@[local_ip]:[local_port]>'],
+          expires: 10,
+          expect: 423,
+          match: ['Min-Expires: 60'],
+        },
+        {
+          cseq: 5,
+          contacts: ['<sip:alice@[local_ip]:[local_port]>'],
+          expires: 900,
+          expect: 500,
+          match: ['Out of order'],
+        },
+        {
+          cseq: 13,
+          contacts: ['<sip:alice-2@[local_ip]:[local_port]>'],
+          expires: 0,
+          expect: 200,
+          notMatch: ['alice-2@'],
+          match: ['<sip:alice@'],
+        },
+        { cseq: 14, expect: 200, match: ['<sip:alice@[^>]*>;expires=(600|599|598)'] },
+        { cseq: 15, contacts: ['*'], expires: 30, expect: 400 },
+        { cseq: 16, contacts: ['*'], expires: 0, expect: 200, notMatch: ['Contact:'] },
+      ]);
+      assertPassed('register sequence', r);
+      // alice is gone: a call to her gets 404.
+      const dir = tempDir('uac-');
+      const f = await call(s, proxy, 'alice', writeFile(dir, 'uac404.xml', uacExpectFailure(404)));
+      assertPassed('call to an unregistered user', f);
+      errors = j.errors();
+    } finally {
+      await s.close();
+    }
+    assert.deepEqual(errors, []);
+  });
+
+  it('a call to a registered user reaches its contact', { timeout: 60_000 }, async () => {
+    const s = new Session();
+    try {
+      const proxy = await freePort();
+      await s.junction({ port: proxy });
+      const callee = await registeredCallee(s, proxy, 'bob');
+      const c = await call(s, proxy, 'bob');
+      assertPassed('caller', c);
+      assertPassed('callee', await callee.done);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('digest: a REGISTER is challenged (401, qop=auth) once subscribers exist; good credentials 200, bad ones 401 again', {
+    timeout: 60_000,
+  }, async () => {
+    const s = new Session();
+    try {
+      const dir = tempDir('auth-');
+      const db = join(dir, 'junction.db');
+      const cfg = writeFile(dir, 'cli.yaml', `storage: sqlite:${db}\n`);
+      execFileSync(
+        join(REPO, 'bin/junction'),
+        ['subscriber', 'add', 'carol@127.0.0.1', 's3cret', '-c', cfg],
+        { stdio: 'pipe' },
+      );
+      const proxy = await freePort();
+      const j = await s.junction({ port: proxy, storage: `sqlite:${db}` });
+      const contact = ['<sip:carol@[local_ip]:[local_port]>'];
+      const r = await register(s, proxy, 'carol', [
+        {
+          cseq: 1,
+          contacts: contact,
+          expires: 600,
+          expect: 401,
+          match: ['WWW-Authenticate: Digest realm="127.0.0.1", nonce="[^"]+", qop="auth", algorithm=MD5'],
+        },
+        {
+          cseq: 2,
+          contacts: contact,
+          expires: 600,
+          expect: 200,
+          auth: { username: 'carol', password: 's3cret' },
+          match: ['<sip:carol@[^>]*>;expires=(600|599)'],
+        },
+      ]);
+      assertPassed('register with digest', r);
+      const bad = await register(s, proxy, 'carol', [
+        { cseq: 1, contacts: contact, expires: 600, expect: 401 },
+        {
+          cseq: 2,
+          contacts: contact,
+          expires: 600,
+          expect: 401,
+          auth: { username: 'carol', password: 'wrong' },
+        },
+      ]);
+      assertPassed('register with a wrong password', bad);
+      assert.doesNotMatch(j.output(), /s3cret/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('restart: registrations on SQLite survive, the call still reaches the phone', {
+    timeout: 90_000,
+  }, async () => {
+    const s = new Session();
+    const s2 = new Session();
+    try {
+      const dir = tempDir('restart-');
+      const storage = `sqlite:${join(dir, 'junction.db')}`;
+      const proxy = await freePort();
+      const j1 = await s.junction({ port: proxy, storage });
+      const callee = await registeredCallee(s, proxy, 'dave');
+      assert.equal(await j1.stop(), 0);
+      await s2.junction({ port: proxy, storage });
+      const c = await call(s2, proxy, 'dave');
+      assertPassed('caller after restart', c);
+      assertPassed('callee', await callee.done);
+    } finally {
+      await s2.close();
+      await s.close();
+    }
+  });
+
+  describe('two instances sharing Redis', () => {
+    let redis: RedisServer | undefined;
+    const available = ensureRedisServer();
+    before(async () => {
+      if (available) redis = await startRedisServer();
+    });
+    after(async () => {
+      await redis?.stop();
+    });
+
+    it('register through one instance, call through the other', {
+      timeout: 60_000,
+      skip: available ? false : 'redis-server unavailable',
+    }, async () => {
+      const s = new Session();
+      try {
+        const a = await freePort();
+        const b = await freePort();
+        await s.junction({ port: a, storage: redis!.url });
+        await s.junction({ port: b, storage: redis!.url });
+        const callee = await registeredCallee(s, b, 'erin', a);
+        const c = await call(s, b, 'erin');
+        assertPassed('caller via the second instance', c);
+        assertPassed('callee', await callee.done);
+      } finally {
+        await s.close();
+      }
+    });
+  });
+});

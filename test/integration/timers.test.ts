@@ -1,0 +1,262 @@
+/**
+ * Timers and unreliable delivery through Junction with real SIPp (issue 3 §6): CANCEL while
+ * ringing (487 to the caller, the callee sees the CANCEL), 408 when nobody answers (Timer B
+ * before any provisional, Timer C = modules.tm.fr_inv_timer after one, Timer F =
+ * modules.tm.fr_timer for non-INVITE), and calls completing under 10 % packet loss (SIPp -lost).
+ * Short timers (T1 = 100 ms) keep the suite fast; the default routing script is used throughout.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  describeSipp,
+  ensureSipp,
+  freePort,
+  removeTempDirs,
+  Session,
+  type SippResult,
+  shared,
+  tempDir,
+  waitSippBound,
+  writeFile,
+} from './harness.ts';
+import {
+  messageTable,
+  rows,
+  showTable,
+  sippMessages,
+  uacCancel,
+  uacExpectFailure,
+  uacNonInvite,
+  uasCancelled,
+  uasSilent,
+} from './scenarios.ts';
+
+const T1 = 100;
+const FR_TIMER = 2000;
+const FR_INV_TIMER = 3000;
+const TM = `modules: { tm: { t1: ${T1}, fr_timer: ${FR_TIMER}, fr_inv_timer: ${FR_INV_TIMER} } }`;
+
+function assertAllPassed(name: string, r: SippResult, calls: number): void {
+  const why = describeSipp(name, r);
+  assert.equal(r.killed, false, why);
+  assert.equal(r.code, 0, why);
+  assert.equal(r.successful, calls, why);
+  assert.equal(r.failed, 0, why);
+}
+
+function counts(r: SippResult): string[] {
+  return messageTable(r.stdout).map((row) => `${row.kind} ${row.name} ${row.messages}`);
+}
+
+/** For each call of a traced caller: ms from its first request to the first final response `code`. */
+function delays(r: SippResult, method: string, code: number): number[] {
+  const msgs = sippMessages(r.messages);
+  const callId = (t: string): string => /^Call-ID: (.*)$/m.exec(t)?.[1] ?? '';
+  const sentAt = new Map<string, number>();
+  const out: number[] = [];
+  for (const m of msgs) {
+    const id = callId(m.text);
+    if (!m.received && m.text.startsWith(`${method} `) && !sentAt.has(id)) sentAt.set(id, m.at);
+    if (m.received && m.text.startsWith(`SIP/2.0 ${code} `) && sentAt.has(id)) {
+      out.push(m.at - sentAt.get(id)!);
+      sentAt.delete(id);
+    }
+  }
+  return out;
+}
+
+describe('timers and loss through Junction', { concurrency: true }, () => {
+  before(() => ensureSipp());
+  after(() => removeTempDirs());
+
+  it('CANCEL while ringing: 200 for the CANCEL, the callee sees it, 487 (the callee’s) to the caller', { timeout: 60_000 }, async () => {
+    const s = new Session();
+    try {
+      const proxy = await freePort();
+      const j = await s.junction({ port: proxy, extraYaml: TM });
+      const dir = tempDir();
+      const calls = 10;
+      const uas = { scenario: writeFile(dir, 'uas.xml', uasCancelled()), port: await freePort(), calls, timeoutS: 30 };
+      const callee = s.uas(uas);
+      await waitSippBound(uas);
+      const caller = s.uac({ scenario: writeFile(dir, 'uac.xml', uacCancel()), port: await freePort(), calls, timeoutS: 30, callee: uas.port, proxy, rate: 10, trace: true });
+      const [rc, rs] = await Promise.all([caller.done, callee.done]);
+      assertAllPassed('caller', rc, calls);
+      // The callee's scenario has the CANCEL as a mandatory <recv>: passing means it saw it.
+      assertAllPassed('callee', rs, calls);
+      assert.deepEqual(counts(rc), [
+        `send INVITE ${calls}`,
+        `recv 100 ${calls}`,
+        `recv 180 ${calls}`,
+        `pause 200ms ${calls}`,
+        `send CANCEL ${calls}`,
+        `recv 200 ${calls}`,
+        `recv 487 ${calls}`,
+        `send ACK ${calls}`,
+        `pause 1000ms ${calls}`,
+      ]);
+      assert.deepEqual(counts(rs), [
+        `recv INVITE ${calls}`,
+        `send 180 ${calls}`,
+        `recv CANCEL ${calls}`,
+        `send 200 ${calls}`,
+        `send 487 ${calls}`,
+        `recv ACK ${calls}`,
+        `pause 1000ms ${calls}`,
+      ]);
+      // Nothing was retransmitted: every ACK matched its transaction at once.
+      for (const r of [rc, rs]) for (const row of messageTable(r.stdout)) assert.equal(row.retrans, 0, showTable(messageTable(r.stdout)));
+      // The 487 is the callee's, relayed (§16.7: the best response received), not one the proxy made.
+      const finals = sippMessages(rc.messages).filter((m) => m.received && m.text.startsWith('SIP/2.0 487 '));
+      assert.equal(finals.length, calls);
+      for (const m of finals) assert.match(m.text, /^To: .*;tag=\d+SIPpTag01\d+$/m, m.text);
+      assert.deepEqual(j.errors(), []);
+    } finally {
+      await s.close();
+    }
+    assert.deepEqual(s.junctionExits, [0]);
+  });
+
+  it(`408 when the callee never answers: Timer B = 64·T1 (${(64 * T1) / 1000} s)`, { timeout: 60_000 }, async () => {
+    const s = new Session();
+    try {
+      const proxy = await freePort();
+      const j = await s.junction({ port: proxy, extraYaml: TM });
+      const dir = tempDir();
+      const calls = 3;
+      const uas = { scenario: writeFile(dir, 'uas.xml', uasSilent('INVITE', 64 * T1 + 2000)), port: await freePort(), calls, timeoutS: 30 };
+      const callee = s.uas(uas);
+      await waitSippBound(uas);
+      const caller = s.uac({ scenario: writeFile(dir, 'uac.xml', uacExpectFailure(408)), port: await freePort(), calls, timeoutS: 30, callee: uas.port, proxy, rate: 10, trace: true });
+      const [rc, rs] = await Promise.all([caller.done, callee.done]);
+      assertAllPassed('caller', rc, calls);
+      assertAllPassed('callee', rs, calls);
+      assert.deepEqual(counts(rc), [`send INVITE ${calls}`, `recv 100 ${calls}`, 'recv 180 0', `recv 408 ${calls}`, `send ACK ${calls}`, `pause 1000ms ${calls}`]);
+      // The proxy's 100 Trying stopped the caller's retransmissions; its ACK stopped the 408's.
+      const t = messageTable(rc.stdout);
+      assert.equal(rows(t, 'send', 'INVITE')[0]?.retrans, 0, showTable(t));
+      assert.equal(rows(t, 'recv', '408')[0]?.retrans, 0, showTable(t));
+      // Towards the silent callee the proxy retransmitted the INVITE (Timer A: T1, 2·T1, 4·T1 …,
+      // at 100, 300, 700, 1500, 3100 and 6300 ms) until Timer B; it sent no CANCEL (no provisional).
+      const tu = messageTable(rs.stdout);
+      assert.equal(rows(tu, 'recv', 'INVITE')[0]?.retrans, 6 * calls, showTable(tu));
+      for (const d of delays(rc, 'INVITE', 408)) {
+        assert.ok(d >= 64 * T1 - 50 && d < 64 * T1 + 1000, `408 after ${d} ms, Timer B is ${64 * T1} ms`);
+      }
+      assert.equal(delays(rc, 'INVITE', 408).length, calls);
+      assert.deepEqual(j.errors(), []);
+    } finally {
+      await s.close();
+    }
+    assert.deepEqual(s.junctionExits, [0]);
+  });
+
+  it(`408 when the callee rings but never answers: Timer C = fr_inv_timer (${FR_INV_TIMER} ms), the callee is CANCELled`, { timeout: 60_000 }, async () => {
+    const s = new Session();
+    try {
+      const proxy = await freePort();
+      const j = await s.junction({ port: proxy, extraYaml: TM });
+      const dir = tempDir();
+      const calls = 3;
+      // The callee rings, then gets the proxy's CANCEL when Timer C fires (RFC 3261 §16.8).
+      const uas = { scenario: writeFile(dir, 'uas.xml', uasCancelled()), port: await freePort(), calls, timeoutS: 30 };
+      const callee = s.uas(uas);
+      await waitSippBound(uas);
+      const caller = s.uac({
+        scenario: writeFile(dir, 'uac.xml', uacExpectFailure(408, { ringing: true })),
+        port: await freePort(),
+        calls,
+        timeoutS: 30,
+        callee: uas.port,
+        proxy,
+        rate: 10,
+        trace: true,
+      });
+      const [rc, rs] = await Promise.all([caller.done, callee.done]);
+      assertAllPassed('caller', rc, calls);
+      assertAllPassed('callee', rs, calls);
+      assert.deepEqual(counts(rc), [`send INVITE ${calls}`, `recv 100 ${calls}`, `recv 180 ${calls}`, `recv 408 ${calls}`, `send ACK ${calls}`, `pause 1000ms ${calls}`]);
+      // The callee's 487 (answering the CANCEL) stayed at the proxy: the caller got the 408 only.
+      assert.doesNotMatch(rc.messages, /^SIP\/2\.0 487 /m);
+      const ds = delays(rc, 'INVITE', 408);
+      assert.equal(ds.length, calls);
+      for (const d of ds) assert.ok(d >= FR_INV_TIMER - 50 && d < FR_INV_TIMER + 1000, `408 after ${d} ms, Timer C is ${FR_INV_TIMER} ms`);
+      assert.deepEqual(j.errors(), []);
+    } finally {
+      await s.close();
+    }
+    assert.deepEqual(s.junctionExits, [0]);
+  });
+
+  for (const method of ['OPTIONS', 'MESSAGE']) {
+    it(`408 for a non-INVITE (${method}) nobody answers: Timer F = fr_timer (${FR_TIMER} ms)`, { timeout: 60_000 }, async () => {
+      const s = new Session();
+      try {
+        const proxy = await freePort();
+        const j = await s.junction({ port: proxy, extraYaml: TM });
+        const dir = tempDir();
+        const calls = 3;
+        const uas = { scenario: writeFile(dir, 'uas.xml', uasSilent(method, FR_TIMER + 2000)), port: await freePort(), calls, timeoutS: 30 };
+        const callee = s.uas(uas);
+        await waitSippBound(uas);
+        const caller = s.uac({ scenario: writeFile(dir, 'uac.xml', uacNonInvite(method, 408)), port: await freePort(), calls, timeoutS: 30, callee: uas.port, proxy, rate: 10, trace: true });
+        const [rc, rs] = await Promise.all([caller.done, callee.done]);
+        assertAllPassed('caller', rc, calls);
+        assertAllPassed('callee', rs, calls);
+        const ds = delays(rc, method, 408);
+        assert.equal(ds.length, calls);
+        for (const d of ds) assert.ok(d >= FR_TIMER - 50 && d < FR_TIMER + 1000, `408 after ${d} ms, Timer F is ${FR_TIMER} ms`);
+        // The proxy retransmitted the request to the silent callee (Timer E: T1 doubling up to T2).
+        const tu = messageTable(rs.stdout);
+        assert.ok((rows(tu, 'recv', method)[0]?.retrans ?? 0) >= calls * 4, showTable(tu));
+        assert.deepEqual(j.errors(), []);
+      } finally {
+        await s.close();
+      }
+      assert.deepEqual(s.junctionExits, [0]);
+    });
+  }
+
+  it('10 % packet loss between caller and proxy: 200 calls complete through retransmissions', { timeout: 120_000 }, async () => {
+    // SIPp's -lost drops 10 % of what the caller sends *and* of what it receives, so both
+    // directions of the caller ↔ proxy leg are lossy: lost INVITEs, ACKs and BYEs are repaired by
+    // the caller's retransmissions (the proxy absorbs duplicates or answers them from its
+    // transactions), lost 100/180/200s by the proxy resending the provisional, the callee's 2xx
+    // retransmissions relayed by the proxy, and the proxy's completed BYE transaction.
+    // Not on the callee: SIPp 3.6.1's UAS takes an INVITE retransmission that arrives after it
+    // "lost" both its 180 and 200 for an unexpected message and aborts the call (its own limit,
+    // seen with Junction's Timer A retransmissions).
+    // The default timers: the caller's T1 is SIPp's 500 ms, and a BYE retransmitted late (after
+    // four losses) must still find the proxy's transaction (Timer J = 64·T1 of the *proxy's* T1).
+    const s = new Session();
+    try {
+      const proxy = await freePort();
+      const j = await s.junction({ port: proxy });
+      const calls = 200;
+      const uas = { scenario: shared('bench/scenarios/uas.xml'), port: await freePort(), calls, timeoutS: 60 };
+      const callee = s.uas(uas);
+      await waitSippBound(uas);
+      const caller = s.uac({
+        scenario: shared('bench/scenarios/uac-rr.xml'),
+        port: await freePort(),
+        calls,
+        timeoutS: 60,
+        callee: uas.port,
+        proxy,
+        rate: 50,
+        args: ['-lost', '10'],
+      });
+      const [rc, rs] = await Promise.all([caller.done, callee.done]);
+      assertAllPassed('caller', rc, calls);
+      assertAllPassed('callee', rs, calls);
+      // Loss really happened and was repaired: the caller retransmitted INVITEs and BYEs.
+      const t = messageTable(rc.stdout);
+      assert.ok((rows(t, 'send', 'INVITE')[0]?.retrans ?? 0) > 0, showTable(t));
+      assert.ok((rows(t, 'send', 'BYE')[0]?.retrans ?? 0) > 0, showTable(t));
+      assert.deepEqual(j.errors(), []);
+    } finally {
+      await s.close();
+    }
+    assert.deepEqual(s.junctionExits, [0]);
+  });
+});
