@@ -132,7 +132,12 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-async function startJunction(label: string, storage: 'memory' | 'sqlite', digest: boolean, dir: string): Promise<Server> {
+async function startJunction(
+  label: string,
+  storage: 'memory' | 'sqlite',
+  digest: boolean,
+  dir: string,
+): Promise<Server> {
   const port = await freePort();
   const miPort = await freePort();
   const cfg = join(dir, `${label.replace(/\W+/g, '_')}.yaml`);
@@ -170,28 +175,34 @@ async function startJunction(label: string, storage: 'memory' | 'sqlite', digest
 }
 
 async function addSubscribers(miPort: number): Promise<void> {
-  {
-    // The management interface comes up after the SIP listeners.
-    for (let i = 0; ; i++) {
-      try {
-        await fetch(`http://127.0.0.1:${miPort}/mi`, { method: 'POST', body: '{"jsonrpc":"2.0","id":1,"method":"ul_stats"}' });
-        break;
-      } catch (e) {
-        if (i > 100) throw e;
-        await sleep(100);
-      }
+  // The management interface comes up after the SIP listeners.
+  for (let i = 0; ; i++) {
+    try {
+      await fetch(`http://127.0.0.1:${miPort}/mi`, {
+        method: 'POST',
+        body: '{"jsonrpc":"2.0","id":1,"method":"ul_stats"}',
+      });
+      break;
+    } catch (e) {
+      if (i > 100) throw e;
+      await sleep(100);
     }
-    // Subscribers through the management interface, 50 at a time.
-    for (let i = 0; i < POOL; i += 50) {
-      await Promise.all(
-        Array.from({ length: Math.min(50, POOL - i) }, (_, k) =>
-          fetch(`http://127.0.0.1:${miPort}/mi`, {
-            method: 'POST',
-            body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'subscriber_add', params: [user(i + k), '127.0.0.1', `pw${i + k}`] }),
-          }).then((r) => r.text()),
-        ),
-      );
-    }
+  }
+  // Subscribers through the management interface, 50 at a time.
+  for (let i = 0; i < POOL; i += 50) {
+    await Promise.all(
+      Array.from({ length: Math.min(50, POOL - i) }, (_, k) =>
+        fetch(`http://127.0.0.1:${miPort}/mi`, {
+          method: 'POST',
+          body: JSON.stringify({
+            jsonrpc: '2.0',
+            id: 1,
+            method: 'subscriber_add',
+            params: [user(i + k), '127.0.0.1', `pw${i + k}`],
+          }),
+        }).then((r) => r.text()),
+      ),
+    );
   }
 }
 
@@ -201,7 +212,20 @@ async function startKamailio(label: string, tuned: boolean, dir: string): Promis
   const cfg = join(dir, `${label.replace(/\W+/g, '_')}.cfg`);
   writeFileSync(cfg, src.replaceAll('127.0.0.1:5060', `127.0.0.1:${port}`));
   const ctl = join(dir, `${label.replace(/\W+/g, '_')}.ctl`);
-  const args = ['-f', cfg, '-A', 'KCHILDREN=2', '-A', `CTLSOCK="unix:${ctl}"`, '-DD', '-E', '-m', tuned ? '1024' : '256', '-M', '32'];
+  const args = [
+    '-f',
+    cfg,
+    '-A',
+    'KCHILDREN=2',
+    '-A',
+    `CTLSOCK="unix:${ctl}"`,
+    '-DD',
+    '-E',
+    '-m',
+    tuned ? '1024' : '256',
+    '-M',
+    '32',
+  ];
   if (tuned) args.push('-x', 'fm');
   let out = '';
   const child = spawn('kamailio', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -213,7 +237,14 @@ async function startKamailio(label: string, tuned: boolean, dir: string): Promis
   });
   await waitUdp(port, child, () => out);
   await sleep(500);
-  return { label, port, digest: false, child, pids: () => descendants(child.pid ?? 0), stop: () => stopChild(child) };
+  return {
+    label,
+    port,
+    digest: false,
+    child,
+    pids: () => descendants(child.pid ?? 0),
+    stop: () => stopChild(child),
+  };
 }
 
 // ------------------------------------------------------------------ load generator
@@ -267,7 +298,7 @@ async function run(server: Server, rate: number, seconds: number): Promise<RunRe
   const build = (p: Pending, callId: string, auth?: string): Buffer => {
     const lines = [
       `REGISTER sip:127.0.0.1:${server.port} SIP/2.0`,
-      `Via: SIP/2.0/UDP 127.0.0.1:${localPort};branch=z9hG4bK-${callId}-${p.cseq}`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${localPort};branch=z9hG4bK-${tag}-${p.idx}-${p.cseq}`,
       'Max-Forwards: 70',
       `From: <sip:${p.aor}@127.0.0.1>;tag=${tag}`,
       `To: <sip:${p.aor}@127.0.0.1>`,
@@ -346,7 +377,16 @@ async function run(server: Server, rate: number, seconds: number): Promise<RunRe
           password = `pw${k}`;
         } else aor = user(aorCounter++);
         const callId = `${tag}-${idx}@bench`;
-        const p: Pending = { idx, aor, password, cseq: 1, data: Buffer.alloc(0), sentAt: now, interval: 500, startedAt: now };
+        const p: Pending = {
+          idx,
+          aor,
+          password,
+          cseq: 1,
+          data: Buffer.alloc(0),
+          sentAt: now,
+          interval: 500,
+          startedAt: now,
+        };
         p.data = build(p, callId);
         pending.set(callId, p);
         send(p);
@@ -374,7 +414,8 @@ async function run(server: Server, rate: number, seconds: number): Promise<RunRe
   const cpu = cpuMs(server.pids()) - cpu0;
   sock.close();
   latencies.sort((a, b) => a - b);
-  const pct = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  const pct = (q: number): number =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
   return {
     rate,
     attempted,
@@ -461,7 +502,10 @@ async function main(): Promise<void> {
     );
   }
   console.log('\n(digest rows: one registration = REGISTER → 401 → REGISTER → 200; CPU is per registration)');
-  for (const r of rows) console.log(`${r.label}: ladder ${r.ladder.map((s) => `${s.rate}${s.pass ? '✓' : `✗(${s.failed} failed, ${s.achieved}/s)`}`).join(' ')}`);
+  for (const r of rows)
+    console.log(
+      `${r.label}: ladder ${r.ladder.map((s) => `${s.rate}${s.pass ? '✓' : `✗(${s.failed} failed, ${s.achieved}/s)`}`).join(' ')}`,
+    );
   console.log(
     JSON.stringify({
       bench: 'register',

@@ -140,6 +140,7 @@ describe('FIFO management server', () => {
     const link = join(dir, 'link_fifo');
     symlinkSync(server.path, link);
     await assert.rejects(startFifoServer({ path: link, registry }), /symbolic link/);
+    await assert.rejects(startFifoServer({ path: server.path, registry }), /another process is reading it/);
     const file = join(dir, 'plain');
     writeFileSync(file, 'x');
     await assert.rejects(startFifoServer({ path: file, registry }), /not a FIFO/);

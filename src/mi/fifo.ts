@@ -74,7 +74,17 @@ export async function makeFifo(path: string, mode = 0o660): Promise<void> {
   if (st !== undefined) {
     if (st.isSymbolicLink()) throw new Error(`refusing FIFO path ${path}: it is a symbolic link`);
     if (!st.isFIFO()) throw new Error(`refusing FIFO path ${path}: it exists and is not a FIFO`);
-    unlinkSync(path); // a stale FIFO of an earlier run: recreate it with our mode and owner
+    // Someone reads it: another running server owns it (ENXIO = nobody, a stale FIFO of an earlier run).
+    let inUse = false;
+    try {
+      closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW));
+      inUse = true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENXIO') throw e;
+    }
+    if (inUse)
+      throw new Error(`refusing FIFO path ${path}: another process is reading it (a running server?)`);
+    unlinkSync(path); // stale: recreate it with our mode and owner
   }
   await execFileP('mkfifo', ['-m', mode.toString(8), '--', path]);
 }

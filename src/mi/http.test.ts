@@ -30,9 +30,10 @@ describe('HTTP management interface', () => {
   let url: string;
   before(async () => {
     const { log } = memoryLogger();
+    const big = { name: 'big_dump', help: '', recipes: [[]], handler: () => 'é'.repeat(500_000) };
     const { registry, statistics } = createManagement({
       server: fakeServer(),
-      modules: [],
+      modules: [{ name: 'big', functions: {}, commands: [big] }],
       log,
       version: '1',
     });
@@ -59,6 +60,11 @@ describe('HTTP management interface', () => {
     assert.deepEqual(r, { jsonrpc: '2.0', id: r.id, result: { 'core:rcv_requests': 5 } });
     const e = await miOverHttp(url, 'nope', undefined, { token: 's3cret' });
     assert.equal(e.error?.code, -32601);
+  });
+
+  it('writes large results whole', async () => {
+    const r = await miOverHttp(url, 'big_dump', undefined, { token: 's3cret' });
+    assert.equal(r.result, 'é'.repeat(500_000), JSON.stringify(r).slice(0, 300));
   });
 
   it('wants the bearer token on /mi and /metrics', async () => {

@@ -51,6 +51,33 @@ function send(
   res.end(body);
 }
 
+const CHUNK = 64 * 1024;
+
+/** A large answer goes out in 64 KiB writes that wait for the socket to drain (no cap, bounded memory). */
+function writeLarge(res: ServerResponse, text: string): void {
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  let at = 0;
+  const pump = (): void => {
+    while (at < text.length) {
+      let end = Math.min(at + CHUNK, text.length);
+      // Never split a surrogate pair: each piece is encoded on its own.
+      const last = text.charCodeAt(end - 1);
+      if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+      const piece = text.slice(at, end);
+      at = end;
+      if (!res.write(piece)) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    res.end();
+  };
+  res.once('close', () => {
+    at = text.length;
+  });
+  pump();
+}
+
 export async function startHttpServer(opts: HttpServerOptions): Promise<MiHttpServer> {
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
   const { registry } = opts;
@@ -84,7 +111,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<MiHttpSe
             res.end();
             return;
           }
-          send(res, 200, out, 'application/json');
+          if (out.length <= CHUNK) send(res, 200, out, 'application/json');
+          else writeLarge(res, out);
         },
         (err: unknown) => {
           opts.log?.warn({ err }, 'MI HTTP request failed');

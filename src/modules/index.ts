@@ -43,4 +43,23 @@ export const MODULES: ModuleDefinition[] = [
   auth_db,
 ];
 
-export { auth, auth_db, core, corex, hdr, kx, maxfwd, mi, pv, registrar, rr, sanity, siputils, sl, tm, tmx, usrloc, x };
+export {
+  auth,
+  auth_db,
+  core,
+  corex,
+  hdr,
+  kx,
+  maxfwd,
+  mi,
+  pv,
+  registrar,
+  rr,
+  sanity,
+  siputils,
+  sl,
+  tm,
+  tmx,
+  usrloc,
+  x,
+};

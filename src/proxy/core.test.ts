@@ -337,6 +337,57 @@ describe('ProxyCore: relay failures', () => {
     assert.deepEqual(tx?.statuses(), [500]);
   });
 
+  it('a branch route that breaks the request: the branch fails, logged', async () => {
+    const s = setupCore({
+      routes: {
+        request: async (ctx) => {
+          ctx.setHandler('branch', (b: unknown) => {
+            (b as { msg: SipMessage }).msg.appendHeader('Content-Length', 'many');
+          });
+          await ctx.relay();
+        },
+      },
+    });
+    const { tx } = await deliver(s, reqText());
+    assert.equal(s.txs.clients.length, 0);
+    assert.deepEqual(tx?.statuses(), [500]);
+    assert.deepEqual(s.log.at('error'), ['relayed request does not parse']);
+  });
+
+  it('without a transaction layer nothing is sent', async () => {
+    const s = setupCore({ routes: { request: relayRoute } });
+    s.core.transactions = undefined;
+    const { tx } = await deliver(s, reqText());
+    assert.deepEqual(tx?.statuses(), [500]);
+  });
+
+  it('the script answered while the target was resolving: the branch is not sent', async () => {
+    let answer: (a: string | null) => void = () => undefined;
+    const s = setupCore({
+      routes: {
+        request: async (ctx) => {
+          const p = ctx.relay();
+          ctx.reply(486, 'Busy Here');
+          await p;
+        },
+      },
+      resolver: new Resolver(
+        1000,
+        1000,
+        10,
+        () =>
+          new Promise<string | null>((r) => {
+            answer = r;
+          }),
+      ),
+    });
+    const { tx } = await deliver(s, reqText({ ruri: 'sip:bob@slow.example' }));
+    answer('10.0.0.2');
+    await settle();
+    assert.equal(s.txs.clients.length, 0);
+    assert.deepEqual(tx?.statuses(), [486]);
+  });
+
   it('refuses to relay a request that loops back (482, RFC 3261 §16.3 step 4)', async () => {
     const s = setupCore({ routes: { request: relayRoute } });
     await deliver(s, reqText({ ruri: 'sip:bob@10.0.0.2' }));
@@ -344,6 +395,50 @@ describe('ProxyCore: relay failures', () => {
     const { tx } = await deliver(s, looped);
     assert.deepEqual(tx?.statuses(), [482]);
     assert.equal(s.txs.clients.length, 1);
+  });
+
+  it('a request with a Route set that comes back unchanged is a loop', async () => {
+    const s = setupCore({
+      routes: {
+        request: async (ctx) => {
+          ctx.looseRoute();
+          await ctx.relay();
+        },
+      },
+    });
+    await deliver(s, reqText({ routes: ['<sip:10.0.0.60;lr>'] }));
+    assert.equal(s.txs.clients[0].dest.address, '10.0.0.60');
+    const { tx } = await deliver(s, s.txs.clients[0].data, { info: recvInfo(undefined, '10.0.0.60') });
+    assert.deepEqual(tx?.statuses(), [482]);
+  });
+
+  it('a spiral through an application server (same R-URI, Route changed) is not a loop', async () => {
+    const s = setupCore({
+      routes: {
+        request: async (ctx) => {
+          if (ctx.looseRoute() < 0) {
+            // First pass: via the application server, with a Route back to us.
+            ctx.request.prependHeader('Route', '<sip:192.0.2.10:5060;lr;orig>');
+            ctx.dstUri = 'sip:10.0.0.50';
+          }
+          await ctx.relay();
+        },
+      },
+    });
+    await deliver(s, reqText());
+    const toAs = s.txs.clients[0].msg;
+    assert.deepEqual(toAs.getHeaders('Route'), ['<sip:192.0.2.10:5060;lr;orig>']);
+    // The AS sends it back unchanged but for its own Via: the Route set says "back to the proxy".
+    const back = parse(
+      toAs
+        .serialize()
+        .toString('latin1')
+        .replace('\r\nVia: ', '\r\nVia: SIP/2.0/UDP 10.0.0.50:5060;branch=z9hG4bKas1\r\nVia: '),
+    );
+    const { tx } = await deliver(s, back, { info: recvInfo(undefined, '10.0.0.50') });
+    assert.deepEqual(tx?.statuses(), [], 'not 482');
+    assert.equal(s.txs.clients.length, 2);
+    assert.equal(s.txs.clients[1].dest.address, '10.0.0.2', 'second pass: to the R-URI');
   });
 
   it('a spiral (R-URI changed by the next hop) is relayed again', async () => {

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { buildResponse, localToTag, newBranch } from '../sip/build.ts';
 import { EditList } from '../sip/edits.ts';
 import { isParseError } from '../sip/errors.ts';
+import { H } from '../sip/header_names.ts';
 import type { SipMessage } from '../sip/message.ts';
 import { parseMessage } from '../sip/parse_message.ts';
 import type { Endpoint, ListenerInfo, ReceiveInfo, SendOptions } from '../transport/types.ts';
@@ -574,9 +575,16 @@ export class ProxyCore {
 
 const LOOP_KEY_LEN = 10;
 
-/** What identifies a request for loop detection (§16.6 step 8): R-URI, tags, Call-ID, CSeq. */
+/**
+ * What identifies a request for loop detection (§16.6 step 8): R-URI, tags, Call-ID, CSeq, and the
+ * Route set as the request reached us (§16.6: "any header fields affecting the request's ... routing").
+ * Without the Route set, a spiral through an application server that sends the request back with
+ * the same R-URI and a Route to us would be refused as a loop. Reads see the received Route lines
+ * (edits are not visible), so the key of what we send and of what comes back compare the routing
+ * state the request had on arrival.
+ */
 function loopKey(req: SipMessage, ruri: string): string {
-  return createHash('sha1')
+  const h = createHash('sha1')
     .update(ruri)
     .update('\0')
     .update(req.fromTag ?? '')
@@ -584,9 +592,11 @@ function loopKey(req: SipMessage, ruri: string): string {
     .update(req.toTag ?? '')
     .update('\0')
     .update(req.callId)
-    .update(String(req.cseq))
-    .digest('hex')
-    .slice(0, LOOP_KEY_LEN);
+    .update(String(req.cseq));
+  for (let i = req.findHeader(H.ROUTE); i >= 0; i = req.findHeader(H.ROUTE, i + 1)) {
+    h.update('\0').update(req.headerValue(i));
+  }
+  return h.digest('hex').slice(0, LOOP_KEY_LEN);
 }
 
 /** A unique branch that also carries the loop key of the request as sent to `ruri`. */

@@ -8,11 +8,25 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { describeSipp, ensureSipp, freePort, REPO, removeTempDirs, Session, shared, sleep, tempDir, writeFile } from './harness.ts';
+import {
+  describeSipp,
+  ensureSipp,
+  freePort,
+  REPO,
+  removeTempDirs,
+  Session,
+  shared,
+  sleep,
+  tempDir,
+  writeFile,
+} from './harness.ts';
 
 function ensureBaresip(): boolean {
   try {
-    execFileSync('bash', [join(REPO, 'scripts/ensure-debian.sh'), 'baresip'], { stdio: 'ignore', timeout: 300_000 });
+    execFileSync('bash', [join(REPO, 'scripts/ensure-debian.sh'), 'baresip'], {
+      stdio: 'ignore',
+      timeout: 300_000,
+    });
     execFileSync('baresip', ['-h'], { stdio: 'ignore' });
     return true;
   } catch (e) {
@@ -23,7 +37,13 @@ function ensureBaresip(): boolean {
 
 const MODULES = '/usr/lib/baresip/modules';
 
-function startBaresip(dir: string, sipPort: number, proxy: number, user: string, password: string): { child: ChildProcess; out: () => string } {
+function startBaresip(
+  dir: string,
+  sipPort: number,
+  proxy: number,
+  user: string,
+  password: string,
+): { child: ChildProcess; out: () => string } {
   const conf = join(dir, 'baresip');
   mkdirSync(conf, { recursive: true });
   writeFileSync(
@@ -65,47 +85,65 @@ describe('a real phone (baresip) behind Junction', () => {
   before(() => ensureSipp());
   after(() => removeTempDirs());
 
-  it(
-    'baresip registers with a password; a SIPp call through Junction is answered',
-    { timeout: 90_000, skip: available ? false : 'baresip unavailable' },
-    async () => {
-      const s = new Session();
-      let phone: { child: ChildProcess; out: () => string } | undefined;
-      try {
-        const dir = tempDir('baresip-');
-        const db = join(dir, 'junction.db');
-        const cli = writeFile(dir, 'cli.yaml', `storage: sqlite:${db}\n`);
-        execFileSync(join(REPO, 'bin/junction'), ['subscriber', 'add', 'frank@127.0.0.1', 'p4ssw0rd', '-c', cli], { stdio: 'pipe' });
-        const proxy = await freePort();
-        const j = await s.junction({ port: proxy, storage: `sqlite:${db}` });
-        phone = startBaresip(dir, await freePort(), proxy, 'frank', 'p4ssw0rd');
-        const deadline = Date.now() + 20_000;
-        while (!/200 OK \(\) \[1 binding\]/.test(phone.out())) {
-          assert.ok(Date.now() < deadline, `baresip did not register:\n${phone.out()}\n${j.output()}`);
-          assert.equal(phone.child.exitCode, null, `baresip exited:\n${phone.out()}`);
-          await sleep(100);
-        }
-        const port = await freePort();
-        const caller = s.sipp(
-          ['-sf', shared('bench/scenarios/uac-rr.xml'), `127.0.0.1:${proxy}`, '-s', 'frank', '-i', '127.0.0.1', '-p', String(port), '-m', '1', '-timeout', '20s', '-timeout_error'],
-          40_000,
-        );
-        const r = await caller.done;
-        const why = `${describeSipp('caller', r)}\n--- baresip\n${phone.out()}`;
-        assert.equal(r.code, 0, why);
-        assert.equal(r.successful, 1, why);
-        assert.match(phone.out(), /answering call/);
-        assert.doesNotMatch(j.output(), /p4ssw0rd/);
-      } finally {
-        if (phone !== undefined && phone.child.exitCode === null) {
-          const exited = new Promise((ok) => phone?.child.once('exit', ok));
-          phone.child.kill('SIGTERM');
-          const t = setTimeout(() => phone?.child.kill('SIGKILL'), 5000);
-          await exited;
-          clearTimeout(t);
-        }
-        await s.close();
+  it('baresip registers with a password; a SIPp call through Junction is answered', {
+    timeout: 90_000,
+    skip: available ? false : 'baresip unavailable',
+  }, async () => {
+    const s = new Session();
+    let phone: { child: ChildProcess; out: () => string } | undefined;
+    try {
+      const dir = tempDir('baresip-');
+      const db = join(dir, 'junction.db');
+      const cli = writeFile(dir, 'cli.yaml', `storage: sqlite:${db}\n`);
+      execFileSync(
+        join(REPO, 'bin/junction'),
+        ['subscriber', 'add', 'frank@127.0.0.1', 'p4ssw0rd', '-c', cli],
+        { stdio: 'pipe' },
+      );
+      const proxy = await freePort();
+      const j = await s.junction({ port: proxy, storage: `sqlite:${db}` });
+      phone = startBaresip(dir, await freePort(), proxy, 'frank', 'p4ssw0rd');
+      const deadline = Date.now() + 20_000;
+      while (!/200 OK \(\) \[1 binding\]/.test(phone.out())) {
+        assert.ok(Date.now() < deadline, `baresip did not register:\n${phone.out()}\n${j.output()}`);
+        assert.equal(phone.child.exitCode, null, `baresip exited:\n${phone.out()}`);
+        await sleep(100);
       }
-    },
-  );
+      const port = await freePort();
+      const caller = s.sipp(
+        [
+          '-sf',
+          shared('bench/scenarios/uac-rr.xml'),
+          `127.0.0.1:${proxy}`,
+          '-s',
+          'frank',
+          '-i',
+          '127.0.0.1',
+          '-p',
+          String(port),
+          '-m',
+          '1',
+          '-timeout',
+          '20s',
+          '-timeout_error',
+        ],
+        40_000,
+      );
+      const r = await caller.done;
+      const why = `${describeSipp('caller', r)}\n--- baresip\n${phone.out()}`;
+      assert.equal(r.code, 0, why);
+      assert.equal(r.successful, 1, why);
+      assert.match(phone.out(), /answering call/);
+      assert.doesNotMatch(j.output(), /p4ssw0rd/);
+    } finally {
+      if (phone !== undefined && phone.child.exitCode === null) {
+        const exited = new Promise((ok) => phone?.child.once('exit', ok));
+        phone.child.kill('SIGTERM');
+        const t = setTimeout(() => phone?.child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(t);
+      }
+      await s.close();
+    }
+  });
 });

@@ -63,7 +63,15 @@ describe('calls through Junction (SIPp UAC → Junction → SIPp UAS)', () => {
       const uas = { scenario: UAS(), port: await freePort(), calls, timeoutS: 60 };
       const callee = s.uas(uas);
       await waitSippBound(uas);
-      const caller = s.uac({ scenario: UAC_RR(), port: await freePort(), calls, timeoutS: 60, callee: uas.port, proxy, rate: 500 });
+      const caller = s.uac({
+        scenario: UAC_RR(),
+        port: await freePort(),
+        calls,
+        timeoutS: 60,
+        callee: uas.port,
+        proxy,
+        rate: 500,
+      });
       const [rc, rs] = await Promise.all([caller.done, callee.done]);
       assertAllPassed('uac', rc, calls);
       assertAllPassed('uas', rs, calls);
@@ -86,18 +94,33 @@ describe('calls through Junction (SIPp UAC → Junction → SIPp UAS)', () => {
       const original = readFileSync(UAC_RR(), 'latin1');
       const uri = 'sip:[service]@[remote_ip]:[remote_port]';
       assert.ok(original.includes(`INVITE ${uri} SIP/2.0`), 'uac-rr.xml changed: update this test');
-      const scenario = writeFile(tempDir(), 'uac-rr-tcp.xml', original.replace(`INVITE ${uri} SIP/2.0`, `INVITE ${uri};transport=tcp SIP/2.0`));
+      const scenario = writeFile(
+        tempDir(),
+        'uac-rr-tcp.xml',
+        original.replace(`INVITE ${uri} SIP/2.0`, `INVITE ${uri};transport=tcp SIP/2.0`),
+      );
       const calls = 2000;
       const uas = { scenario: UAS(), port: await freePort(), calls, timeoutS: 60, tcp: true };
       const callee = s.uas(uas);
       await waitSippBound(uas);
-      const caller = s.uac({ scenario, port: await freePort(), calls, timeoutS: 60, tcp: true, callee: uas.port, proxy, rate: 500 });
+      const caller = s.uac({
+        scenario,
+        port: await freePort(),
+        calls,
+        timeoutS: 60,
+        tcp: true,
+        callee: uas.port,
+        proxy,
+        rate: 500,
+      });
       const [rc, rs] = await Promise.all([caller.done, callee.done]);
       assertAllPassed('uac', rc, calls);
       assertAllPassed('uas', rs, calls);
       assertUasSawCalls(rs, calls);
       // TCP is reliable: nobody retransmitted anything.
-      for (const r of [rc, rs]) for (const row of messageTable(r.stdout)) assert.equal(row.retrans, 0, showTable(messageTable(r.stdout)));
+      for (const r of [rc, rs])
+        for (const row of messageTable(r.stdout))
+          assert.equal(row.retrans, 0, showTable(messageTable(r.stdout)));
       errors = j.errors();
     } finally {
       await s.close();
@@ -115,7 +138,16 @@ describe('calls through Junction (SIPp UAC → Junction → SIPp UAS)', () => {
       const uas = { scenario: UAS(), port: await freePort(), calls, timeoutS: 30, trace: true };
       const callee = s.uas(uas);
       await waitSippBound(uas);
-      const caller = s.uac({ scenario: UAC_RR(), port: await freePort(), calls, timeoutS: 30, callee: uas.port, proxy, rate: 20, trace: true });
+      const caller = s.uac({
+        scenario: UAC_RR(),
+        port: await freePort(),
+        calls,
+        timeoutS: 30,
+        callee: uas.port,
+        proxy,
+        rate: 20,
+        trace: true,
+      });
       const [rc, rs] = await Promise.all([caller.done, callee.done]);
       assertAllPassed('uac', rc, calls);
       assertAllPassed('uas', rs, calls);
@@ -124,13 +156,20 @@ describe('calls through Junction (SIPp UAC → Junction → SIPp UAS)', () => {
       // Our Record-Route (RFC 3261 §16.6 step 4): the proxy's address, ;lr, Kamailio's ;ftag.
       const rr = new RegExp(`^Record-Route: <sip:127\\.0\\.0\\.1:${proxy};lr;ftag=[^>]+>$`, 'm');
       const uacLog = sippMessages(rc.messages);
-      const ok200 = uacLog.filter((m) => m.received && /^SIP\/2\.0 200 /.test(m.text) && /^CSeq: 1 INVITE$/m.test(m.text));
+      const ok200 = uacLog.filter(
+        (m) => m.received && /^SIP\/2\.0 200 /.test(m.text) && /^CSeq: 1 INVITE$/m.test(m.text),
+      );
       assert.ok(ok200.length >= calls, `the caller received ${ok200.length} INVITE 200s`);
       for (const m of ok200) assert.match(m.text, rr, m.text);
       // The caller's BYE carries the route set: Route: <our Record-Route>.
       const byes = uacLog.filter((m) => !m.received && m.text.startsWith('BYE '));
       assert.equal(byes.length, calls);
-      for (const m of byes) assert.match(m.text, new RegExp(`^Route: <sip:127\\.0\\.0\\.1:${proxy};lr;ftag=[^>]+>$`, 'm'), m.text);
+      for (const m of byes)
+        assert.match(
+          m.text,
+          new RegExp(`^Route: <sip:127\\.0\\.0\\.1:${proxy};lr;ftag=[^>]+>$`, 'm'),
+          m.text,
+        );
       // The BYE reached the callee through the proxy: the proxy's Via on top of the caller's, and
       // the proxy consumed its own Route entry (loose_route), so no Route is left.
       const uasByes = sippMessages(rs.messages).filter((m) => m.received && m.text.startsWith('BYE '));
@@ -138,7 +177,11 @@ describe('calls through Junction (SIPp UAC → Junction → SIPp UAS)', () => {
       for (const m of uasByes) {
         const vias = m.text.split('\r\n').filter((l) => /^Via:/i.test(l));
         assert.equal(vias.length, 2, m.text);
-        assert.match(vias[0], new RegExp(`^Via: SIP/2\\.0/UDP 127\\.0\\.0\\.1:${proxy};branch=z9hG4bK`), m.text);
+        assert.match(
+          vias[0],
+          new RegExp(`^Via: SIP/2\\.0/UDP 127\\.0\\.0\\.1:${proxy};branch=z9hG4bK`),
+          m.text,
+        );
         assert.match(vias[1], new RegExp(`^Via: SIP/2\\.0/UDP 127\\.0\\.0\\.1:${callerPort(rc)}`), m.text);
         assert.doesNotMatch(m.text, /^Route:/im, m.text);
       }
@@ -163,7 +206,16 @@ describe('calls through Junction (SIPp UAC → Junction → SIPp UAS)', () => {
       const uas = { scenario: UAS(), port: await freePort(), calls, timeoutS: 60 };
       const callee = s.uas(uas);
       await waitSippBound(uas);
-      const caller = s.uac({ scenario: UAC_RR(), port: await freePort(), calls, timeoutS: 60, callee: uas.port, proxy, rate: 250, trace: false });
+      const caller = s.uac({
+        scenario: UAC_RR(),
+        port: await freePort(),
+        calls,
+        timeoutS: 60,
+        callee: uas.port,
+        proxy,
+        rate: 250,
+        trace: false,
+      });
       const [rc, rs] = await Promise.all([caller.done, callee.done]);
       assertAllPassed('uac', rc, calls);
       assertAllPassed('uas', rs, calls);

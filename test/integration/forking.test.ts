@@ -19,7 +19,15 @@ import {
   writeFile,
   writeScript,
 } from './harness.ts';
-import { messageTable, rows, showTable, sippMessages, uacExpectFailure, uasCancelled, uasReject } from './scenarios.ts';
+import {
+  messageTable,
+  rows,
+  showTable,
+  sippMessages,
+  uacExpectFailure,
+  uasCancelled,
+  uasReject,
+} from './scenarios.ts';
 
 const UAS = (): string => shared('bench/scenarios/uas.xml');
 const UAC_RR = (): string => shared('bench/scenarios/uac-rr.xml');
@@ -66,11 +74,13 @@ ${decide}
 ${extra}`);
 }
 
-describe('forking through Junction', () => {
+describe('forking through Junction', { concurrency: true }, () => {
   before(() => ensureSipp());
   after(() => removeTempDirs());
 
-  it("SIPp's built-in branchc/branchs through Junction: REGISTER, INVITE → 200 and INVITE → 403", { timeout: 90_000 }, async () => {
+  it("SIPp's built-in branchc/branchs through Junction: REGISTER, INVITE → 200 and INVITE → 403", {
+    timeout: 90_000,
+  }, async () => {
     const s = new Session();
     try {
       const proxy = await freePort();
@@ -169,19 +179,36 @@ export async function ksr_request_route(KSR: Ksr): Promise<void> {
     assert.deepEqual(s.junctionExits, [0]);
   });
 
-  it('parallel forking: one branch 486, the other 200 → the caller gets the 200', { timeout: 60_000 }, async () => {
+  it('parallel forking: one branch 486, the other 200 → the caller gets the 200', {
+    timeout: 60_000,
+  }, async () => {
     const s = new Session();
     try {
       const proxy = await freePort();
-      const a = { scenario: writeFile(tempDir(), 'a.xml', uasReject(486, 'Busy Here')), port: await freePort(), calls: 5, timeoutS: 30 };
+      const a = {
+        scenario: writeFile(tempDir(), 'a.xml', uasReject(486, 'Busy Here')),
+        port: await freePort(),
+        calls: 5,
+        timeoutS: 30,
+      };
       const b = { scenario: UAS(), port: await freePort(), calls: 5, timeoutS: 30 };
-      const script = proxyScript(`  if (KSR.is_INVITE()) KSR.corex.append_branch('sip:second@127.0.0.1:${b.port}');`);
+      const script = proxyScript(
+        `  if (KSR.is_INVITE()) KSR.corex.append_branch('sip:second@127.0.0.1:${b.port}');`,
+      );
       const j = await s.junction({ port: proxy, script });
       const ra = s.uas(a);
       const rb = s.uas(b);
       await waitSippBound(a);
       await waitSippBound(b);
-      const caller = s.uac({ scenario: UAC_RR(), port: await freePort(), calls: 5, timeoutS: 30, callee: a.port, proxy, rate: 5 });
+      const caller = s.uac({
+        scenario: UAC_RR(),
+        port: await freePort(),
+        calls: 5,
+        timeoutS: 30,
+        callee: a.port,
+        proxy,
+        rate: 5,
+      });
       const [rc, resA, resB] = await Promise.all([caller.done, ra.done, rb.done]);
       assertAllPassed('caller', rc, 5);
       assertAllPassed('uas 486', resA, 5);
@@ -199,7 +226,9 @@ export async function ksr_request_route(KSR: Ksr): Promise<void> {
     assert.deepEqual(s.junctionExits, [0]);
   });
 
-  it('parallel forking: a 200 on one branch CANCELs the ringing one ("Call completed elsewhere")', { timeout: 60_000 }, async () => {
+  it('parallel forking: a 200 on one branch CANCELs the ringing one ("Call completed elsewhere")', {
+    timeout: 60_000,
+  }, async () => {
     const s = new Session();
     try {
       const proxy = await freePort();
@@ -211,13 +240,23 @@ export async function ksr_request_route(KSR: Ksr): Promise<void> {
         timeoutS: 30,
       };
       const b = { scenario: UAS(), port: await freePort(), calls: 5, timeoutS: 30 };
-      const script = proxyScript(`  if (KSR.is_INVITE()) KSR.corex.append_branch('sip:second@127.0.0.1:${b.port}');`);
+      const script = proxyScript(
+        `  if (KSR.is_INVITE()) KSR.corex.append_branch('sip:second@127.0.0.1:${b.port}');`,
+      );
       const j = await s.junction({ port: proxy, script });
       const ra = s.uas(a);
       const rb = s.uas(b);
       await waitSippBound(a);
       await waitSippBound(b);
-      const caller = s.uac({ scenario: UAC_RR(), port: await freePort(), calls: 5, timeoutS: 30, callee: a.port, proxy, rate: 5 });
+      const caller = s.uac({
+        scenario: UAC_RR(),
+        port: await freePort(),
+        calls: 5,
+        timeoutS: 30,
+        callee: a.port,
+        proxy,
+        rate: 5,
+      });
       const [rc, resA, resB] = await Promise.all([caller.done, ra.done, rb.done]);
       assertAllPassed('caller', rc, 5);
       // The ringing callee saw the CANCEL (a mandatory <recv> with a checked Reason), answered 200
@@ -250,7 +289,9 @@ export async function ksr_request_route(KSR: Ksr): Promise<void> {
       [486, 'Busy Here'],
     ],
   ] as const) {
-    it(`parallel forking, both reject: ${first[0]} (first branch, answers last) and ${second[0]} → the caller gets ${first[0]}`, { timeout: 60_000 }, async () => {
+    it(`parallel forking, both reject: ${first[0]} (first branch, answers last) and ${second[0]} → the caller gets ${first[0]}`, {
+      timeout: 60_000,
+    }, async () => {
       // RFC 3261 §16.7 step 6: no 6xx, so the lowest class (4xx here, both); within a class the
       // RFC lets the proxy pick. Junction (src/proxy/response_selection.ts) prefers 401, 407, 415,
       // 420 and 484 and otherwise takes the earliest *branch*: the R-URI branch (index 0) before the
@@ -261,7 +302,11 @@ export async function ksr_request_route(KSR: Ksr): Promise<void> {
         const proxy = await freePort();
         const dir = tempDir();
         const a = {
-          scenario: writeFile(dir, 'a.xml', uasReject(first[0], `${first[1]} (first branch)`, { delayMs: 300 })),
+          scenario: writeFile(
+            dir,
+            'a.xml',
+            uasReject(first[0], `${first[1]} (first branch)`, { delayMs: 300 }),
+          ),
           port: await freePort(),
           calls: 3,
           timeoutS: 30,
@@ -272,7 +317,9 @@ export async function ksr_request_route(KSR: Ksr): Promise<void> {
           calls: 3,
           timeoutS: 30,
         };
-        const script = proxyScript(`  if (KSR.is_INVITE()) KSR.corex.append_branch('sip:second@127.0.0.1:${b.port}');`);
+        const script = proxyScript(
+          `  if (KSR.is_INVITE()) KSR.corex.append_branch('sip:second@127.0.0.1:${b.port}');`,
+        );
         const j = await s.junction({ port: proxy, script });
         const ra = s.uas(a);
         const rb = s.uas(b);
@@ -293,9 +340,16 @@ export async function ksr_request_route(KSR: Ksr): Promise<void> {
         assertAllPassed(`uas ${first[0]}`, resA, 3);
         assertAllPassed(`uas ${second[0]}`, resB, 3);
         // The response the caller got is the first branch's own (its reason phrase), forwarded.
-        const finals = sippMessages(rc.messages).filter((m) => m.received && /^SIP\/2\.0 [4-6]\d\d /.test(m.text));
+        const finals = sippMessages(rc.messages).filter(
+          (m) => m.received && /^SIP\/2\.0 [4-6]\d\d /.test(m.text),
+        );
         assert.equal(finals.length, 3, finals.map((m) => m.text).join('\n\n'));
-        for (const m of finals) assert.match(m.text, new RegExp(`^SIP/2\\.0 ${first[0]} ${first[1]} \\(first branch\\)\r\n`), m.text);
+        for (const m of finals)
+          assert.match(
+            m.text,
+            new RegExp(`^SIP/2\\.0 ${first[0]} ${first[1]} \\(first branch\\)\r\n`),
+            m.text,
+          );
         // No final was retransmitted to the caller: its ACK matched the proxy's server transaction.
         const t = messageTable(rc.stdout);
         assert.equal(rows(t, 'recv', String(first[0]))[0]?.retrans, 0, showTable(t));
@@ -307,12 +361,19 @@ export async function ksr_request_route(KSR: Ksr): Promise<void> {
     });
   }
 
-  it('serial forking: 503 from the first destination → failure route relays to a second, which answers 200', { timeout: 60_000 }, async () => {
+  it('serial forking: 503 from the first destination → failure route relays to a second, which answers 200', {
+    timeout: 60_000,
+  }, async () => {
     const s = new Session();
     try {
       const proxy = await freePort();
       const dir = tempDir();
-      const a = { scenario: writeFile(dir, 'a.xml', uasReject(503, 'Service Unavailable')), port: await freePort(), calls: 5, timeoutS: 30 };
+      const a = {
+        scenario: writeFile(dir, 'a.xml', uasReject(503, 'Service Unavailable')),
+        port: await freePort(),
+        calls: 5,
+        timeoutS: 30,
+      };
       const b = { scenario: UAS(), port: await freePort(), calls: 5, timeoutS: 30 };
       const script = proxyScript(
         `  if (KSR.is_INVITE()) KSR.tm.t_on_failure('ksr_failure_manage');`,
@@ -332,14 +393,24 @@ export async function ksr_failure_manage(KSR: Ksr): Promise<void> {
       const rb = s.uas(b);
       await waitSippBound(a);
       await waitSippBound(b);
-      const caller = s.uac({ scenario: UAC_RR(), port: await freePort(), calls: 5, timeoutS: 30, callee: a.port, proxy, rate: 5, trace: true });
+      const caller = s.uac({
+        scenario: UAC_RR(),
+        port: await freePort(),
+        calls: 5,
+        timeoutS: 30,
+        callee: a.port,
+        proxy,
+        rate: 5,
+        trace: true,
+      });
       const [rc, resA, resB] = await Promise.all([caller.done, ra.done, rb.done]);
       assertAllPassed('caller', rc, 5);
       assertAllPassed('uas 503', resA, 5);
       assertAllPassed('uas 200', resB, 5);
       assert.deepEqual(counts(resA), ['recv INVITE 5', 'send 503 5', 'recv ACK 5', 'pause 1000ms 5']);
       const tb = messageTable(resB.stdout);
-      for (const m of ['INVITE', 'ACK', 'BYE']) assert.equal(rows(tb, 'recv', m)[0]?.messages, 5, showTable(tb));
+      for (const m of ['INVITE', 'ACK', 'BYE'])
+        assert.equal(rows(tb, 'recv', m)[0]?.messages, 5, showTable(tb));
       // The caller never saw the 503 (nor a 500 made of it).
       assert.doesNotMatch(rc.messages, /^SIP\/2\.0 5\d\d /m);
       assert.deepEqual(j.errors(), []);

@@ -25,7 +25,10 @@ export const SHARED_DIR = process.env.JUNCTION_SHARED ?? resolve(REPO, '../share
 /** A path inside the shared folder, checked to exist. */
 export function shared(...parts: string[]): string {
   const p = join(SHARED_DIR, ...parts);
-  if (!existsSync(p)) throw new Error(`${p} not found (the shared folder belongs beside the repository, or set JUNCTION_SHARED)`);
+  if (!existsSync(p))
+    throw new Error(
+      `${p} not found (the shared folder belongs beside the repository, or set JUNCTION_SHARED)`,
+    );
   return p;
 }
 
@@ -236,10 +239,14 @@ export function runSipp(args: string[], timeoutMs = 120000, opts: { trace?: bool
   const errFile = join(dir, 'errors.log');
   const msgFile = join(dir, 'messages.log');
   const trace = opts.trace === true ? ['-trace_msg', '-message_file', msgFile] : [];
-  const child = spawn('sipp', [...args, ...trace, '-nostdin', '-trace_err', '-error_file', errFile, '-bind_local'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    cwd: dir,
-  });
+  const child = spawn(
+    'sipp',
+    [...args, ...trace, '-nostdin', '-trace_err', '-error_file', errFile, '-bind_local'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: dir,
+    },
+  );
   let stdout = '';
   let stderr = '';
   let killed = false;
@@ -348,7 +355,8 @@ async function waitTcpListening(port: number, timeoutMs = 5000): Promise<void> {
       s.listen(port, '127.0.0.1', () => s.close(() => res(false)));
     });
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listening on tcp 127.0.0.1:${port} within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`nothing listening on tcp 127.0.0.1:${port} within ${timeoutMs} ms`);
     await sleep(25);
   }
 }

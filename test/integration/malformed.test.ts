@@ -58,13 +58,18 @@ const EXPECTED: Record<string, Expected> = {
   'lwsstart.dat': { code: 400, reason: /start line/ },
   'trws.dat': { code: 400, reason: /start line|version/ },
   // RFC 4475 §3.1.2.11: reject with 400, or strip the escaped headers before forwarding — a proxy
-  // must never forward them in the Request-URI. src/sip decides 400 (validate(): SIP_REQUEST_URI).
+  // must never forward them in the Request-URI (RFC 3261 §19.1.2: no headers in a Request-URI).
+  // The default script's sanity_check answers it (bit 2: the R-URI must be a valid Request-URI).
   'escruri.dat': { code: 400, reason: /Request[- ]URI/ },
   // §3.1.2.12: "an element should not reject it unless Date matters to it": routed.
   'baddate.dat': { liberal: 'Date is not interpreted (RFC 4475 §3.1.2.12)', code: 404, forwarded: true },
   // §3.1.2.13: "liberal elements may infer the brackets": a proxy does not interpret the Contact of
   // a REGISTER it routes; the default script answers 484 (the Request-URI has no user part).
-  'regbadct.dat': { liberal: 'Contact is the registrar’s business (RFC 4475 §3.1.2.13)', code: 484, forwarded: false },
+  'regbadct.dat': {
+    liberal: 'Contact is the registrar’s business (RFC 4475 §3.1.2.13)',
+    code: 484,
+    forwarded: false,
+  },
   'badaspec.dat': { code: 400, reason: /To/ },
   // The archive's baddn has no empty line after its headers: over UDP the header section never ends.
   'baddn.dat': { code: 400, reason: /[Hh]eader section/ },
@@ -106,7 +111,9 @@ describe('malformed messages (RFC 4475) over UDP', () => {
   before(() => ensureSipp());
   after(() => removeTempDirs());
 
-  it('each invalid message gets its 400/505/501 with a reason, or nothing when unaddressable; the server keeps serving', { timeout: 90_000 }, async () => {
+  it('each invalid message gets its 400/505/501 with a reason, or nothing when unaddressable; the server keeps serving', {
+    timeout: 90_000,
+  }, async () => {
     const s = new Session();
     const { sock: sender, address } = await senderOn5060();
     const capture = createSocket('udp4');
@@ -123,7 +130,10 @@ describe('malformed messages (RFC 4475) over UDP', () => {
         'route.ts',
         original
           .replace("from '../src/script/types.ts'", `from '${join(REPO, 'src/script/types.ts')}'`)
-          .replace(anchor, `${anchor}  if (KSR.pv.get('$rd') !== '127.0.0.1') KSR.setdsturi('sip:${address}:${capturePort}');\n`),
+          .replace(
+            anchor,
+            `${anchor}  if (KSR.pv.get('$rd') !== '127.0.0.1') KSR.setdsturi('sip:${address}:${capturePort}');\n`,
+          ),
       );
       const proxy = await freePort();
       const j = await s.junction({ port: proxy, script });
@@ -150,7 +160,11 @@ describe('malformed messages (RFC 4475) over UDP', () => {
         // Answer what was forwarded (404), so every transaction ends at once.
         const req = parseMessage(b);
         if (!isParseError(req) && req.isRequest && req.method !== 'ACK') {
-          capture.send(buildResponse(req, 404, 'Not Found (capture)', { toTag: 'capture' }), proxy, '127.0.0.1');
+          capture.send(
+            buildResponse(req, 404, 'Not Found (capture)', { toTag: 'capture' }),
+            proxy,
+            '127.0.0.1',
+          );
         }
       });
 
@@ -168,21 +182,35 @@ describe('malformed messages (RFC 4475) over UDP', () => {
       for (const [file, expected] of Object.entries(EXPECTED)) {
         const id = callIdOf(readFileSync(join(dir, file)));
         seen.add(id);
-        const finals = [...new Set((responses.get(id) ?? []).map((b) => b.toString('latin1').split('\r\n')[0]))].filter(
-          (l) => !/^SIP\/2\.0 1\d\d /.test(l),
-        );
+        const finals = [
+          ...new Set((responses.get(id) ?? []).map((b) => b.toString('latin1').split('\r\n')[0])),
+        ].filter((l) => !/^SIP\/2\.0 1\d\d /.test(l));
         const fwd = (forwarded.get(id) ?? []).filter((b) => !b.toString('latin1').startsWith('ACK '));
         const got = `responses ${JSON.stringify(finals)}, forwarded ${fwd.length}: ${fwd.map((b) => b.toString('latin1').split('\r\n')[0]).join(' | ')}`;
         if ('silent' in expected) {
-          if (finals.length > 0 || fwd.length > 0) problems.push(`${file}: expected nothing (${expected.silent}); got ${got}`);
+          if (finals.length > 0 || fwd.length > 0)
+            problems.push(`${file}: expected nothing (${expected.silent}); got ${got}`);
         } else if ('liberal' in expected) {
           const ok =
-            finals.length === 1 && finals[0].startsWith(`SIP/2.0 ${expected.code} `) && fwd.length > 0 === expected.forwarded;
-          if (!ok) problems.push(`${file}: expected routed (${expected.liberal}) → ${expected.code}, forwarded ${expected.forwarded}; got ${got}`);
+            finals.length === 1 &&
+            finals[0].startsWith(`SIP/2.0 ${expected.code} `) &&
+            fwd.length > 0 === expected.forwarded;
+          if (!ok)
+            problems.push(
+              `${file}: expected routed (${expected.liberal}) → ${expected.code}, forwarded ${expected.forwarded}; got ${got}`,
+            );
         } else {
           const m = /^SIP\/2\.0 (\d{3}) (.+)$/.exec(finals[0] ?? '');
-          const ok = finals.length === 1 && m !== null && Number(m[1]) === expected.code && expected.reason.test(m[2]) && fwd.length === 0;
-          if (!ok) problems.push(`${file}: expected ${expected.code} with a reason matching ${expected.reason}, nothing forwarded; got ${got}`);
+          const ok =
+            finals.length === 1 &&
+            m !== null &&
+            Number(m[1]) === expected.code &&
+            expected.reason.test(m[2]) &&
+            fwd.length === 0;
+          if (!ok)
+            problems.push(
+              `${file}: expected ${expected.code} with a reason matching ${expected.reason}, nothing forwarded; got ${got}`,
+            );
         }
       }
       // Nothing answered or forwarded that no test message asked for (insuf has no Call-ID: '(none)').
@@ -192,10 +220,23 @@ describe('malformed messages (RFC 4475) over UDP', () => {
       assert.deepEqual(problems, []);
 
       // The server keeps serving: calls through it, with the default routing (127.0.0.1 targets).
-      const uas = { scenario: shared('bench/scenarios/uas.xml'), port: await freePort(), calls: 5, timeoutS: 30 };
+      const uas = {
+        scenario: shared('bench/scenarios/uas.xml'),
+        port: await freePort(),
+        calls: 5,
+        timeoutS: 30,
+      };
       const callee = s.uas(uas);
       await waitSippBound(uas);
-      const caller = s.uac({ scenario: shared('bench/scenarios/uac-rr.xml'), port: await freePort(), calls: 5, timeoutS: 30, callee: uas.port, proxy, rate: 10 });
+      const caller = s.uac({
+        scenario: shared('bench/scenarios/uac-rr.xml'),
+        port: await freePort(),
+        calls: 5,
+        timeoutS: 30,
+        callee: uas.port,
+        proxy,
+        rate: 10,
+      });
       const [rc, rs] = await Promise.all([caller.done, callee.done]);
       for (const [name, r] of [
         ['uac', rc],
@@ -206,7 +247,8 @@ describe('malformed messages (RFC 4475) over UDP', () => {
         assert.equal(r.failed, 0, describeSipp(name, r));
       }
       // The only error lines are the default script's own report of the sanity failure (badaspec).
-      for (const e of j.errors()) assert.match(String(e.msg), /^malformed SIP message from /, JSON.stringify(e));
+      for (const e of j.errors())
+        assert.match(String(e.msg), /^malformed SIP message from /, JSON.stringify(e));
     } finally {
       sender.close();
       capture.close();

@@ -92,12 +92,14 @@ interface Jn {
   stop(): Promise<void>;
 }
 
-async function startJn(opts: { fifo?: string; dir?: string; logLevel?: string } = {}): Promise<Jn> {
+async function startJn(
+  opts: { fifo?: string; dir?: string; logLevel?: string; script?: string } = {},
+): Promise<Jn> {
   const dir = opts.dir ?? tempDir('junction-mi-');
   const port = await freePort();
   const http = await freePort();
   const fifo = opts.fifo ?? join(dir, 'junction_fifo');
-  const script = writeFile(dir, 'routes.ts', SCRIPT);
+  const script = opts.script ?? writeFile(dir, 'routes.ts', SCRIPT);
   const cfg = writeFile(
     dir,
     'junction.yaml',
@@ -342,6 +344,67 @@ EOF
     assert.equal((await miOverHttp(url, 'uptime', undefined)).error, undefined);
   });
 
+  it("serweb's ul_add flow from a shell script (FIFO request, reply FIFO), then a call reaches the contact", async () => {
+    const reg = await startJn({ script: join(REPO, 'routes/default.ts') });
+    try {
+      const uasPort = await freePort();
+      const uas = runSipp(
+        ['-sf', shared('bench/scenarios/uas.xml'), '-i', '127.0.0.1', '-p', String(uasPort), '-m', '1'],
+        30000,
+      );
+      await waitUdpBound(uasPort);
+      // write2fifo() of the seed, in sh: make the reply FIFO, write the request, read the reply.
+      const sh = writeFile(
+        reg.dir,
+        'serweb.sh',
+        `#!/bin/sh
+fifo="$1"; reply_dir="$2"; contact="$3"
+name="serweb_reply_$$"
+mkfifo -m 666 "$reply_dir/$name" || exit 1
+printf ':ul_add:%s\nlocation\njiri\n%s\n3600\n1\n\n' "$name" "$contact" > "$fifo"
+cat "$reply_dir/$name"
+rm -f "$reply_dir/$name"
+`,
+      );
+      const out = await execFileP('sh', [sh, reg.fifo, reg.replyDir, `sip:jiri@127.0.0.1:${uasPort}`], {
+        timeout: 10000,
+      });
+      assert.match(out.stdout, /^200 /);
+      const show = await cli([
+        'fifo',
+        '-c',
+        join(reg.dir, 'junction.yaml'),
+        'ul_show_contact',
+        'location',
+        'jiri',
+      ]);
+      assert.match(show.stdout, new RegExp(`^200 [^\\n]*\\n.*sip:jiri@127\\.0\\.0\\.1:${uasPort}`, 's'));
+      const uac = runSipp(
+        [
+          '-sf',
+          shared('bench/scenarios/uac-rr.xml'),
+          `127.0.0.1:${reg.port}`,
+          '-s',
+          'jiri',
+          '-i',
+          '127.0.0.1',
+          '-m',
+          '1',
+          '-timeout',
+          '20s',
+          '-timeout_error',
+        ],
+        30000,
+      );
+      const r = await uac.done;
+      assert.ok(r.code === 0 && r.successful === 1, describeSipp('uac', r));
+      const u = await uas.done;
+      assert.ok(u.code === 0 && u.successful === 1, describeSipp('uas', u));
+    } finally {
+      await reg.stop();
+    }
+  });
+
   it('refuses to start with a FIFO path that is a symlink', async () => {
     const dir = tempDir('junction-mi-link-');
     symlinkSync(join(dir, 'elsewhere'), join(dir, 'fifo_link'));
@@ -351,7 +414,7 @@ EOF
     });
   });
 
-  it('load: 100 management requests/s over HTTP during 300 calls/s cause 0 failed calls', async () => {
+  it('load: 100 management requests/s over HTTP during 300 calls/s cause 0 failed calls', async (t) => {
     const uasPort = await freePort();
     const uas = runSipp(
       ['-sf', shared('bench/scenarios/uas.xml'), '-i', '127.0.0.1', '-p', String(uasPort), '-t', 'u1'],
@@ -440,6 +503,9 @@ EOF
     assert.ok(answered >= sent * 0.99, `answered ${answered}/${sent}`);
     latencies.sort((a, b) => a - b);
     const p99 = latencies[Math.floor(latencies.length * 0.99)] ?? 0;
+    t.diagnostic(
+      `calls ${r.successful}/${calls} ok, ${r.failed} failed; MI ${answered}/${sent} answered, p50 ${(latencies[Math.floor(latencies.length / 2)] ?? 0).toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`,
+    );
     assert.ok(p99 < 1000, `MI p99 ${p99.toFixed(1)} ms`);
   });
 });

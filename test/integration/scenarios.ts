@@ -69,7 +69,10 @@ ${cdata(`ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
 }
 
 /** Caller that expects the INVITE to fail with `code` (provisionals optional), then ACKs it. */
-export function uacExpectFailure(code: number, opts: { ringing?: boolean; timewaitMs?: number } = {}): string {
+export function uacExpectFailure(
+  code: number,
+  opts: { ringing?: boolean; timewaitMs?: number } = {},
+): string {
   return scenario(
     `uac-expect-${code}`,
     `  ${INVITE}
@@ -172,7 +175,11 @@ ${cdata(`SIP/2.0 487 Request Terminated
  * Callee that rejects the INVITE with `code` (after an optional 180 and pause) and waits for the
  * hop-by-hop ACK from the proxy.
  */
-export function uasReject(code: number, reason: string, opts: { ring?: boolean; delayMs?: number } = {}): string {
+export function uasReject(
+  code: number,
+  reason: string,
+  opts: { ring?: boolean; delayMs?: number } = {},
+): string {
   const ring =
     opts.ring === true
       ? `  <send>
@@ -220,7 +227,10 @@ export function uasRingForever(): string {
 
 /** Caller of a non-INVITE request (OPTIONS, MESSAGE …) that expects the final `code`. */
 export function uacNonInvite(method: string, code: number): string {
-  const body = method === 'MESSAGE' ? 'Content-Type: text/plain\n      Content-Length: [len]\n\n      hello' : 'Content-Length: 0';
+  const body =
+    method === 'MESSAGE'
+      ? 'Content-Type: text/plain\n      Content-Length: [len]\n\n      hello'
+      : 'Content-Length: 0';
   return scenario(
     `uac-${method}-${code}`,
     `  <send retrans="500">
@@ -305,7 +315,15 @@ export function messageTable(stdout: string): MessageRow[] {
     }
     const pause = /\[\s*(\d+ms)\]/.exec(l);
     if (pause !== null) {
-      out.push({ kind: 'pause', name: pause[1], messages: cell(l, 0), retrans: 0, timeout: 0, unexpected: cell(l, 3), lost: 0 });
+      out.push({
+        kind: 'pause',
+        name: pause[1],
+        messages: cell(l, 0),
+        retrans: 0,
+        timeout: 0,
+        unexpected: cell(l, 3),
+        lost: 0,
+      });
     }
   }
   return out;
@@ -316,9 +334,11 @@ export function rows(table: readonly MessageRow[], kind: MessageRow['kind'], nam
   return table.filter((r) => r.kind === kind && r.name === name);
 }
 
-/** Compact text of a table for assertion messages: `send INVITE 3/0 recv 180 3/0 …`. */
+/** Compact text of a table for assertion messages: `kind name messages/retrans/timeout/unexpected/lost`. */
 export function showTable(table: readonly MessageRow[]): string {
-  return table.map((r) => `${r.kind} ${r.name} ${r.messages}/${r.retrans}/${r.timeout}/${r.unexpected}`).join('\n');
+  return table
+    .map((r) => `${r.kind} ${r.name} ${r.messages}/${r.retrans}/${r.timeout}/${r.unexpected}/${r.lost}`)
+    .join('\n');
 }
 
 /** One message of a SIPp -trace_msg log. */
