@@ -46,7 +46,9 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
   const loaded = await engine.reload();
   if (!loaded.ok) {
     await registration.stop();
-    throw new Error(`routing script refused:\n${loaded.errors.map((e) => `${e.file}:${e.line}:${e.column}: ${e.message}`).join('\n')}`);
+    throw new Error(
+      `routing script refused:\n${loaded.errors.map((e) => `${e.file}:${e.line}:${e.column}: ${e.message}`).join('\n')}`,
+    );
   }
 
   let core: ProxyCore | undefined;
@@ -82,13 +84,21 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
       parseError(err, raw, info) {
         if (raw.length === 0) return;
         const reply = buildErrorResponse(raw, err, newTag());
-        log.debug({ reason: err.phrase, source: `${info.source.address}:${info.source.port}` }, 'malformed message');
-        if (reply !== undefined) transport.send(reply, info.source, { listenerId: info.listener.id, connectionId: info.connectionId });
+        log.debug(
+          { reason: err.phrase, source: `${info.source.address}:${info.source.port}` },
+          'malformed message',
+        );
+        if (reply !== undefined)
+          transport.send(reply, info.source, {
+            listenerId: info.listener.id,
+            connectionId: info.connectionId,
+          });
       },
     },
   );
   for (const l of config.listen) {
-    if (l.protocol !== 'udp' && l.protocol !== 'tcp') log.warn({ listen: l.spec }, 'transport not available yet: listener skipped');
+    if (l.protocol !== 'udp' && l.protocol !== 'tcp')
+      log.warn({ listen: l.spec }, 'transport not available yet: listener skipped');
   }
   await transport.start();
 
@@ -133,7 +143,11 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
   }
 
   log.info(
-    { listen: transport.listeners.map((l) => `${l.protocol}:${l.address}:${l.port}`), script: config.script, stateless },
+    {
+      listen: transport.listeners.map((l) => `${l.protocol}:${l.address}:${l.port}`),
+      script: config.script,
+      stateless,
+    },
     'listening',
   );
 

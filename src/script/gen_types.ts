@@ -66,13 +66,15 @@ export function renderKsrTypes(modules: readonly ModuleDefinition[]): string {
   out.push('export interface KSR {');
   for (const fname of registry.functionNames(''))
     out.push(...memberLines('', fname, registry.definition('', fname)!));
-  for (const m of registry.moduleNames()) {
+  // A module with management commands only (usrloc) has nothing on KSR.
+  const withFunctions = registry.moduleNames().filter((m) => registry.functionNames(m).length > 0);
+  for (const m of withFunctions) {
     const summary = registry.summary(m);
     if (summary !== undefined) out.push(`  /** ${summary} */`);
     out.push(`  readonly ${m}: ${interfaceName(m)};`);
   }
   out.push('}');
-  for (const m of registry.moduleNames()) {
+  for (const m of withFunctions) {
     out.push('');
     out.push(`/** KSR.${m} */`);
     out.push(`export interface ${interfaceName(m)} {`);

@@ -188,8 +188,6 @@ export interface KSR {
   readonly tm: KsrTm;
   /** Transaction helpers: route-kind tests, retransmission pre-check, flag flush */
   readonly tmx: KsrTmx;
-  /** Location table (bindings of registered users): management commands */
-  readonly usrloc: KsrUsrloc;
   /** Script control: exit, drop, modf */
   readonly x: KsrX;
 }
@@ -576,9 +574,6 @@ export interface KsrTmx {
   /** Always -1: retransmissions are absorbed before the script runs. Allowed in: request_route. */
   readonly t_precheck_trans: () => number;
 }
-
-/** KSR.usrloc */
-export interface KsrUsrloc {}
 
 /** KSR.x */
 export interface KsrX {

@@ -6,4 +6,5 @@ declare global {
     utf8Slice(start: number, end: number): string;
   }
 }
+
 export {};

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildAck, buildCancel, buildRequest, buildResponse, MAGIC_COOKIE, newBranch, newTag } from './build.ts';
+import {
+  buildAck,
+  buildCancel,
+  buildRequest,
+  buildResponse,
+  MAGIC_COOKIE,
+  newBranch,
+  newTag,
+} from './build.ts';
 import { isParseError } from './errors.ts';
 import type { SipMessage } from './message.ts';
 import { parseMessage } from './parse_message.ts';

@@ -140,7 +140,11 @@ function copyLines(req: SipMessage, id: number, parts: Array<Buffer | string>): 
   const hdr = req.hdr;
   for (let o = 0; o < hdr.length; o += HS) {
     if (hdr[o] !== id) continue;
-    parts.push(req.edits === null ? req.buf.subarray(hdr[o + 1], hdr[o + 5]) : applyEdits(req.buf, hdr[o + 1], hdr[o + 5], [req.edits]));
+    parts.push(
+      req.edits === null
+        ? req.buf.subarray(hdr[o + 1], hdr[o + 5])
+        : applyEdits(req.buf, hdr[o + 1], hdr[o + 5], [req.edits]),
+    );
   }
 }
 
@@ -164,8 +168,10 @@ function joinParts(parts: Array<Buffer | string>): Buffer {
 
 function appendExtras(parts: Array<Buffer | string>, opts: ResponseOptions | RequestSpec | undefined): void {
   if (opts?.headers !== undefined) for (const [n, v] of opts.headers) parts.push(`${n}: ${v}\r\n`);
-  const body = opts?.body === undefined ? undefined : typeof opts.body === 'string' ? Buffer.from(opts.body) : opts.body;
-  if (body !== undefined && body.length > 0 && opts?.contentType !== undefined) parts.push(`Content-Type: ${opts.contentType}\r\n`);
+  const body =
+    opts?.body === undefined ? undefined : typeof opts.body === 'string' ? Buffer.from(opts.body) : opts.body;
+  if (body !== undefined && body.length > 0 && opts?.contentType !== undefined)
+    parts.push(`Content-Type: ${opts.contentType}\r\n`);
   parts.push(`Content-Length: ${body?.length ?? 0}\r\n\r\n`);
   if (body !== undefined && body.length > 0) parts.push(body);
 }
@@ -174,7 +180,12 @@ function appendExtras(parts: Array<Buffer | string>, opts: ResponseOptions | Req
  * A response to `req` (§8.2.6.2): Via lines, From, Call-ID and CSeq copied as received, To
  * copied with `toTag` added when the request had none.
  */
-export function buildResponse(req: SipMessage, status: number, reason?: string, opts?: ResponseOptions): Buffer {
+export function buildResponse(
+  req: SipMessage,
+  status: number,
+  reason?: string,
+  opts?: ResponseOptions,
+): Buffer {
   const parts: Array<Buffer | string> = [`SIP/2.0 ${status} ${reason ?? reasonPhrase(status)}\r\n`];
   copyLines(req, H.VIA, parts);
   if (opts?.copyRecordRoute === true) copyLines(req, H.RECORD_ROUTE, parts);
@@ -253,7 +264,9 @@ export function buildRequest(spec: RequestSpec): Buffer {
   for (const v of spec.via) parts.push(`Via: ${v}\r\n`);
   parts.push(`Max-Forwards: ${spec.maxForwards ?? 70}\r\n`);
   if (spec.route !== undefined) for (const r of spec.route) parts.push(`Route: ${r}\r\n`);
-  parts.push(`From: ${spec.from}\r\nTo: ${spec.to}\r\nCall-ID: ${spec.callId}\r\nCSeq: ${spec.cseq} ${spec.method}\r\n`);
+  parts.push(
+    `From: ${spec.from}\r\nTo: ${spec.to}\r\nCall-ID: ${spec.callId}\r\nCSeq: ${spec.cseq} ${spec.method}\r\n`,
+  );
   if (spec.contact !== undefined) parts.push(`Contact: ${spec.contact}\r\n`);
   appendExtras(parts, spec);
   return joinParts(parts);

@@ -63,7 +63,12 @@ function compareEdits(a: Edit, b: Edit): number {
  * Apply edits to src[from, to) and return the new bytes. Overlapping edits: the earliest
  * (by offset) wins and an edit that starts inside an already-replaced range is dropped.
  */
-export function applyEdits(src: Buffer, from: number, to: number, lists: ReadonlyArray<EditList | null | undefined>): Buffer {
+export function applyEdits(
+  src: Buffer,
+  from: number,
+  to: number,
+  lists: ReadonlyArray<EditList | null | undefined>,
+): Buffer {
   let edits: Edit[] = [];
   for (const l of lists) {
     if (l === null || l === undefined || l.items.length === 0) continue;

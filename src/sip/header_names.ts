@@ -161,7 +161,9 @@ for (let id = 1; id < HEADER_NAMES.length; id++) {
   const lower = HEADER_NAMES[id].toLowerCase();
   BY_LOWER.set(lower, id);
   const bytes = Buffer.from(lower, 'latin1');
-  (BY_LENGTH[bytes.length] ??= []).push([id, bytes]);
+  const sameLength = BY_LENGTH[bytes.length] ?? [];
+  BY_LENGTH[bytes.length] = sameLength;
+  sameLength.push([id, bytes]);
 }
 for (const [letter, id] of Object.entries(COMPACT)) BY_LOWER.set(letter, id);
 

@@ -82,7 +82,15 @@ describe('parseMessage: eager fields', () => {
 
   it('compact names find their full headers and vice versa', () => {
     const m = parse(
-      sip(['OPTIONS sip:a@b SIP/2.0', 'v: SIP/2.0/UDP h;branch=z9hG4bK9', 'f: <sip:x@y>;tag=1', 't: <sip:a@b>', 'i: id1', 'CSeq: 1 OPTIONS', 'l: 0']),
+      sip([
+        'OPTIONS sip:a@b SIP/2.0',
+        'v: SIP/2.0/UDP h;branch=z9hG4bK9',
+        'f: <sip:x@y>;tag=1',
+        't: <sip:a@b>',
+        'i: id1',
+        'CSeq: 1 OPTIONS',
+        'l: 0',
+      ]),
     );
     assert.equal(m.getHeader('Call-ID'), 'id1');
     assert.equal(m.getHeader('i'), 'id1');

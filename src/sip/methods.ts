@@ -19,7 +19,11 @@ export const KNOWN_METHODS = [
 export type KnownMethod = (typeof KNOWN_METHODS)[number];
 
 const BY_LENGTH: Array<Array<[string, Uint8Array]>> = [];
-for (const m of KNOWN_METHODS) (BY_LENGTH[m.length] ??= []).push([m, Buffer.from(m, 'latin1')]);
+for (const m of KNOWN_METHODS) {
+  const sameLength = BY_LENGTH[m.length] ?? [];
+  BY_LENGTH[m.length] = sameLength;
+  sameLength.push([m, Buffer.from(m, 'latin1')]);
+}
 
 /**
  * The method token in buf[start, end) as a shared string constant when it is a known method

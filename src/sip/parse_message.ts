@@ -3,7 +3,7 @@
  * and the fields transaction matching needs. No regular expressions; strings are made only for
  * the eager fields. Never throws: a malformed message yields a ParseError with a reason.
  */
-import { type ParseError, SipErrors, fail, isParseError } from './errors.ts';
+import { fail, isParseError, type ParseError, SipErrors } from './errors.ts';
 import { H, HEADER_NAMES, headerIdFromBytes } from './header_names.ts';
 import { parseCSeq } from './header_values.ts';
 import { HS, SipMessage, unfold } from './message.ts';
@@ -30,7 +30,7 @@ const COLON = 0x3a;
 
 /** RFC 3261 token characters (§25.1), for method and header names. */
 const TOKEN = new Uint8Array(256);
-for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`\'~') {
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~") {
   TOKEN[c.charCodeAt(0)] = 1;
 }
 
@@ -125,7 +125,10 @@ export function parseMessage(buf: Buffer, options?: ParseOptions): SipMessage | 
     const nameEnd = n;
     while (n < ve && (buf[n] === SP || buf[n] === HT)) n++;
     if (nameEnd === pos || n >= ve || buf[n] !== COLON) {
-      return fail(SipErrors.HEADER_LINE, `no colon after header name in line ${JSON.stringify(buf.latin1Slice(pos, Math.min(ve, pos + 40)))}`);
+      return fail(
+        SipErrors.HEADER_LINE,
+        `no colon after header name in line ${JSON.stringify(buf.latin1Slice(pos, Math.min(ve, pos + 40)))}`,
+      );
     }
     n++;
     while (n < ve && (buf[n] === SP || buf[n] === HT)) n++;
@@ -134,7 +137,8 @@ export function parseMessage(buf: Buffer, options?: ParseOptions): SipMessage | 
     const id = headerIdFromBytes(buf, pos, nameEnd);
     const bit = SINGLE.get(id);
     if (bit !== undefined) {
-      if ((seen & bit) !== 0) return fail(SipErrors.DUPLICATE_HEADER, `more than one ${HEADER_NAMES[id]} header`);
+      if ((seen & bit) !== 0)
+        return fail(SipErrors.DUPLICATE_HEADER, `more than one ${HEADER_NAMES[id]} header`);
       seen |= bit;
       if (id === H.CONTENT_LENGTH) {
         clStart = hdr.length;
@@ -151,9 +155,13 @@ export function parseMessage(buf: Buffer, options?: ParseOptions): SipMessage | 
     clEnd = hdr[clStart + 4];
     const cl = parseDecimal(buf, vs, clEnd);
     if (cl < 0) {
-      return fail(SipErrors.CONTENT_LENGTH, `Content-Length ${JSON.stringify(buf.latin1Slice(vs, clEnd))} is not a number`);
+      return fail(
+        SipErrors.CONTENT_LENGTH,
+        `Content-Length ${JSON.stringify(buf.latin1Slice(vs, clEnd))} is not a number`,
+      );
     }
-    if (cl > maxBody) return fail(SipErrors.BODY_TOO_LARGE, `Content-Length ${cl} above the limit of ${maxBody}`);
+    if (cl > maxBody)
+      return fail(SipErrors.BODY_TOO_LARGE, `Content-Length ${cl} above the limit of ${maxBody}`);
     if (pos + cl > len) {
       return fail(SipErrors.BODY_TRUNCATED, `Content-Length ${cl} but only ${len - pos} body bytes`);
     }
@@ -161,8 +169,10 @@ export function parseMessage(buf: Buffer, options?: ParseOptions): SipMessage | 
     // Octets past Content-Length in a datagram are ignored (RFC 3261 §18.3, RFC 4475 dblreq).
     msg.end = pos + cl;
   } else {
-    if (!datagram && len > pos) return fail(SipErrors.CONTENT_LENGTH, 'missing Content-Length on a stream transport');
-    if (len - pos > maxBody) return fail(SipErrors.BODY_TOO_LARGE, `body of ${len - pos} bytes above the limit`);
+    if (!datagram && len > pos)
+      return fail(SipErrors.CONTENT_LENGTH, 'missing Content-Length on a stream transport');
+    if (len - pos > maxBody)
+      return fail(SipErrors.BODY_TOO_LARGE, `body of ${len - pos} bytes above the limit`);
     msg.end = len;
   }
 
@@ -180,15 +190,18 @@ function parseStartLine(buf: Buffer, start: number, end: number, msg: SipMessage
     // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
     const sp = buf.indexOf(SP, start);
     if (sp < 0 || sp > end) return fail(SipErrors.START_LINE, 'status line without a status code');
-    if (!isVersion20(buf, start, sp)) return fail(SipErrors.VERSION, `unsupported version ${JSON.stringify(buf.latin1Slice(start, sp))}`);
+    if (!isVersion20(buf, start, sp))
+      return fail(SipErrors.VERSION, `unsupported version ${JSON.stringify(buf.latin1Slice(start, sp))}`);
     let code = 0;
     let i = sp + 1;
     const digitsStart = i;
-    while (i < end && buf[i] >= 0x30 && buf[i] <= 0x39 && i - digitsStart < 4) code = code * 10 + buf[i++] - 0x30;
+    while (i < end && buf[i] >= 0x30 && buf[i] <= 0x39 && i - digitsStart < 4)
+      code = code * 10 + buf[i++] - 0x30;
     if (i - digitsStart !== 3 || (i < end && buf[i] !== SP)) {
       return fail(SipErrors.STATUS_CODE, 'status code is not three digits');
     }
-    if (code < 100 || code > 699) return fail(SipErrors.STATUS_CODE, `status code ${code} out of range 100-699`);
+    if (code < 100 || code > 699)
+      return fail(SipErrors.STATUS_CODE, `status code ${code} out of range 100-699`);
     msg.status = code;
     msg.lineA = i < end ? i + 1 : end;
     msg.lineB = end;
@@ -234,7 +247,8 @@ function hasScheme(buf: Buffer, start: number, end: number): boolean {
     const c = buf[i];
     if (c === COLON) return true;
     const l = c | 0x20;
-    if (!((l >= 0x61 && l <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e)) return false;
+    if (!((l >= 0x61 && l <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e))
+      return false;
   }
   return false;
 }
@@ -256,7 +270,7 @@ function parseDecimal(buf: Buffer, start: number, end: number): number {
   return n;
 }
 
-function valueOf(msg: SipMessage, id: number): string | undefined {
+function firstValueOf(msg: SipMessage, id: number): string | undefined {
   const hdr = msg.hdr;
   for (let o = 0; o < hdr.length; o += HS) {
     if (hdr[o] !== id) continue;
@@ -267,16 +281,17 @@ function valueOf(msg: SipMessage, id: number): string | undefined {
 }
 
 function decodeEager(msg: SipMessage): SipMessage | ParseError {
-  const callId = valueOf(msg, H.CALL_ID);
+  const callId = firstValueOf(msg, H.CALL_ID);
   if (callId === undefined) return fail(SipErrors.MISSING_HEADER, 'no Call-ID header');
   if (callId.length === 0) return fail(SipErrors.CALL_ID, 'empty Call-ID');
   for (let i = 0; i < callId.length; i++) {
     const c = callId.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f) return fail(SipErrors.CALL_ID, 'Call-ID contains white space or non-ASCII octets');
+    if (c <= 0x20 || c >= 0x7f)
+      return fail(SipErrors.CALL_ID, 'Call-ID contains white space or non-ASCII octets');
   }
   msg.callId = callId;
 
-  const cseqText = valueOf(msg, H.CSEQ);
+  const cseqText = firstValueOf(msg, H.CSEQ);
   if (cseqText === undefined) return fail(SipErrors.MISSING_HEADER, 'no CSeq header');
   const cseq = parseCSeq(cseqText);
   if (isParseError(cseq)) return cseq;
@@ -293,19 +308,19 @@ function decodeEager(msg: SipMessage): SipMessage | ParseError {
     msg.method = cseq.method;
   }
 
-  const from = valueOf(msg, H.FROM);
+  const from = firstValueOf(msg, H.FROM);
   if (from === undefined) return fail(SipErrors.MISSING_HEADER, 'no From header');
   const fromTag = findTagParam(from);
   if (isParseError(fromTag)) return fail(SipErrors.FROM, fromTag.detail);
   msg.fromTag = fromTag;
 
-  const to = valueOf(msg, H.TO);
+  const to = firstValueOf(msg, H.TO);
   if (to === undefined) return fail(SipErrors.MISSING_HEADER, 'no To header');
   const toTag = findTagParam(to);
   if (isParseError(toTag)) return fail(SipErrors.TO, toTag.detail);
   msg.toTag = toTag;
 
-  const via = valueOf(msg, H.VIA);
+  const via = firstValueOf(msg, H.VIA);
   if (via === undefined) return fail(SipErrors.MISSING_HEADER, 'no Via header');
   const top = parseTopVia(via);
   if (isParseError(top)) return fail(SipErrors.VIA, top.detail);

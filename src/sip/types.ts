@@ -91,7 +91,9 @@ export interface Contact extends NameAddr {
 }
 
 /** `Contact: *` or a list of contacts. */
-export type ContactList = { readonly star: true; readonly contacts: readonly [] } | { readonly star: false; readonly contacts: readonly Contact[] };
+export type ContactList =
+  | { readonly star: true; readonly contacts: readonly [] }
+  | { readonly star: false; readonly contacts: readonly Contact[] };
 
 export interface CSeq {
   readonly seq: number;

@@ -419,11 +419,6 @@ export function describeSipp(name: string, r: SippResult): string {
   return `${name}: exit ${r.code}${r.killed ? ' (killed by the harness timer)' : ''}, successful ${r.successful}, failed ${r.failed}\n${r.stderr}\n${tail}\n${r.errors.slice(0, 3000)}`;
 }
 
-/** Assert-style check of a SIPp run: exit 0, exactly `calls` successful, none failed. */
-export function sippOk(r: SippResult, calls: number): boolean {
-  return r.code === 0 && !r.killed && r.successful === calls && r.failed === 0;
-}
-
 // ---------------------------------------------------------------- routing scripts
 
 /**

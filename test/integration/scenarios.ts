@@ -68,11 +68,11 @@ ${cdata(`ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
   </send>`;
 }
 
-/** Caller that expects the INVITE to fail with `code` (provisionals optional), then ACKs it. */
-export function uacExpectFailure(
-  code: number,
-  opts: { ringing?: boolean; timewaitMs?: number } = {},
-): string {
+/**
+ * Caller that expects the INVITE to fail with `code` (100 optional, 180 optional unless
+ * `ringing`), then ACKs it (element 4) and stays 1 s to catch retransmissions of the final.
+ */
+export function uacExpectFailure(code: number, opts: { ringing?: boolean } = {}): string {
   return scenario(
     `uac-expect-${code}`,
     `  ${INVITE}
@@ -80,7 +80,7 @@ export function uacExpectFailure(
   <recv response="180" optional="${opts.ringing === true ? 'false' : 'true'}"></recv>
   <recv response="${code}"></recv>
   ${ackNon2xx(4)}
-  <timewait milliseconds="${opts.timewaitMs ?? 1000}"/>`,
+  <timewait milliseconds="1000"/>`,
   );
 }
 
@@ -116,7 +116,12 @@ ${cdata(`CANCEL sip:[service]@[remote_ip]:[remote_port] SIP/2.0
 /**
  * Callee that rings and is then cancelled: 180, CANCEL → 200, 487 to the INVITE, ACK. The CANCEL
  * must arrive (it is a mandatory <recv>), so the scenario passing proves the callee saw it.
- * `cancelReason` checks the CANCEL's Reason header with a regular expression.
+ * `cancelReason` checks the CANCEL's Reason header with a regular expression (check_it: the call
+ * fails without a match; SIPp wants every variable used, so the 200 echoes it).
+ *
+ * The 487 answers the INVITE, not the CANCEL, so it needs the INVITE's Via values, which
+ * `[last_Via:]` no longer has after the CANCEL (one Via: the proxy's). They are kept from the
+ * INVITE, one variable per value: the callee sits behind exactly one proxy here, so two.
  */
 export function uasCancelled(cancelReason?: string): string {
   const check =
@@ -172,32 +177,15 @@ ${cdata(`SIP/2.0 487 Request Terminated
 }
 
 /**
- * Callee that rejects the INVITE with `code` (after an optional 180 and pause) and waits for the
+ * Callee that rejects the INVITE with `code` `reason` (after `delayMs`, if given) and waits for the
  * hop-by-hop ACK from the proxy.
  */
-export function uasReject(
-  code: number,
-  reason: string,
-  opts: { ring?: boolean; delayMs?: number } = {},
-): string {
-  const ring =
-    opts.ring === true
-      ? `  <send>
-${cdata(`SIP/2.0 180 Ringing
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0`)}
-  </send>
-`
-      : '';
+export function uasReject(code: number, reason: string, opts: { delayMs?: number } = {}): string {
   const pause = opts.delayMs === undefined ? '' : `  <pause milliseconds="${opts.delayMs}"/>\n`;
   return scenario(
     `uas-reject-${code}`,
     `  <recv request="INVITE" crlf="true"></recv>
-${ring}${pause}  <send retrans="500">
+${pause}  <send retrans="500">
 ${cdata(`SIP/2.0 ${code} ${reason}
       [last_Via:]
       [last_From:]
@@ -218,11 +206,6 @@ export function uasSilent(method: string, holdMs: number): string {
     `  <recv request="${method}"></recv>
   <pause milliseconds="${holdMs}"/>`,
   );
-}
-
-/** Callee that receives an INVITE, answers only 180, and then expects the proxy's CANCEL (Timer C). */
-export function uasRingForever(): string {
-  return uasCancelled();
 }
 
 /** Caller of a non-INVITE request (OPTIONS, MESSAGE …) that expects the final `code`. */
