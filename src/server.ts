@@ -168,7 +168,7 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
       // Refuse new dialogs, give transactions time to finish, then close every socket.
       if (core !== undefined) core.draining = true;
       const deadline = Date.now() + DRAIN_MS;
-      while (transactions !== undefined && transactions.size() > 0 && Date.now() < deadline) {
+      while (transactions !== undefined && transactions.unanswered() > 0 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 50));
       }
       transactions?.stop();

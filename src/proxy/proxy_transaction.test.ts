@@ -155,6 +155,29 @@ describe('ProxyTransaction: parallel forking', () => {
   });
 });
 
+describe('ProxyTransaction: responses that lost their Vias', () => {
+  it('a response carrying only our Via is not forwarded as it is (§16.7 step 3)', async () => {
+    const s = await forked({ request: forkTo() });
+    const [b0] = s.txs.clients;
+    // A broken callee answers with our Via only: strip the caller's Via from what it echoes.
+    const echoOnlyOurs = (status: number): SipMessage => {
+      const res = b0.response(status, { toTag: 'bob' });
+      const cut = res.serialize().toString('latin1').replace(/Via: SIP\/2\.0\/UDP 10\.0\.0\.1[^\r]*\r\n/, '');
+      return parse(Buffer.from(cut, 'latin1'));
+    };
+    const ringing = echoOnlyOurs(180);
+    assert.equal((ringing.vias() as unknown[]).length, 1);
+    b0.handler.onProvisional(ringing, b0);
+    assert.deepEqual(s.tx.statuses(), []);
+    b0.handler.onFinal(echoOnlyOurs(486), b0);
+    // The final still reaches the caller, built from the request: its own Via, the callee's To tag.
+    assert.deepEqual(s.tx.statuses(), [486]);
+    const sent = s.tx.responses[0];
+    assert.equal(sent.topVia.host, '10.0.0.1');
+    assert.equal(sent.toTag, 'bob');
+  });
+});
+
 describe('ProxyTransaction: best response (RFC 3261 §16.7 step 6)', () => {
   it('the lowest class wins when every branch failed', async () => {
     const s = await forked();

@@ -21,6 +21,19 @@ describe('with mocked timers', () => {
   beforeEach(() => mock.timers.enable({ apis: ['setTimeout'] }));
   afterEach(() => mock.timers.reset());
 
+  test('unanswered() counts transactions waiting for a final, not those absorbing retransmissions', () => {
+    const { layer, tu } = setup();
+    const inv = request();
+    layer.receive(inv, info);
+    assert.equal(layer.unanswered(), 1);
+    const tx = tu.requests[0].tx;
+    assert.ok(tx !== undefined);
+    tx.respond(buildResponse(inv, 486, undefined, { toTag: 'uas' }), 486);
+    // Completed: it waits for the ACK (Timer G/H) but has its final answer.
+    assert.equal(layer.size(), 1);
+    assert.equal(layer.unanswered(), 0);
+  });
+
   test('CANCEL matching a pending INVITE: 200 from the layer, onCancel for the TU, retransmission answered again (§9.2)', () => {
     const { layer, transport, tu } = setup();
     const inv = request();

@@ -136,6 +136,17 @@ export class TransactionLayer {
     return this.server.size + this.client.size;
   }
 
+  /**
+   * Transactions still waiting for a final response (Calling, Trying, Proceeding). The others only
+   * absorb retransmissions until their timers end; a graceful stop need not wait for them.
+   */
+  unanswered(): number {
+    let n = 0;
+    for (const tx of this.server.values()) if (isOpen(tx.state)) n++;
+    for (const tx of this.client.values()) if (isOpen(tx.state)) n++;
+    return n;
+  }
+
   // ================================================================ receive
 
   /** Feed every received message here (transport 'message' event). Never throws. */
@@ -401,4 +412,8 @@ function sendOptionsOf(opts: SendRequestOptions | undefined): SendOptions | unde
   if (opts.connectionId !== undefined) out.connectionId = opts.connectionId;
   if (opts.listenerId !== undefined) out.listenerId = opts.listenerId;
   return out;
+}
+
+function isOpen(state: TxState): boolean {
+  return state === TxState.Calling || state === TxState.Trying || state === TxState.Proceeding;
 }

@@ -27,7 +27,7 @@ import {
   writeFile,
 } from './harness.ts';
 import { type RegisterStep, registerSequence } from './register_scenarios.ts';
-import { uacExpectFailure } from './scenarios.ts';
+import { uacExpectFailure, uasCancelled, uasReject } from './scenarios.ts';
 
 const UAS = (): string => shared('bench/scenarios/uas.xml');
 const UAC_RR = (): string => shared('bench/scenarios/uac-rr.xml');
@@ -184,6 +184,62 @@ describe('registrar through Junction (SIPp)', () => {
       const c = await call(s, proxy, 'bob');
       assertPassed('caller', c);
       assertPassed('callee', await callee.done);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('forking by q: equal q rings in parallel (the loser is cancelled); lower q is tried after a failure (serial)', {
+    timeout: 60_000,
+  }, async () => {
+    const s = new Session();
+    try {
+      const proxy = await freePort();
+      await s.junction({ port: proxy });
+      const dir = tempDir('fork-');
+      // Parallel: both q=1.0; one answers, the other rings and must receive the CANCEL.
+      const answer = { scenario: UAS(), port: await freePort(), calls: 1, timeoutS: 30 };
+      const ring = {
+        scenario: writeFile(dir, 'ring.xml', uasCancelled()),
+        port: await freePort(),
+        calls: 1,
+        timeoutS: 30,
+      };
+      // Serial: q=1.0 busy, then q=0.5 answers.
+      const busy = {
+        scenario: writeFile(dir, 'busy.xml', uasReject(486, 'Busy Here')),
+        port: await freePort(),
+        calls: 1,
+        timeoutS: 30,
+      };
+      const second = { scenario: UAS(), port: await freePort(), calls: 1, timeoutS: 30 };
+      const runs = [answer, ring, busy, second].map((p) => s.uas(p));
+      for (const p of [answer, ring, busy, second]) await waitSippBound(p);
+      const reg1 = await register(s, proxy, 'par', [
+        {
+          cseq: 1,
+          contacts: [`<sip:par@127.0.0.1:${answer.port}>;q=1.0`, `<sip:par@127.0.0.1:${ring.port}>;q=1.0`],
+          expires: 600,
+          expect: 200,
+        },
+      ]);
+      assertPassed('register par', reg1);
+      const reg2 = await register(s, proxy, 'ser', [
+        {
+          cseq: 1,
+          contacts: [`<sip:ser@127.0.0.1:${busy.port}>;q=1.0`, `<sip:ser@127.0.0.1:${second.port}>;q=0.5`],
+          expires: 600,
+          expect: 200,
+        },
+      ]);
+      assertPassed('register ser', reg2);
+      assertPassed('parallel caller', await call(s, proxy, 'par'));
+      assertPassed('serial caller', await call(s, proxy, 'ser'));
+      const [ra, rr, rb, rs] = await Promise.all(runs.map((r) => r.done));
+      assertPassed('parallel: answering callee', ra);
+      assertPassed('parallel: cancelled callee', rr);
+      assertPassed('serial: busy callee', rb);
+      assertPassed('serial: second callee', rs);
     } finally {
       await s.close();
     }
