@@ -158,9 +158,8 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
     engine,
     mi,
     async reload() {
-      const r = await engine.reload();
-      if (r.ok) log.info({ generation: r.generation }, 'routing script reloaded');
-      else log.error({ errors: r.errors }, 'routing script refused; the previous one keeps running');
+      // The engine logs the outcome (generation, or the refusal with file:line).
+      await engine.reload();
     },
     async stop() {
       await mi.stop();

@@ -24,11 +24,7 @@ import {
 } from './harness.ts';
 import { messageTable, rows, showTable } from './scenarios.ts';
 
-/**
- * Wait until the script engine has logged `n` lines with this message (a reload finished). The
- * engine's lines carry the script path; src/server.ts logs 'routing script reloaded' a second time
- * without it, which is not counted.
- */
+/** Wait until the script engine has logged `n` lines with this message (a reload finished). */
 async function waitForLog(
   j: RunningServer,
   msg: string,
