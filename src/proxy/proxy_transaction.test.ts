@@ -162,7 +162,10 @@ describe('ProxyTransaction: responses that lost their Vias', () => {
     // A broken callee answers with our Via only: strip the caller's Via from what it echoes.
     const echoOnlyOurs = (status: number): SipMessage => {
       const res = b0.response(status, { toTag: 'bob' });
-      const cut = res.serialize().toString('latin1').replace(/Via: SIP\/2\.0\/UDP 10\.0\.0\.1[^\r]*\r\n/, '');
+      const cut = res
+        .serialize()
+        .toString('latin1')
+        .replace(/Via: SIP\/2\.0\/UDP 10\.0\.0\.1[^\r]*\r\n/, '');
       return parse(Buffer.from(cut, 'latin1'));
     };
     const ringing = echoOnlyOurs(180);

@@ -125,7 +125,7 @@ export class ProxyTransaction {
     if (status < 300) {
       // §16.7 step 10: after a final went upstream only 2xx to INVITE are still forwarded.
       if (this.finalSent && !this.isInvite) {
-        b.final ??= { status, res };
+        b.final ??= { status, res: undefined };
         return;
       }
       b.final = { status, res };
@@ -134,6 +134,7 @@ export class ProxyTransaction {
         this.finalSent = true;
         this.cancelPending(b, 'SIP;cause=200;text="Call completed elsewhere"');
       }
+      this.releaseResponses();
       return;
     }
     if (b.final !== undefined) return;
@@ -256,9 +257,21 @@ export class ProxyTransaction {
     if (res.status === 503) {
       res.setStatus(500, 'Server Internal Error');
       this.forward(res, 500);
-      return;
+    } else {
+      this.forward(res);
     }
-    this.forward(res);
+    this.releaseResponses();
+  }
+
+  /**
+   * Once a final response went upstream, response selection is over and nothing reads the
+   * branches' responses again (only their status): drop them. The proxy transaction lives as long
+   * as its transactions (Timers L/M/J: 64·T1 = 32 s by default), and a parsed response (bytes,
+   * header table, decoded headers) kept that long is pure garbage-collector load.
+   */
+  private releaseResponses(): void {
+    if (!this.finalSent) return;
+    for (const b of this.branches) if (b.final !== undefined) b.final.res = undefined;
   }
 
   /** §16.7 step 7: every WWW-/Proxy-Authenticate of every 401/407 goes into the one forwarded. */

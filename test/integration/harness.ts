@@ -325,7 +325,12 @@ function partyArgs(p: SippParty): string[] {
 
 /** A SIPp callee: runs `scenario` for every call that arrives. */
 export function sippUas(p: SippParty): SippRun {
-  return runSipp(partyArgs(p), (p.timeoutS + 15) * 1000, { trace: p.trace });
+  // A UAC ACKs every retransmission of the 2xx (RFC 3261 §13.2.2.4): when the machine is loaded the
+  // callee retransmits its 200 and then sees a second ACK during its pause. That is legitimate, so
+  // the callee must not abort the call on it (the shared bench runs its UAS the same way).
+  return runSipp([...partyArgs(p), '-default_behaviors', 'all,-abortunexp'], (p.timeoutS + 15) * 1000, {
+    trace: p.trace,
+  });
 }
 
 /**
