@@ -100,7 +100,12 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
     if (l.protocol !== 'udp' && l.protocol !== 'tcp')
       log.warn({ listen: l.spec }, 'transport not available yet: listener skipped');
   }
-  await transport.start();
+  try {
+    await transport.start();
+  } catch (e) {
+    await registration.stop();
+    throw e;
+  }
 
   const scriptPort: ScriptPort = engine;
   core = new ProxyCore({

@@ -138,7 +138,8 @@ export class ProxyTransaction {
       return;
     }
     if (b.final !== undefined) return;
-    b.final = { status, res: forward ? res : undefined };
+    // After a final went upstream (a 2xx on another branch) the response is never selected: not kept.
+    b.final = { status, res: forward && !this.finalSent ? res : undefined };
     if (status >= 600) this.cancelPending(b);
     this.runBranchFailure(b, status);
     this.checkDone();

@@ -122,6 +122,28 @@ export function runStorageConformance(name: string, target: ConformanceTarget): 
         assert.equal((await s.location.list()).length, 1);
       }));
 
+    test('a refreshed binding is not expired at its old expiry; a removed one is not reported', () =>
+      withStorage(async (s) => {
+        const now = Date.now();
+        await s.location.update('r', { put: [binding('r', 'sip:r@h', { expires: now + 10 })], remove: [] });
+        await s.location.update('r', {
+          put: [binding('r', 'sip:r@h', { expires: now + 3600_000 })],
+          remove: [],
+        });
+        await s.location.update('r', {
+          put: [binding('r', 'sip:gone@h', { expires: now + 10 })],
+          remove: [],
+        });
+        await s.location.update('r', { put: [], remove: ['sip:gone@h'] });
+        assert.deepEqual(await s.location.expire(now + 20), []);
+        assert.equal((await s.location.get('r', now + 20)).length, 1);
+        const later = await s.location.expire(now + 3600_001);
+        assert.deepEqual(
+          later.map((b) => b.contact),
+          ['sip:r@h'],
+        );
+      }));
+
     test('removeAor, list and flush', () =>
       withStorage(async (s) => {
         await s.location.update('e', { put: [binding('e', 'sip:1@h'), binding('e', 'sip:2@h')], remove: [] });
