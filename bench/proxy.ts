@@ -19,7 +19,8 @@
  *
  * Options: --quick, --only junction|kamailio|all, --calls N (calls per fixed-rate run),
  *   --soak N [--rate R] (N calls at R/s, RSS every 2 s: flat-memory check), --probe-rate N,
- *   --cpu-prof DIR (Junction runs with node --cpu-prof), --max-minutes M (hard deadline).
+ *   --cpu-prof DIR (Junction runs with node --cpu-prof), --node-options "..." (NODE_OPTIONS for
+ *   Junction only, for experiments), --max-minutes M (hard deadline).
  * The last line printed is one JSON object.
  */
 import { execFileSync } from 'node:child_process';
@@ -59,7 +60,8 @@ const SPECS: ProxySpec[] = [
 // ------------------------------------------------------------------ options
 
 const USAGE = `usage: node bench/proxy.ts [--quick] [--only junction|kamailio|all] [--calls N]
-                          [--soak N [--rate R]] [--probe-rate N] [--cpu-prof DIR] [--max-minutes M]`;
+                          [--soak N [--rate R]] [--probe-rate N] [--cpu-prof DIR]
+                          [--node-options "..."] [--max-minutes M]`;
 
 const { values: opts } = parseArgs({
   options: {
@@ -70,6 +72,7 @@ const { values: opts } = parseArgs({
     rate: { type: 'string' },
     'probe-rate': { type: 'string' },
     'cpu-prof': { type: 'string' },
+    'node-options': { type: 'string' },
     'max-minutes': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -108,6 +111,10 @@ const probeRate = intOpt('probe-rate', opts['probe-rate'], 50, 0);
 const soakRate = intOpt('rate', opts.rate, 1000);
 const maxMinutes = intOpt('max-minutes', opts['max-minutes'], soakCalls > 0 ? 30 : 14);
 const cpuProfDir = opts['cpu-prof'] === undefined ? undefined : resolve(opts['cpu-prof']);
+const junctionNodeOptions = [
+  ...(cpuProfDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []),
+  ...(opts['node-options'] !== undefined ? [opts['node-options']] : []),
+].join(' ');
 
 const specs = SPECS.filter((s) =>
   only === 'all' ? true : only === 'junction' ? s.kind === 'junction' : s.kind === 'kamailio',
@@ -222,21 +229,33 @@ async function step(
   abort: boolean,
 ): Promise<Step> {
   const pids = proxy.pids();
-  const logOff = proxy.logOffset();
-  const udp0 = udpCounters();
-  const cpu0 = cpuTicks(pids);
-  probe.start(probeRate);
-  const sipp = await runUac({
-    paths,
-    dir: join(runDir, proxy.spec.id, name),
-    rate,
-    calls,
-    uas: UAS,
-    proxy: PROXY,
-    uacPort: UAC_PORT,
-    recvTimeoutMs: 8000,
-    abortOn: abort ? { failMax: FAIL_MAX, retransMax: RETRANS_MAX } : undefined,
-  });
+  let logOff = proxy.logOffset();
+  let udp0 = udpCounters();
+  let cpu0 = cpuTicks(pids);
+  let sipp: UacResult;
+  for (let attempt = 1; ; attempt++) {
+    probe.start(probeRate);
+    sipp = await runUac({
+      paths,
+      dir: join(runDir, proxy.spec.id, attempt === 1 ? name : `${name}-retry${attempt}`),
+      rate,
+      calls,
+      uas: UAS,
+      proxy: PROXY,
+      uacPort: UAC_PORT,
+      recvTimeoutMs: 8000,
+      abortOn: abort ? { failMax: FAIL_MAX, retransMax: RETRANS_MAX } : undefined,
+    });
+    if (!sipp.bindFailed || attempt === 3) break;
+    // The machine is shared: another program held the UAC port. Wait for it, then measure again.
+    probe.stop();
+    await probe.finish(0);
+    log(`  udp port ${UAC_PORT} busy (SIPp could not bind): waiting, then retrying ${name}`);
+    await waitPorts([UAC_PORT], 60_000);
+    logOff = proxy.logOffset();
+    udp0 = udpCounters();
+    cpu0 = cpuTicks(pids);
+  }
   probe.stop();
   const cpu1 = cpuTicks(pids);
   const udp1 = udpCounters();
@@ -291,13 +310,11 @@ async function startAndWait(spec: ProxySpec, probe: Probe): Promise<RunningProxy
     repo,
     shared,
     dir: runDir,
-    nodeOptions:
-      spec.kind === 'junction' && cpuProfDir !== undefined
-        ? `--cpu-prof --cpu-prof-dir=${cpuProfDir}`
-        : undefined,
+    nodeOptions: spec.kind === 'junction' ? junctionNodeOptions : undefined,
   });
   if (!(await probe.ready(20_000))) {
     const tail = readFileSync(proxy.logFile, 'utf8').split('\n').slice(-15).join('\n');
+    await stopProxy(proxy);
     throw new Error(`${spec.label} did not answer OPTIONS on ${PROXY.host}:${PROXY.port}:\n${tail}`);
   }
   log(`${spec.label}: up, pids ${proxy.pids().join(' ')} (log ${proxy.logFile})`);
@@ -605,7 +622,16 @@ async function main(): Promise<void> {
   }
 
   const results: ProxyResult[] = [];
-  for (const spec of specs) results.push(await measureProxy(spec, probe));
+  for (const spec of specs) {
+    try {
+      results.push(await measureProxy(spec, probe));
+    } catch (err) {
+      // One proxy that does not start must not cost the others' figures.
+      const error = err instanceof Error ? err.message : String(err);
+      log(`${spec.label}: ERROR ${error}`);
+      results.push({ spec, fixed: new Map(), maxCps: 0, firstFail: 0, rssMaxMb: 0, pssMaxMb: 0, error });
+    }
+  }
   probe.close();
   await cleanup();
   table(results);

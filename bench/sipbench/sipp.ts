@@ -68,6 +68,8 @@ export interface UacResult {
   rc: number | string;
   /** Stopped early because the step had already failed. */
   aborted: boolean;
+  /** SIPp could not bind its UDP port (another program holds it): nothing was measured. */
+  bindFailed: boolean;
   wallMs: number;
   dir: string;
 }
@@ -185,10 +187,13 @@ export async function runUac(o: UacOptions): Promise<UacResult> {
   let u2 = 0;
   let uerr = 0;
   let rtd: number[] = [];
+  let bindFailed = false;
   for (const f of readdirSync(o.dir)) {
     if (f.endsWith('_errors.log')) {
       const re = /on unexpected message.*?received '(?:SIP\/2\.0 (\d{3})|([A-Z]+))/g;
-      for (const m of readFileSync(join(o.dir, f), 'latin1').matchAll(re)) {
+      const text = readFileSync(join(o.dir, f), 'latin1');
+      if (created === 0 && text.includes('Unable to bind')) bindFailed = true;
+      for (const m of text.matchAll(re)) {
         if (m[1]?.startsWith('1')) u1++;
         else if (m[1]?.startsWith('2')) u2++;
         else uerr++;
@@ -218,6 +223,7 @@ export async function runUac(o: UacOptions): Promise<UacResult> {
     rtd,
     rc,
     aborted,
+    bindFailed,
     wallMs,
     dir: o.dir,
   };
