@@ -51,6 +51,20 @@ export interface MiCommand {
   readonly mutating?: boolean;
   /** SER text protocol framing and reply, when the default (one line per argument) does not fit. */
   readonly text?: MiTextForm;
+  /**
+   * Runs the command; may be async. The result is JSON data (written as JSON.stringify would). A
+   * list result may be an async iterable (an async generator, a cursor) — at the top or anywhere
+   * inside arrays and objects: transports stream it as a JSON array, pulling one item at a time,
+   * so a 200,000-binding dump is never held whole as objects nor as text. A thrown error is only
+   * a clean reply before the first ~64 KiB is written; after that the transport cuts the reply
+   * short (HTTP / socket connection closed, FIFO reply ended). When the client goes away the
+   * iterator's `return()` is called (`finally` blocks run). Scripts (`KSR.mi.mi`) and the SER text
+   * form's `reply()` get it read to the end.
+   *
+   * ```ts
+   * handler: () => ({ AORs: (async function* () { for await (const b of cursor()) yield view(b); })() })
+   * ```
+   */
   handler(params: Readonly<Record<string, unknown>>, ctx: MiCallContext): unknown;
 }
 

@@ -6,8 +6,9 @@
  * Replies go to `<replyDir>/<name>`, which must already exist as a FIFO (never a symlink, never
  * a regular file): opened O_WRONLY | O_NONBLOCK | O_NOFOLLOW, retried while nobody has it open
  * for reading (ENXIO) or it does not exist yet, up to `openRetries` × `retryIntervalMs`; the write
- * is abandoned after `replyTimeoutMs` when the client stops reading. Retries back off 1, 2, 4 …
- * ms up to the interval. A refused or lost reply never stops the server.
+ * is abandoned when the client reads nothing for `replyTimeoutMs`. Replies are streamed: written
+ * in ~64 KiB chunks as the pipe drains, never built whole (json_stream.ts, text_reply.ts).
+ * Retries back off 1, 2, 4 … ms up to the interval. A refused or lost reply never stops the server.
  */
 import { execFile } from 'node:child_process';
 import { closeSync, constants, fstatSync, lstatSync, open, openSync, type Stats, unlinkSync } from 'node:fs';
@@ -16,8 +17,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { MiCallContext } from './command.ts';
 import { FifoFramer, type FifoRequest, validReplyName } from './fifo_framing.ts';
+import { jsonChunks, type PrimedChunks, primeChunks, writeChunks } from './json_stream.ts';
 import { errorResponse, INVALID_REQUEST, type MiRegistry } from './registry.ts';
-import { formatTextReply } from './text_reply.ts';
+import { textReplyChunks } from './text_reply.ts';
 
 const execFileP = promisify(execFile);
 const openP = promisify(open);
@@ -89,6 +91,12 @@ export async function makeFifo(path: string, mode = 0o660): Promise<void> {
   await execFileP('mkfifo', ['-m', mode.toString(8), '--', path]);
 }
 
+/** The JSON text of a reply, then a newline. */
+async function* jsonLine(reply: unknown): AsyncGenerator<string, void, undefined> {
+  yield* jsonChunks(reply);
+  yield '\n';
+}
+
 export async function startFifoServer(opts: FifoServerOptions): Promise<FifoServer> {
   const path = opts.path;
   const replyDir = opts.replyDir ?? '/tmp';
@@ -149,26 +157,44 @@ export async function startFifoServer(opts: FifoServerOptions): Promise<FifoServ
     return undefined;
   };
 
-  const writeReply = async (name: string, text: string): Promise<void> => {
+  /**
+   * Writes a reply (a string, or chunks pulled as the pipe drains) to the reply FIFO. The write is
+   * abandoned when the client reads nothing for `replyTimeoutMs` (each wait for 'drain', and the
+   * final flush, gets that long).
+   */
+  const writeReply = async (name: string, reply: string | PrimedChunks): Promise<void> => {
+    const give = async (): Promise<void> => {
+      if (typeof reply !== 'string') await reply.rest.return(undefined);
+    };
     if (!validReplyName(name)) {
       if (name !== '') log?.warn({ reply: name }, "MI FIFO reply name refused (no '.', '/' or '\\' allowed)");
+      await give();
       return;
     }
     if (writers.size >= maxPending) {
       stats.replyFailures++;
       log?.warn({ reply: name, pending: writers.size }, 'MI FIFO: too many replies pending, reply dropped');
+      await give();
       return;
     }
     const rfd = await openReply(name);
     if (rfd === undefined) {
       stats.replyFailures++;
       log?.warn({ reply: name }, 'MI FIFO reply not delivered: no reader on the reply FIFO');
+      await give();
       return;
     }
     const out = new Socket({ fd: rfd, readable: false, writable: true });
     writers.add(out);
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
+    out.on('error', () => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    let abandoned = false;
+    const stalled = (waiting: boolean): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      if (!waiting) return;
+      timer = setTimeout(() => {
+        abandoned = true;
         stats.replyFailures++;
         log?.warn(
           { reply: name, timeout_ms: replyTimeout },
@@ -176,17 +202,30 @@ export async function startFifoServer(opts: FifoServerOptions): Promise<FifoServ
         );
         out.destroy();
       }, replyTimeout);
-      out.once('error', () => undefined);
-      out.once('close', () => {
-        clearTimeout(timer);
-        writers.delete(out);
-        resolve();
-      });
-      out.end(text, () => {
-        stats.replies++;
-        out.destroy();
-      });
-    });
+    };
+    try {
+      const chunks = typeof reply === 'string' ? [reply] : reply.head;
+      let ok = await writeChunks(out, chunks, stalled);
+      if (ok && typeof reply !== 'string') ok = await writeChunks(out, reply.rest, stalled);
+      else if (typeof reply !== 'string') await reply.rest.return(undefined);
+      if (ok) {
+        stalled(true);
+        const finished = await new Promise<boolean>((resolve) => {
+          out.once('close', () => resolve(false));
+          out.end((err?: Error | null) => resolve(err == null));
+        });
+        stalled(false);
+        if (finished && !abandoned) stats.replies++;
+      }
+    } catch (err) {
+      stalled(false);
+      stats.replyFailures++;
+      log?.warn({ reply: name, err }, 'MI FIFO reply failed while streaming; reply cut short');
+    } finally {
+      stalled(false);
+      out.destroy();
+      writers.delete(out);
+    }
   };
 
   const serve = async (req: FifoRequest): Promise<void> => {
@@ -204,13 +243,19 @@ export async function startFifoServer(opts: FifoServerOptions): Promise<FifoServ
     }
     if (req.kind === 'json') {
       const ctx: MiCallContext = { transport: 'fifo' };
-      const res = await registry.handleText(req.json, ctx);
-      if (res !== undefined && req.reply !== '') await writeReply(req.reply, `${res}\n`);
+      const res = await registry.respond(req.json, ctx);
+      if (res === undefined || req.reply === '') return;
+      // Pulled before the reply FIFO is opened: a result that cannot be serialized is refused whole.
+      const primed = await primeChunks(jsonLine(res));
+      await writeReply(req.reply, primed);
       return;
     }
     const ctx: MiCallContext = { transport: 'fifo-text' };
     const out = await registry.call(req.command, req.params, ctx);
-    await writeReply(req.reply, formatTextReply(req.command, registry.lookup(req.command), out));
+    await writeReply(
+      req.reply,
+      await primeChunks(textReplyChunks(req.command, registry.lookup(req.command), out)),
+    );
   };
 
   const dispatch = (reqs: FifoRequest[]): void => {

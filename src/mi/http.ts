@@ -5,11 +5,13 @@
  * Rules: other methods on those paths → 405 with Allow; other paths → 404; a body over
  * `maxBodyBytes` → 413; notifications only → 202 with no body; with a token configured, both
  * paths want `Authorization: Bearer <token>` (401 otherwise). JSON-RPC errors are 200s carrying
- * the error object, as JSON-RPC over HTTP does.
+ * the error object, as JSON-RPC over HTTP does. Replies are streamed (json_stream.ts): one
+ * chunk or less → Content-Length; more → chunked transfer encoding, each write awaiting 'drain'.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { jsonChunks, type PrimedChunks, primeChunks, writeChunks } from './json_stream.ts';
 import type { MiRegistry } from './registry.ts';
 
 export interface HttpServerOptions {
@@ -51,31 +53,39 @@ function send(
   res.end(body);
 }
 
-const CHUNK = 64 * 1024;
-
-/** A large answer goes out in 64 KiB writes that wait for the socket to drain (no cap, bounded memory). */
-function writeLarge(res: ServerResponse, text: string): void {
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-  let at = 0;
-  const pump = (): void => {
-    while (at < text.length) {
-      let end = Math.min(at + CHUNK, text.length);
-      // Never split a surrogate pair: each piece is encoded on its own.
-      const last = text.charCodeAt(end - 1);
-      if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
-      const piece = text.slice(at, end);
-      at = end;
-      if (!res.write(piece)) {
-        res.once('drain', pump);
-        return;
-      }
-    }
-    res.end();
-  };
-  res.once('close', () => {
-    at = text.length;
-  });
-  pump();
+/**
+ * A reply streamed: the first chunks are pulled before the status line, so a result that fits in
+ * one chunk goes out with Content-Length and an error thrown before any output is still a 500;
+ * a larger one goes out with chunked transfer encoding, each write waiting for 'drain'. An error
+ * (or the client leaving) after the head was sent ends the connection: the body is cut short.
+ */
+async function sendReply(res: ServerResponse, reply: unknown, log: HttpServerOptions['log']): Promise<void> {
+  let primed: PrimedChunks;
+  try {
+    primed = await primeChunks(jsonChunks(reply));
+  } catch (err) {
+    log?.warn({ err }, 'MI HTTP reply cannot be serialized');
+    send(res, 500, 'internal error\n');
+    return;
+  }
+  if (res.destroyed) {
+    await primed.rest.return(undefined);
+    return;
+  }
+  if (primed.complete) {
+    send(res, 200, primed.head.join(''), 'application/json');
+    return;
+  }
+  // No Content-Length: node frames it chunked (HTTP/1.1) or ends it by closing (HTTP/1.0).
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  try {
+    const ok = (await writeChunks(res, primed.head)) && (await writeChunks(res, primed.rest));
+    if (ok) res.end();
+    else await primed.rest.return(undefined);
+  } catch (err) {
+    log?.warn({ err }, 'MI HTTP reply failed while streaming; connection closed');
+    res.destroy();
+  }
 }
 
 export async function startHttpServer(opts: HttpServerOptions): Promise<MiHttpServer> {
@@ -104,21 +114,21 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<MiHttpSe
     });
     req.on('end', () => {
       if (tooBig) return;
-      registry.handleText(Buffer.concat(chunks).toString('utf8'), { transport: 'http' }).then(
-        (out) => {
+      registry
+        .respond(Buffer.concat(chunks).toString('utf8'), { transport: 'http' })
+        .then(async (out) => {
           if (out === undefined) {
             res.writeHead(202, { 'Content-Length': 0 });
             res.end();
             return;
           }
-          if (out.length <= CHUNK) send(res, 200, out, 'application/json');
-          else writeLarge(res, out);
-        },
-        (err: unknown) => {
+          await sendReply(res, out, opts.log);
+        })
+        .catch((err: unknown) => {
           opts.log?.warn({ err }, 'MI HTTP request failed');
-          send(res, 500, 'internal error\n');
-        },
-      );
+          if (!res.headersSent) send(res, 500, 'internal error\n');
+          else res.destroy();
+        });
     });
     req.on('error', () => res.destroy());
   };

@@ -9,6 +9,7 @@
  */
 import type { ModuleDefinition } from '../script/module.ts';
 import { type MiCallContext, type MiCommand, MiError } from './command.ts';
+import { jsonText } from './json_stream.ts';
 import { bindParams } from './params.ts';
 
 export const PARSE_ERROR = -32700;
@@ -152,18 +153,26 @@ export class MiRegistry {
     return this.handleOne(message, ctx);
   }
 
-  /** JSON text in, JSON text out (undefined: nothing to send). */
-  async handleText(text: string, ctx: MiCallContext): Promise<string | undefined> {
+  /**
+   * JSON text in, the response(s) out, not yet serialized (undefined: nothing to send). A result
+   * may hold async iterables (streamed lists): transports write it with `jsonChunks`.
+   */
+  async respond(text: string, ctx: MiCallContext): Promise<MiResponse | MiResponse[] | undefined> {
     let message: unknown;
     try {
       message = JSON.parse(text) as unknown;
     } catch (e) {
       this.stats.requests++;
       this.stats.errors++;
-      return JSON.stringify(errorResponse(null, PARSE_ERROR, `Parse error: ${(e as Error).message}`));
+      return errorResponse(null, PARSE_ERROR, `Parse error: ${(e as Error).message}`);
     }
-    const r = await this.handle(message, ctx);
-    return r === undefined ? undefined : JSON.stringify(r);
+    return this.handle(message, ctx);
+  }
+
+  /** JSON text in, JSON text out (undefined: nothing to send); streamed lists read to the end. */
+  async handleText(text: string, ctx: MiCallContext): Promise<string | undefined> {
+    const r = await this.respond(text, ctx);
+    return r === undefined ? undefined : jsonText(r);
   }
 
   private async handleOne(m: unknown, ctx: MiCallContext): Promise<MiResponse | undefined> {

@@ -1,10 +1,12 @@
 /**
  * Unix stream socket management interface: newline-delimited JSON-RPC 2.0 (one request or batch
- * per line, one response per line, in completion order — match them by id). The socket file is
+ * per line, one response per line, in completion order — match them by id). A large reply is
+ * streamed (chunks written with backpressure); replies never interleave. The socket file is
  * mode 0660; a symlink at the path is refused, a stale socket file replaced.
  */
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { jsonChunks, type PrimedChunks, primeChunks, writeChunks } from './json_stream.ts';
 import { errorResponse, INVALID_REQUEST, type MiRegistry } from './registry.ts';
 
 export interface SocketServerOptions {
@@ -21,6 +23,31 @@ export interface SocketServerOptions {
 export interface MiSocketServer {
   readonly path: string;
   close(): Promise<void>;
+}
+
+/**
+ * One reply line, streamed with backpressure. An error before any output drops the reply (logged);
+ * after some output the line cannot be completed, so the connection is closed.
+ */
+async function writeLine(sock: Socket, reply: unknown, log?: SocketServerOptions['log']): Promise<void> {
+  if (sock.destroyed) return;
+  let primed: PrimedChunks;
+  try {
+    primed = await primeChunks(jsonChunks(reply));
+  } catch (err) {
+    log?.warn({ err }, 'MI socket reply cannot be serialized');
+    return;
+  }
+  try {
+    const ok =
+      (await writeChunks(sock, primed.head)) &&
+      (await writeChunks(sock, primed.rest)) &&
+      (await writeChunks(sock, ['\n']));
+    if (!ok) await primed.rest.return(undefined);
+  } catch (err) {
+    log?.warn({ err }, 'MI socket reply failed while streaming; connection closed');
+    sock.destroy();
+  }
 }
 
 export async function startSocketServer(opts: SocketServerOptions): Promise<MiSocketServer> {
@@ -43,6 +70,8 @@ export async function startSocketServer(opts: SocketServerOptions): Promise<MiSo
     sock.on('close', () => conns.delete(sock));
     sock.on('error', () => undefined);
     let buf = '';
+    /** Replies are written one after the other (a streamed one never interleaves with another). */
+    let queue: Promise<void> = Promise.resolve();
     sock.setEncoding('utf8');
     sock.on('data', (chunk: string) => {
       buf += chunk;
@@ -51,9 +80,9 @@ export async function startSocketServer(opts: SocketServerOptions): Promise<MiSo
         const line = buf.slice(0, nl).trim();
         buf = buf.slice(nl + 1);
         if (line !== '') {
-          registry.handleText(line, { transport: 'socket' }).then(
+          registry.respond(line, { transport: 'socket' }).then(
             (out) => {
-              if (out !== undefined && !sock.destroyed) sock.write(`${out}\n`);
+              if (out !== undefined) queue = queue.then(() => writeLine(sock, out, opts.log));
             },
             (err: unknown) => opts.log?.warn({ err }, 'MI socket request failed'),
           );

@@ -14,6 +14,7 @@
  * reloads) and returns 1 at once (-1 for an unknown command); its failure is logged.
  */
 import type { Logger } from '../../log/logger.ts';
+import { jsonText } from '../../mi/json_stream.ts';
 import type { MiRegistry } from '../../mi/registry.ts';
 import { INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND } from '../../mi/registry.ts';
 import type { RouteContext } from '../../proxy/context.ts';
@@ -69,7 +70,9 @@ async function runMi(
     else ctx.log('err', `mi: command '${name}' not available`);
     return rcOf(out.code);
   }
-  const json = JSON.stringify(out.result ?? null, null, pretty === true || pretty === 1 ? 2 : undefined);
+  // Streamed lists (async iterables) are read to the end: the script gets the whole text.
+  const compact = (await jsonText(out.result ?? null)) ?? 'null';
+  const json = pretty === true || pretty === 1 ? JSON.stringify(JSON.parse(compact), null, 2) : compact;
   store(json);
   return 1;
 }

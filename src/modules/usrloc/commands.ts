@@ -76,14 +76,20 @@ export const ulDump: MiCommand = {
       if (l === undefined) byAor.set(b.aor, [b]);
       else l.push(b);
     }
-    const aors = [...byAor.keys()].sort().map((aor) => ({
-      AOR: aor,
-      Contacts: byAor
-        .get(aor)!
-        .sort(byPreference)
-        .map((b) => contactView(b, now)),
-    }));
-    return { Domains: [{ name: 'location', AORs: aors }] };
+    // Streamed (MiCommand.handler): each AOR's view is made as the transport writes it, so a
+    // dump of 200k bindings never exists whole as views nor as JSON text.
+    async function* aors(): AsyncGenerator<{ AOR: string; Contacts: Array<Record<string, unknown>> }> {
+      for (const aor of [...byAor.keys()].sort()) {
+        yield {
+          AOR: aor,
+          Contacts: byAor
+            .get(aor)!
+            .sort(byPreference)
+            .map((b) => contactView(b, now)),
+        };
+      }
+    }
+    return { Domains: [{ name: 'location', AORs: aors() }] };
   },
 };
 

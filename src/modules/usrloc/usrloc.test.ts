@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { MiError } from '../../mi/command.ts';
+import { jsonText } from '../../mi/json_stream.ts';
 import { memoryStorage } from '../../storage/memory.ts';
 import authDb from '../auth_db/index.ts';
 import usrloc from './index.ts';
@@ -62,7 +63,10 @@ describe('usrloc management commands', () => {
       ['sip:alice@10.0.0.2', 'sip:alice@10.0.0.1'],
     );
     assert.ok((show.Contacts[0].Expires as number) > 590);
-    const dump = (await cmd('ul_dump')()) as { Domains: Array<{ AORs: Array<{ AOR: string }> }> };
+    // AORs is streamed (an async iterable): read it as a transport would.
+    const dump = JSON.parse((await jsonText(await cmd('ul_dump')())) ?? 'null') as {
+      Domains: Array<{ AORs: Array<{ AOR: string }> }>;
+    };
     assert.deepEqual(
       dump.Domains[0].AORs.map((a) => a.AOR),
       ['alice'],
