@@ -8,6 +8,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { runOnceAsUser, UAC_RR } from './call_flow.ts';
 import {
   describeSipp,
   ensureSipp,
@@ -15,10 +16,9 @@ import {
   REPO,
   removeTempDirs,
   Session,
-  shared,
   sleep,
+  sqliteWithSubscriber,
   tempDir,
-  writeFile,
 } from './harness.ts';
 
 function ensureBaresip(): boolean {
@@ -93,15 +93,9 @@ describe('a real phone (baresip) behind Junction', () => {
     let phone: { child: ChildProcess; out: () => string } | undefined;
     try {
       const dir = tempDir('baresip-');
-      const db = join(dir, 'junction.db');
-      const cli = writeFile(dir, 'cli.yaml', `storage: sqlite:${db}\n`);
-      execFileSync(
-        join(REPO, 'bin/junction'),
-        ['subscriber', 'add', 'frank@127.0.0.1', 'p4ssw0rd', '-c', cli],
-        { stdio: 'pipe' },
-      );
+      const storage = sqliteWithSubscriber(dir, 'frank@127.0.0.1', 'p4ssw0rd');
       const proxy = await freePort();
-      const j = await s.junction({ port: proxy, storage: `sqlite:${db}` });
+      const j = await s.junction({ port: proxy, storage });
       phone = startBaresip(dir, await freePort(), proxy, 'frank', 'p4ssw0rd');
       const deadline = Date.now() + 20_000;
       while (!/200 OK \(\) \[1 binding\]/.test(phone.out())) {
@@ -109,27 +103,7 @@ describe('a real phone (baresip) behind Junction', () => {
         assert.equal(phone.child.exitCode, null, `baresip exited:\n${phone.out()}`);
         await sleep(100);
       }
-      const port = await freePort();
-      const caller = s.sipp(
-        [
-          '-sf',
-          shared('bench/scenarios/uac-rr.xml'),
-          `127.0.0.1:${proxy}`,
-          '-s',
-          'frank',
-          '-i',
-          '127.0.0.1',
-          '-p',
-          String(port),
-          '-m',
-          '1',
-          '-timeout',
-          '20s',
-          '-timeout_error',
-        ],
-        40_000,
-      );
-      const r = await caller.done;
+      const r = await runOnceAsUser(s, proxy, 'frank', UAC_RR());
       const why = `${describeSipp('caller', r)}\n--- baresip\n${phone.out()}`;
       assert.equal(r.code, 0, why);
       assert.equal(r.successful, 1, why);

@@ -8,30 +8,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import {
-  describeSipp,
-  ensureSipp,
-  freePort,
-  removeTempDirs,
-  Session,
-  type SippResult,
-  shared,
-  tempDir,
-  waitSippBound,
-  writeFile,
-} from './harness.ts';
+  assertAllPassed,
+  assertNoRetransmissions,
+  runBenchCalls,
+  UAC_RR,
+  withJunction,
+} from './call_flow.ts';
+import { ensureSipp, removeTempDirs, type SippResult, tempDir, writeFile } from './harness.ts';
 import { messageTable, rows, showTable, sippMessages } from './scenarios.ts';
-
-const UAS = (): string => shared('bench/scenarios/uas.xml');
-const UAC_RR = (): string => shared('bench/scenarios/uac-rr.xml');
-
-/** SIPp exited 0 with exactly `calls` successful and none failed. */
-function assertAllPassed(name: string, r: SippResult, calls: number): void {
-  const why = describeSipp(name, r);
-  assert.equal(r.killed, false, why);
-  assert.equal(r.code, 0, why);
-  assert.equal(r.successful, calls, why);
-  assert.equal(r.failed, 0, why);
-}
 
 /** The callee's table: every call's INVITE, ACK and BYE arrived (so the BYE was routed to it). */
 function assertUasSawCalls(r: SippResult, calls: number): void {
@@ -47,52 +31,33 @@ function assertUasSawCalls(r: SippResult, calls: number): void {
   assert.ok(unexpected <= ok200Retrans, show);
 }
 
-/** Junction stopped gracefully (exit 0) and logged no error. */
-function assertCleanServer(s: Session, errors: readonly object[]): void {
-  assert.deepEqual(s.junctionExits, [0]);
-  assert.deepEqual(errors, []);
+/** Both ends passed all `calls`, and the callee saw each call's INVITE, ACK and BYE. */
+function assertCallsCompleted(rc: SippResult, rs: SippResult, calls: number): void {
+  assertAllPassed('uac', rc, calls);
+  assertAllPassed('uas', rs, calls);
+  assertUasSawCalls(rs, calls);
 }
 
 describe('calls through Junction (SIPp UAC → Junction → SIPp UAS)', () => {
   before(() => ensureSipp());
   after(() => removeTempDirs());
 
-  it('UDP: 2,000 calls at 500 calls/s, none failed', { timeout: 120_000 }, async () => {
-    const s = new Session();
-    let errors: object[] = [];
-    try {
-      const proxy = await freePort();
-      const j = await s.junction({ port: proxy });
+  it(
+    'UDP: 2,000 calls at 500 calls/s, none failed',
+    { timeout: 120_000 },
+    withJunction(async ({ s, proxy, junction }) => {
+      await junction();
       const calls = 2000;
-      const uas = { scenario: UAS(), port: await freePort(), calls, timeoutS: 60 };
-      const callee = s.uas(uas);
-      await waitSippBound(uas);
-      const caller = s.uac({
-        scenario: UAC_RR(),
-        port: await freePort(),
-        calls,
-        timeoutS: 60,
-        callee: uas.port,
-        proxy,
-        rate: 500,
-      });
-      const [rc, rs] = await Promise.all([caller.done, callee.done]);
-      assertAllPassed('uac', rc, calls);
-      assertAllPassed('uas', rs, calls);
-      assertUasSawCalls(rs, calls);
-      errors = j.errors();
-    } finally {
-      await s.close();
-    }
-    assertCleanServer(s, errors);
-  });
+      const [rc, rs] = await runBenchCalls(s, { proxy, calls, timeoutS: 60, rate: 500 });
+      assertCallsCompleted(rc, rs, calls);
+    }),
+  );
 
-  it('TCP: 2,000 calls at 500 calls/s, none failed', { timeout: 120_000 }, async () => {
-    const s = new Session();
-    let errors: object[] = [];
-    try {
-      const proxy = await freePort();
-      const j = await s.junction({ port: proxy, tcp: true });
+  it(
+    'TCP: 2,000 calls at 500 calls/s, none failed',
+    { timeout: 120_000 },
+    withJunction(async ({ s, proxy, junction }) => {
+      await junction({ tcp: true });
       // uac-rr.xml names the callee without a transport: ask for TCP in the Request-URI, so the
       // proxy relays over TCP (RFC 3261 §19.1.2); the UAS's Contact says transport=TCP itself.
       const original = readFileSync(UAC_RR(), 'latin1');
@@ -104,58 +69,28 @@ describe('calls through Junction (SIPp UAC → Junction → SIPp UAS)', () => {
         original.replace(`INVITE ${uri} SIP/2.0`, `INVITE ${uri};transport=tcp SIP/2.0`),
       );
       const calls = 2000;
-      const uas = { scenario: UAS(), port: await freePort(), calls, timeoutS: 60, tcp: true };
-      const callee = s.uas(uas);
-      await waitSippBound(uas);
-      const caller = s.uac({
-        scenario,
-        port: await freePort(),
+      const [rc, rs] = await runBenchCalls(s, {
+        proxy,
         calls,
         timeoutS: 60,
-        tcp: true,
-        callee: uas.port,
-        proxy,
         rate: 500,
+        tcp: true,
+        uacScenario: scenario,
       });
-      const [rc, rs] = await Promise.all([caller.done, callee.done]);
-      assertAllPassed('uac', rc, calls);
-      assertAllPassed('uas', rs, calls);
-      assertUasSawCalls(rs, calls);
+      assertCallsCompleted(rc, rs, calls);
       // TCP is reliable: nobody retransmitted anything.
-      for (const r of [rc, rs])
-        for (const row of messageTable(r.stdout))
-          assert.equal(row.retrans, 0, showTable(messageTable(r.stdout)));
-      errors = j.errors();
-    } finally {
-      await s.close();
-    }
-    assertCleanServer(s, errors);
-  });
+      assertNoRetransmissions(rc, rs);
+    }),
+  );
 
-  it('in-dialog BYE routed by Record-Route (loose routing)', { timeout: 60_000 }, async () => {
-    const s = new Session();
-    let errors: object[] = [];
-    try {
-      const proxy = await freePort();
-      const j = await s.junction({ port: proxy });
+  it(
+    'in-dialog BYE routed by Record-Route (loose routing)',
+    { timeout: 60_000 },
+    withJunction(async ({ s, proxy, junction }) => {
+      await junction();
       const calls = 20;
-      const uas = { scenario: UAS(), port: await freePort(), calls, timeoutS: 30, trace: true };
-      const callee = s.uas(uas);
-      await waitSippBound(uas);
-      const caller = s.uac({
-        scenario: UAC_RR(),
-        port: await freePort(),
-        calls,
-        timeoutS: 30,
-        callee: uas.port,
-        proxy,
-        rate: 20,
-        trace: true,
-      });
-      const [rc, rs] = await Promise.all([caller.done, callee.done]);
-      assertAllPassed('uac', rc, calls);
-      assertAllPassed('uas', rs, calls);
-      assertUasSawCalls(rs, calls);
+      const [rc, rs] = await runBenchCalls(s, { proxy, calls, timeoutS: 30, rate: 20, trace: true });
+      assertCallsCompleted(rc, rs, calls);
 
       // Our Record-Route (RFC 3261 §16.6 step 4): the proxy's address, ;lr, Kamailio's ;ftag.
       const rr = new RegExp(`^Record-Route: <sip:127\\.0\\.0\\.1:${proxy};lr;ftag=[^>]+>$`, 'm');
@@ -189,50 +124,26 @@ describe('calls through Junction (SIPp UAC → Junction → SIPp UAS)', () => {
         assert.match(vias[1], new RegExp(`^Via: SIP/2\\.0/UDP 127\\.0\\.0\\.1:${callerPort(rc)}`), m.text);
         assert.doesNotMatch(m.text, /^Route:/im, m.text);
       }
-      errors = j.errors();
-    } finally {
-      await s.close();
-    }
-    assertCleanServer(s, errors);
-  });
+    }),
+  );
 
-  it('stateless mode (proxy.stateless): 1,000 calls, none failed', { timeout: 90_000 }, async () => {
-    const s = new Session();
-    let errors: object[] = [];
-    try {
-      const proxy = await freePort();
-      const j = await s.junction({ port: proxy, extraYaml: 'proxy: { stateless: true }' });
+  it(
+    'stateless mode (proxy.stateless): 1,000 calls, none failed',
+    { timeout: 90_000 },
+    withJunction(async ({ s, proxy, junction }) => {
+      const j = await junction({ extraYaml: 'proxy: { stateless: true }' });
       assert.ok(
         j.logs().some((r) => r.msg === 'listening' && r.stateless === true),
         'the server says it runs stateless',
       );
       const calls = 1000;
-      const uas = { scenario: UAS(), port: await freePort(), calls, timeoutS: 60 };
-      const callee = s.uas(uas);
-      await waitSippBound(uas);
-      const caller = s.uac({
-        scenario: UAC_RR(),
-        port: await freePort(),
-        calls,
-        timeoutS: 60,
-        callee: uas.port,
-        proxy,
-        rate: 250,
-        trace: false,
-      });
-      const [rc, rs] = await Promise.all([caller.done, callee.done]);
-      assertAllPassed('uac', rc, calls);
-      assertAllPassed('uas', rs, calls);
-      assertUasSawCalls(rs, calls);
+      const [rc, rs] = await runBenchCalls(s, { proxy, calls, timeoutS: 60, rate: 250 });
+      assertCallsCompleted(rc, rs, calls);
       // Stateless: no transaction, hence no 100 Trying from the proxy (the UAS sends none either).
       const t = messageTable(rc.stdout);
       assert.equal(rows(t, 'recv', '100')[0]?.messages, 0, showTable(t));
-      errors = j.errors();
-    } finally {
-      await s.close();
-    }
-    assertCleanServer(s, errors);
-  });
+    }),
+  );
 });
 
 /** The local port the caller used (from its first sent INVITE's Via). */

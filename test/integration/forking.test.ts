@@ -7,11 +7,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  describeSipp,
+  assertAllPassed,
+  counts,
+  type JunctionTest,
+  runCalls,
+  UAC_RR,
+  UAS,
+  withJunction,
+} from './call_flow.ts';
+import {
   ensureSipp,
   freePort,
   removeTempDirs,
-  Session,
   type SippResult,
   shared,
   tempDir,
@@ -28,22 +35,6 @@ import {
   uasCancelled,
   uasReject,
 } from './scenarios.ts';
-
-const UAS = (): string => shared('bench/scenarios/uas.xml');
-const UAC_RR = (): string => shared('bench/scenarios/uac-rr.xml');
-
-function assertAllPassed(name: string, r: SippResult, calls: number): void {
-  const why = describeSipp(name, r);
-  assert.equal(r.killed, false, why);
-  assert.equal(r.code, 0, why);
-  assert.equal(r.successful, calls, why);
-  assert.equal(r.failed, 0, why);
-}
-
-/** Message counts of a SIPp table, `kind name` → messages, for deepEqual against the expected flow. */
-function counts(r: SippResult): string[] {
-  return messageTable(r.stdout).map((row) => `${row.kind} ${row.name} ${row.messages}`);
-}
 
 /**
  * A kamailio-basic-kemi-like script: in-dialog requests by loose routing, Record-Route, then
@@ -74,16 +65,57 @@ ${decide}
 ${extra}`);
 }
 
+/** `proxyScript`'s `decide` for parallel forking: the Request-URI's branch plus one to `port`. */
+function appendBranch(port: number): string {
+  return `  if (KSR.is_INVITE()) KSR.corex.append_branch('sip:second@127.0.0.1:${port}');`;
+}
+
+/** Two callees and a caller whose Request-URI names the first: what `twoCallees` runs. */
+interface TwoCallees {
+  calls: number;
+  /** The callees' scenario files: `a` is the Request-URI's, `b` the other destination. */
+  a: string;
+  b: string;
+  /** The caller's scenario file. */
+  uac: string;
+  /** The routing script, given `b`'s port. */
+  script: (bPort: number) => string;
+  /** The caller traces its messages. */
+  trace?: boolean;
+}
+
+/**
+ * Junction with `o.script`; callees `a` and `b` (30 s SIPp timeouts) bound; then `o.calls` calls
+ * to `a` at 5 calls/s. [the caller's result, a's, b's].
+ */
+async function twoCallees(t: JunctionTest, o: TwoCallees): Promise<SippResult[]> {
+  const a = { scenario: o.a, port: await freePort(), calls: o.calls, timeoutS: 30 };
+  const b = { scenario: o.b, port: await freePort(), calls: o.calls, timeoutS: 30 };
+  await t.junction({ script: o.script(b.port) });
+  return runCalls(t.s, [a, b], {
+    scenario: o.uac,
+    calls: o.calls,
+    timeoutS: 30,
+    callee: a.port,
+    proxy: t.proxy,
+    rate: 5,
+    trace: o.trace,
+  });
+}
+
+/** `twoCallees` with parallel forking: every INVITE goes to `a` and to `b` at once. */
+function forkToBoth(t: JunctionTest, o: Omit<TwoCallees, 'script'>): Promise<SippResult[]> {
+  return twoCallees(t, { ...o, script: (bPort) => proxyScript(appendBranch(bPort)) });
+}
+
 describe('forking through Junction', { concurrency: true }, () => {
   before(() => ensureSipp());
   after(() => removeTempDirs());
 
-  it("SIPp's built-in branchc/branchs through Junction: REGISTER, INVITE → 200 and INVITE → 403", {
-    timeout: 90_000,
-  }, async () => {
-    const s = new Session();
-    try {
-      const proxy = await freePort();
+  it(
+    "SIPp's built-in branchc/branchs through Junction: REGISTER, INVITE → 200 and INVITE → 403",
+    { timeout: 90_000 },
+    withJunction(async ({ s, proxy, junction }) => {
       const uasPort = await freePort();
       // branchc names hosts nobody can resolve (CA.cym.com): route everything to branchs by $du.
       const script = writeScript(`
@@ -101,9 +133,14 @@ export async function ksr_request_route(KSR: Ksr): Promise<void> {
   if ((await KSR.tm.t_relay()) < 0) KSR.sl.sl_reply_error();
 }
 `);
-      const j = await s.junction({ port: proxy, script });
+      await junction({ script });
       const calls = 30;
-      const uas = { scenario: shared('corpus/sipp-builtin/branchs.xml'), port: uasPort, calls, timeoutS: 45 };
+      const uas = {
+        scenario: shared('corpus/sipp-builtin/branchs.xml'),
+        port: uasPort,
+        calls,
+        timeoutS: 45,
+      };
       const callee = s.uas(uas);
       await waitSippBound(uas);
       // branchc's remote is the proxy itself (its Request-URIs name CA.cym.com, not a UAS).
@@ -172,44 +209,19 @@ export async function ksr_request_route(KSR: Ksr): Promise<void> {
         ],
         showTable(messageTable(rs.stdout)),
       );
-      assert.deepEqual(j.errors(), []);
-    } finally {
-      await s.close();
-    }
-    assert.deepEqual(s.junctionExits, [0]);
-  });
+    }),
+  );
 
-  it('parallel forking: one branch 486, the other 200 → the caller gets the 200', {
-    timeout: 60_000,
-  }, async () => {
-    const s = new Session();
-    try {
-      const proxy = await freePort();
-      const a = {
-        scenario: writeFile(tempDir(), 'a.xml', uasReject(486, 'Busy Here')),
-        port: await freePort(),
+  it(
+    'parallel forking: one branch 486, the other 200 → the caller gets the 200',
+    { timeout: 60_000 },
+    withJunction(async (t) => {
+      const [rc, resA, resB] = await forkToBoth(t, {
         calls: 5,
-        timeoutS: 30,
-      };
-      const b = { scenario: UAS(), port: await freePort(), calls: 5, timeoutS: 30 };
-      const script = proxyScript(
-        `  if (KSR.is_INVITE()) KSR.corex.append_branch('sip:second@127.0.0.1:${b.port}');`,
-      );
-      const j = await s.junction({ port: proxy, script });
-      const ra = s.uas(a);
-      const rb = s.uas(b);
-      await waitSippBound(a);
-      await waitSippBound(b);
-      const caller = s.uac({
-        scenario: UAC_RR(),
-        port: await freePort(),
-        calls: 5,
-        timeoutS: 30,
-        callee: a.port,
-        proxy,
-        rate: 5,
+        a: writeFile(tempDir(), 'a.xml', uasReject(486, 'Busy Here')),
+        b: UAS(),
+        uac: UAC_RR(),
       });
-      const [rc, resA, resB] = await Promise.all([caller.done, ra.done, rb.done]);
       assertAllPassed('caller', rc, 5);
       assertAllPassed('uas 486', resA, 5);
       assertAllPassed('uas 200', resB, 5);
@@ -219,45 +231,20 @@ export async function ksr_request_route(KSR: Ksr): Promise<void> {
       const tb = messageTable(resB.stdout);
       assert.equal(rows(tb, 'recv', 'ACK')[0]?.messages, 5, showTable(tb));
       assert.equal(rows(tb, 'recv', 'BYE')[0]?.messages, 5, showTable(tb));
-      assert.deepEqual(j.errors(), []);
-    } finally {
-      await s.close();
-    }
-    assert.deepEqual(s.junctionExits, [0]);
-  });
+    }),
+  );
 
-  it('parallel forking: a 200 on one branch CANCELs the ringing one ("Call completed elsewhere")', {
-    timeout: 60_000,
-  }, async () => {
-    const s = new Session();
-    try {
-      const proxy = await freePort();
-      // RFC 3326 Reason on the CANCEL a forking proxy sends when another branch answered.
-      const a = {
-        scenario: writeFile(tempDir(), 'a.xml', uasCancelled('cause=200.*Call completed elsewhere')),
-        port: await freePort(),
+  it(
+    'parallel forking: a 200 on one branch CANCELs the ringing one ("Call completed elsewhere")',
+    { timeout: 60_000 },
+    withJunction(async (t) => {
+      const [rc, resA, resB] = await forkToBoth(t, {
         calls: 5,
-        timeoutS: 30,
-      };
-      const b = { scenario: UAS(), port: await freePort(), calls: 5, timeoutS: 30 };
-      const script = proxyScript(
-        `  if (KSR.is_INVITE()) KSR.corex.append_branch('sip:second@127.0.0.1:${b.port}');`,
-      );
-      const j = await s.junction({ port: proxy, script });
-      const ra = s.uas(a);
-      const rb = s.uas(b);
-      await waitSippBound(a);
-      await waitSippBound(b);
-      const caller = s.uac({
-        scenario: UAC_RR(),
-        port: await freePort(),
-        calls: 5,
-        timeoutS: 30,
-        callee: a.port,
-        proxy,
-        rate: 5,
+        // RFC 3326 Reason on the CANCEL a forking proxy sends when another branch answered.
+        a: writeFile(tempDir(), 'a.xml', uasCancelled('cause=200.*Call completed elsewhere')),
+        b: UAS(),
+        uac: UAC_RR(),
       });
-      const [rc, resA, resB] = await Promise.all([caller.done, ra.done, rb.done]);
       assertAllPassed('caller', rc, 5);
       // The ringing callee saw the CANCEL (a mandatory <recv> with a checked Reason), answered 200
       // and 487, and got the proxy's ACK for the 487.
@@ -272,12 +259,8 @@ export async function ksr_request_route(KSR: Ksr): Promise<void> {
         'pause 1000ms 5',
       ]);
       assertAllPassed('answering uas', resB, 5);
-      assert.deepEqual(j.errors(), []);
-    } finally {
-      await s.close();
-    }
-    assert.deepEqual(s.junctionExits, [0]);
-  });
+    }),
+  );
 
   for (const [first, second] of [
     [
@@ -289,53 +272,23 @@ export async function ksr_request_route(KSR: Ksr): Promise<void> {
       [486, 'Busy Here'],
     ],
   ] as const) {
-    it(`parallel forking, both reject: ${first[0]} (first branch, answers last) and ${second[0]} → the caller gets ${first[0]}`, {
-      timeout: 60_000,
-    }, async () => {
-      // RFC 3261 §16.7 step 6: no 6xx, so the lowest class (4xx here, both); within a class the
-      // RFC lets the proxy pick. Junction (src/proxy/response_selection.ts) prefers 401, 407, 415,
-      // 420 and 484 and otherwise takes the earliest *branch*: the R-URI branch (index 0) before the
-      // appended one — whatever order the answers arrive in and whatever the codes. The first branch
-      // answers 300 ms after the second here, so arrival order would pick the other one.
-      const s = new Session();
-      try {
-        const proxy = await freePort();
+    it(
+      `parallel forking, both reject: ${first[0]} (first branch, answers last) and ${second[0]} → the caller gets ${first[0]}`,
+      { timeout: 60_000 },
+      withJunction(async (t) => {
+        // RFC 3261 §16.7 step 6: no 6xx, so the lowest class (4xx here, both); within a class the
+        // RFC lets the proxy pick. Junction (src/proxy/response_selection.ts) prefers 401, 407, 415,
+        // 420 and 484 and otherwise takes the earliest *branch*: the R-URI branch (index 0) before the
+        // appended one — whatever order the answers arrive in and whatever the codes. The first branch
+        // answers 300 ms after the second here, so arrival order would pick the other one.
         const dir = tempDir();
-        const a = {
-          scenario: writeFile(
-            dir,
-            'a.xml',
-            uasReject(first[0], `${first[1]} (first branch)`, { delayMs: 300 }),
-          ),
-          port: await freePort(),
+        const [rc, resA, resB] = await forkToBoth(t, {
           calls: 3,
-          timeoutS: 30,
-        };
-        const b = {
-          scenario: writeFile(dir, 'b.xml', uasReject(second[0], `${second[1]} (second branch)`)),
-          port: await freePort(),
-          calls: 3,
-          timeoutS: 30,
-        };
-        const script = proxyScript(
-          `  if (KSR.is_INVITE()) KSR.corex.append_branch('sip:second@127.0.0.1:${b.port}');`,
-        );
-        const j = await s.junction({ port: proxy, script });
-        const ra = s.uas(a);
-        const rb = s.uas(b);
-        await waitSippBound(a);
-        await waitSippBound(b);
-        const caller = s.uac({
-          scenario: writeFile(dir, 'uac.xml', uacExpectFailure(first[0])),
-          port: await freePort(),
-          calls: 3,
-          timeoutS: 30,
-          callee: a.port,
-          proxy,
-          rate: 5,
+          a: writeFile(dir, 'a.xml', uasReject(first[0], `${first[1]} (first branch)`, { delayMs: 300 })),
+          b: writeFile(dir, 'b.xml', uasReject(second[0], `${second[1]} (second branch)`)),
+          uac: writeFile(dir, 'uac.xml', uacExpectFailure(first[0])),
           trace: true,
         });
-        const [rc, resA, resB] = await Promise.all([caller.done, ra.done, rb.done]);
         assertAllPassed('caller', rc, 3);
         assertAllPassed(`uas ${first[0]}`, resA, 3);
         assertAllPassed(`uas ${second[0]}`, resB, 3);
@@ -351,59 +304,37 @@ export async function ksr_request_route(KSR: Ksr): Promise<void> {
             m.text,
           );
         // No final was retransmitted to the caller: its ACK matched the proxy's server transaction.
-        const t = messageTable(rc.stdout);
-        assert.equal(rows(t, 'recv', String(first[0]))[0]?.retrans, 0, showTable(t));
-        assert.deepEqual(j.errors(), []);
-      } finally {
-        await s.close();
-      }
-      assert.deepEqual(s.junctionExits, [0]);
-    });
+        const tc = messageTable(rc.stdout);
+        assert.equal(rows(tc, 'recv', String(first[0]))[0]?.retrans, 0, showTable(tc));
+      }),
+    );
   }
 
-  it('serial forking: 503 from the first destination → failure route relays to a second, which answers 200', {
-    timeout: 60_000,
-  }, async () => {
-    const s = new Session();
-    try {
-      const proxy = await freePort();
-      const dir = tempDir();
-      const a = {
-        scenario: writeFile(dir, 'a.xml', uasReject(503, 'Service Unavailable')),
-        port: await freePort(),
+  it(
+    'serial forking: 503 from the first destination → failure route relays to a second, which answers 200',
+    { timeout: 60_000 },
+    withJunction(async (t) => {
+      const [rc, resA, resB] = await twoCallees(t, {
         calls: 5,
-        timeoutS: 30,
-      };
-      const b = { scenario: UAS(), port: await freePort(), calls: 5, timeoutS: 30 };
-      const script = proxyScript(
-        `  if (KSR.is_INVITE()) KSR.tm.t_on_failure('ksr_failure_manage');`,
-        `
+        a: writeFile(tempDir(), 'a.xml', uasReject(503, 'Service Unavailable')),
+        b: UAS(),
+        uac: UAC_RR(),
+        trace: true,
+        script: (bPort) =>
+          proxyScript(
+            `  if (KSR.is_INVITE()) KSR.tm.t_on_failure('ksr_failure_manage');`,
+            `
 /** Kamailio's failure_route[MANAGE_FAILURE], serial-forking flavour: on 503 try the next hop. */
 export async function ksr_failure_manage(KSR: Ksr): Promise<void> {
   if (KSR.tm.t_is_canceled() > 0) return;
   if (KSR.tm.t_check_status('^503$') > 0) {
-    KSR.seturi('sip:second@127.0.0.1:${b.port}');
+    KSR.seturi('sip:second@127.0.0.1:${bPort}');
     if ((await KSR.tm.t_relay()) < 0) KSR.tm.t_reply(500, 'Serial forking failed');
   }
 }
 `,
-      );
-      const j = await s.junction({ port: proxy, script });
-      const ra = s.uas(a);
-      const rb = s.uas(b);
-      await waitSippBound(a);
-      await waitSippBound(b);
-      const caller = s.uac({
-        scenario: UAC_RR(),
-        port: await freePort(),
-        calls: 5,
-        timeoutS: 30,
-        callee: a.port,
-        proxy,
-        rate: 5,
-        trace: true,
+          ),
       });
-      const [rc, resA, resB] = await Promise.all([caller.done, ra.done, rb.done]);
       assertAllPassed('caller', rc, 5);
       assertAllPassed('uas 503', resA, 5);
       assertAllPassed('uas 200', resB, 5);
@@ -413,10 +344,6 @@ export async function ksr_failure_manage(KSR: Ksr): Promise<void> {
         assert.equal(rows(tb, 'recv', m)[0]?.messages, 5, showTable(tb));
       // The caller never saw the 503 (nor a 500 made of it).
       assert.doesNotMatch(rc.messages, /^SIP\/2\.0 5\d\d /m);
-      assert.deepEqual(j.errors(), []);
-    } finally {
-      await s.close();
-    }
-    assert.deepEqual(s.junctionExits, [0]);
-  });
+    }),
+  );
 });

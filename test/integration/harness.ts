@@ -434,3 +434,16 @@ export function writeScript(body: string, name = 'route.ts'): string {
   const head = `import type { KSR as Ksr } from '${join(REPO, 'src/script/types.ts')}';\n`;
   return writeFile(tempDir('junction-script-'), name, head + body);
 }
+
+/**
+ * A SQLite database `junction.db` in `dir` holding one subscriber, added with `junction subscriber
+ * add` (through a `cli.yaml` config in `dir`): the storage URL to start Junction with.
+ */
+export function sqliteWithSubscriber(dir: string, aor: string, password: string): string {
+  const db = join(dir, 'junction.db');
+  const cfg = writeFile(dir, 'cli.yaml', `storage: sqlite:${db}\n`);
+  execFileSync(join(REPO, 'bin/junction'), ['subscriber', 'add', aor, password, '-c', cfg], {
+    stdio: 'pipe',
+  });
+  return `sqlite:${db}`;
+}

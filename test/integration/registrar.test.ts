@@ -5,7 +5,6 @@
  * registered user, a restart on SQLite, and two instances sharing Redis.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -13,15 +12,14 @@ import {
   type RedisServer,
   startRedisServer,
 } from '../../src/storage/redis_test_server.ts';
+import { assertAllPassed, runOnceAsUser, UAC_RR, UAS } from './call_flow.ts';
 import {
-  describeSipp,
   ensureSipp,
   freePort,
-  REPO,
   removeTempDirs,
   Session,
   type SippResult,
-  shared,
+  sqliteWithSubscriber,
   tempDir,
   waitSippBound,
   writeFile,
@@ -29,67 +27,19 @@ import {
 import { type RegisterStep, registerSequence } from './register_scenarios.ts';
 import { uacExpectFailure, uasCancelled, uasReject } from './scenarios.ts';
 
-const UAS = (): string => shared('bench/scenarios/uas.xml');
-const UAC_RR = (): string => shared('bench/scenarios/uac-rr.xml');
-
 function assertPassed(name: string, r: SippResult, calls = 1): void {
-  const why = describeSipp(name, r);
-  assert.equal(r.killed, false, why);
-  assert.equal(r.code, 0, why);
-  assert.equal(r.successful, calls, why);
-  assert.equal(r.failed, 0, why);
+  assertAllPassed(name, r, calls);
 }
 
 /** Run one REGISTER sequence against Junction at `proxy` as user `user`. */
 async function register(s: Session, proxy: number, user: string, steps: RegisterStep[]): Promise<SippResult> {
   const dir = tempDir('reg-');
-  const sf = writeFile(dir, 'register.xml', registerSequence('register', steps));
-  const port = await freePort();
-  const run = s.sipp(
-    [
-      '-sf',
-      sf,
-      `127.0.0.1:${proxy}`,
-      '-s',
-      user,
-      '-i',
-      '127.0.0.1',
-      '-p',
-      String(port),
-      '-m',
-      '1',
-      '-timeout',
-      '20s',
-      '-timeout_error',
-    ],
-    40_000,
-  );
-  return run.done;
+  return runOnceAsUser(s, proxy, user, writeFile(dir, 'register.xml', registerSequence('register', steps)));
 }
 
 /** A caller (uac-rr.xml) to `sip:<user>@127.0.0.1:<proxy>`: Junction looks the user up. */
 async function call(s: Session, proxy: number, user: string, scenario = UAC_RR()): Promise<SippResult> {
-  const port = await freePort();
-  const run = s.sipp(
-    [
-      '-sf',
-      scenario,
-      `127.0.0.1:${proxy}`,
-      '-s',
-      user,
-      '-i',
-      '127.0.0.1',
-      '-p',
-      String(port),
-      '-m',
-      '1',
-      '-timeout',
-      '20s',
-      '-timeout_error',
-    ],
-    40_000,
-  );
-  return run.done;
+  return runOnceAsUser(s, proxy, user, scenario);
 }
 
 /** A callee (uas.xml) expecting one call, and the REGISTER that binds `user` to it. */
@@ -250,16 +200,9 @@ describe('registrar through Junction (SIPp)', () => {
   }, async () => {
     const s = new Session();
     try {
-      const dir = tempDir('auth-');
-      const db = join(dir, 'junction.db');
-      const cfg = writeFile(dir, 'cli.yaml', `storage: sqlite:${db}\n`);
-      execFileSync(
-        join(REPO, 'bin/junction'),
-        ['subscriber', 'add', 'carol@127.0.0.1', 's3cret', '-c', cfg],
-        { stdio: 'pipe' },
-      );
+      const storage = sqliteWithSubscriber(tempDir('auth-'), 'carol@127.0.0.1', 's3cret');
       const proxy = await freePort();
-      const j = await s.junction({ port: proxy, storage: `sqlite:${db}` });
+      const j = await s.junction({ port: proxy, storage });
       const contact = ['<sip:carol@[local_ip]:[local_port]>'];
       const r = await register(s, proxy, 'carol', [
         {

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { assertAllPassed, startBenchCalls } from './call_flow.ts';
 import {
-  describeSipp,
   ensureSipp,
   freePort,
   type LogRecord,
@@ -17,10 +17,8 @@ import {
   type RunningServer,
   removeTempDirs,
   Session,
-  shared,
   sleep,
   tempDir,
-  waitSippBound,
 } from './harness.ts';
 import { messageTable, rows, showTable } from './scenarios.ts';
 
@@ -73,23 +71,7 @@ export function ksr_broken(KSR: Ksr): void {
       const proxy = await freePort();
       const j = await s.junction({ port: proxy, script });
       const calls = 3000;
-      const uas = {
-        scenario: shared('bench/scenarios/uas.xml'),
-        port: await freePort(),
-        calls,
-        timeoutS: 60,
-      };
-      const callee = s.uas(uas);
-      await waitSippBound(uas);
-      const caller = s.uac({
-        scenario: shared('bench/scenarios/uac-rr.xml'),
-        port: await freePort(),
-        calls,
-        timeoutS: 60,
-        callee: uas.port,
-        proxy,
-        rate: 300,
-      });
+      const { caller, callee } = await startBenchCalls(s, { proxy, calls, timeoutS: 60, rate: 300 });
 
       // ~10 s of calls: reload at 1.5 s intervals; each SIGHUP waits for the previous reload's log line.
       let reloaded = 0;
@@ -109,16 +91,8 @@ export function ksr_broken(KSR: Ksr): void {
       const ok = await waitForLog(j, 'routing script reloaded', ++reloaded);
 
       const [rc, rs] = await Promise.all([caller.done, callee.done]);
-      for (const [name, r] of [
-        ['uac', rc],
-        ['uas', rs],
-      ] as const) {
-        const why = describeSipp(name, r);
-        assert.equal(r.killed, false, why);
-        assert.equal(r.code, 0, why);
-        assert.equal(r.successful, calls, why);
-        assert.equal(r.failed, 0, why);
-      }
+      assertAllPassed('uac', rc, calls);
+      assertAllPassed('uas', rs, calls);
       const t = messageTable(rs.stdout);
       assert.equal(rows(t, 'recv', 'BYE')[0]?.messages, calls, showTable(t));
 

@@ -8,17 +8,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  describeSipp,
-  ensureSipp,
-  freePort,
-  removeTempDirs,
-  Session,
-  type SippResult,
-  shared,
-  tempDir,
-  waitSippBound,
-  writeFile,
-} from './harness.ts';
+  assertAllPassed,
+  assertNoRetransmissions,
+  counts,
+  type JunctionTest,
+  runBenchCalls,
+  runCalls,
+  withJunction,
+} from './call_flow.ts';
+import { ensureSipp, freePort, removeTempDirs, type SippResult, tempDir, writeFile } from './harness.ts';
 import {
   messageTable,
   rows,
@@ -36,16 +34,31 @@ const FR_TIMER = 2000;
 const FR_INV_TIMER = 3000;
 const TM = `modules: { tm: { t1: ${T1}, fr_timer: ${FR_TIMER}, fr_inv_timer: ${FR_INV_TIMER} } }`;
 
-function assertAllPassed(name: string, r: SippResult, calls: number): void {
-  const why = describeSipp(name, r);
-  assert.equal(r.killed, false, why);
-  assert.equal(r.code, 0, why);
-  assert.equal(r.successful, calls, why);
-  assert.equal(r.failed, 0, why);
-}
-
-function counts(r: SippResult): string[] {
-  return messageTable(r.stdout).map((row) => `${row.kind} ${row.name} ${row.messages}`);
+/**
+ * `calls` traced calls at 10 calls/s through a Junction with the short timers: a callee running
+ * `uasXml` (bound first), a caller running `uacXml`; both must pass every call. Their results.
+ */
+async function timedCalls(
+  t: JunctionTest,
+  calls: number,
+  uasXml: string,
+  uacXml: string,
+): Promise<[SippResult, SippResult]> {
+  await t.junction({ extraYaml: TM });
+  const dir = tempDir();
+  const uas = { scenario: writeFile(dir, 'uas.xml', uasXml), port: await freePort(), calls, timeoutS: 30 };
+  const [rc, rs] = await runCalls(t.s, [uas], {
+    scenario: writeFile(dir, 'uac.xml', uacXml),
+    calls,
+    timeoutS: 30,
+    callee: uas.port,
+    proxy: t.proxy,
+    rate: 10,
+    trace: true,
+  });
+  assertAllPassed('caller', rc, calls);
+  assertAllPassed('callee', rs, calls);
+  return [rc, rs];
 }
 
 /** For each call of a traced caller: ms from its first request to the first final response `code`. */
@@ -69,37 +82,13 @@ describe('timers and loss through Junction', { concurrency: true }, () => {
   before(() => ensureSipp());
   after(() => removeTempDirs());
 
-  it('CANCEL while ringing: 200 for the CANCEL, the callee sees it, 487 (the callee’s) to the caller', {
-    timeout: 60_000,
-  }, async () => {
-    const s = new Session();
-    try {
-      const proxy = await freePort();
-      const j = await s.junction({ port: proxy, extraYaml: TM });
-      const dir = tempDir();
+  it(
+    'CANCEL while ringing: 200 for the CANCEL, the callee sees it, 487 (the callee’s) to the caller',
+    { timeout: 60_000 },
+    withJunction(async (t) => {
       const calls = 10;
-      const uas = {
-        scenario: writeFile(dir, 'uas.xml', uasCancelled()),
-        port: await freePort(),
-        calls,
-        timeoutS: 30,
-      };
-      const callee = s.uas(uas);
-      await waitSippBound(uas);
-      const caller = s.uac({
-        scenario: writeFile(dir, 'uac.xml', uacCancel()),
-        port: await freePort(),
-        calls,
-        timeoutS: 30,
-        callee: uas.port,
-        proxy,
-        rate: 10,
-        trace: true,
-      });
-      const [rc, rs] = await Promise.all([caller.done, callee.done]);
-      assertAllPassed('caller', rc, calls);
       // The callee's scenario has the CANCEL as a mandatory <recv>: passing means it saw it.
-      assertAllPassed('callee', rs, calls);
+      const [rc, rs] = await timedCalls(t, calls, uasCancelled(), uacCancel());
       assert.deepEqual(counts(rc), [
         `send INVITE ${calls}`,
         `recv 100 ${calls}`,
@@ -121,50 +110,20 @@ describe('timers and loss through Junction', { concurrency: true }, () => {
         `pause 1000ms ${calls}`,
       ]);
       // Nothing was retransmitted: every ACK matched its transaction at once.
-      for (const r of [rc, rs])
-        for (const row of messageTable(r.stdout))
-          assert.equal(row.retrans, 0, showTable(messageTable(r.stdout)));
+      assertNoRetransmissions(rc, rs);
       // The 487 is the callee's, relayed (§16.7: the best response received), not one the proxy made.
       const finals = sippMessages(rc.messages).filter((m) => m.received && m.text.startsWith('SIP/2.0 487 '));
       assert.equal(finals.length, calls);
       for (const m of finals) assert.match(m.text, /^To: .*;tag=\d+SIPpTag01\d+$/m, m.text);
-      assert.deepEqual(j.errors(), []);
-    } finally {
-      await s.close();
-    }
-    assert.deepEqual(s.junctionExits, [0]);
-  });
+    }),
+  );
 
-  it(`408 when the callee never answers: Timer B = 64·T1 (${(64 * T1) / 1000} s)`, {
-    timeout: 60_000,
-  }, async () => {
-    const s = new Session();
-    try {
-      const proxy = await freePort();
-      const j = await s.junction({ port: proxy, extraYaml: TM });
-      const dir = tempDir();
+  it(
+    `408 when the callee never answers: Timer B = 64·T1 (${(64 * T1) / 1000} s)`,
+    { timeout: 60_000 },
+    withJunction(async (t) => {
       const calls = 3;
-      const uas = {
-        scenario: writeFile(dir, 'uas.xml', uasSilent('INVITE', 64 * T1 + 2000)),
-        port: await freePort(),
-        calls,
-        timeoutS: 30,
-      };
-      const callee = s.uas(uas);
-      await waitSippBound(uas);
-      const caller = s.uac({
-        scenario: writeFile(dir, 'uac.xml', uacExpectFailure(408)),
-        port: await freePort(),
-        calls,
-        timeoutS: 30,
-        callee: uas.port,
-        proxy,
-        rate: 10,
-        trace: true,
-      });
-      const [rc, rs] = await Promise.all([caller.done, callee.done]);
-      assertAllPassed('caller', rc, calls);
-      assertAllPassed('callee', rs, calls);
+      const [rc, rs] = await timedCalls(t, calls, uasSilent('INVITE', 64 * T1 + 2000), uacExpectFailure(408));
       assert.deepEqual(counts(rc), [
         `send INVITE ${calls}`,
         `recv 100 ${calls}`,
@@ -174,9 +133,9 @@ describe('timers and loss through Junction', { concurrency: true }, () => {
         `pause 1000ms ${calls}`,
       ]);
       // The proxy's 100 Trying stopped the caller's retransmissions; its ACK stopped the 408's.
-      const t = messageTable(rc.stdout);
-      assert.equal(rows(t, 'send', 'INVITE')[0]?.retrans, 0, showTable(t));
-      assert.equal(rows(t, 'recv', '408')[0]?.retrans, 0, showTable(t));
+      const tc = messageTable(rc.stdout);
+      assert.equal(rows(tc, 'send', 'INVITE')[0]?.retrans, 0, showTable(tc));
+      assert.equal(rows(tc, 'recv', '408')[0]?.retrans, 0, showTable(tc));
       // Towards the silent callee the proxy retransmitted the INVITE (Timer A: T1, 2·T1, 4·T1 …,
       // due at 100, 300, 700, 1500, 3100 and 6300 ms) until Timer B (6400 ms): 6 per call, 5 when
       // timer drift on a loaded machine pushes the last one past Timer B. It sent no CANCEL (no
@@ -188,44 +147,16 @@ describe('timers and loss through Junction', { concurrency: true }, () => {
         assert.ok(d >= 64 * T1 - 50 && d < 64 * T1 + 1000, `408 after ${d} ms, Timer B is ${64 * T1} ms`);
       }
       assert.equal(delays(rc, 'INVITE', 408).length, calls);
-      assert.deepEqual(j.errors(), []);
-    } finally {
-      await s.close();
-    }
-    assert.deepEqual(s.junctionExits, [0]);
-  });
+    }),
+  );
 
-  it(`408 when the callee rings but never answers: Timer C = fr_inv_timer (${FR_INV_TIMER} ms), the callee is CANCELled`, {
-    timeout: 60_000,
-  }, async () => {
-    const s = new Session();
-    try {
-      const proxy = await freePort();
-      const j = await s.junction({ port: proxy, extraYaml: TM });
-      const dir = tempDir();
+  it(
+    `408 when the callee rings but never answers: Timer C = fr_inv_timer (${FR_INV_TIMER} ms), the callee is CANCELled`,
+    { timeout: 60_000 },
+    withJunction(async (t) => {
       const calls = 3;
       // The callee rings, then gets the proxy's CANCEL when Timer C fires (RFC 3261 §16.8).
-      const uas = {
-        scenario: writeFile(dir, 'uas.xml', uasCancelled()),
-        port: await freePort(),
-        calls,
-        timeoutS: 30,
-      };
-      const callee = s.uas(uas);
-      await waitSippBound(uas);
-      const caller = s.uac({
-        scenario: writeFile(dir, 'uac.xml', uacExpectFailure(408, { ringing: true })),
-        port: await freePort(),
-        calls,
-        timeoutS: 30,
-        callee: uas.port,
-        proxy,
-        rate: 10,
-        trace: true,
-      });
-      const [rc, rs] = await Promise.all([caller.done, callee.done]);
-      assertAllPassed('caller', rc, calls);
-      assertAllPassed('callee', rs, calls);
+      const [rc] = await timedCalls(t, calls, uasCancelled(), uacExpectFailure(408, { ringing: true }));
       assert.deepEqual(counts(rc), [
         `send INVITE ${calls}`,
         `recv 100 ${calls}`,
@@ -243,44 +174,21 @@ describe('timers and loss through Junction', { concurrency: true }, () => {
           d >= FR_INV_TIMER - 50 && d < FR_INV_TIMER + 1000,
           `408 after ${d} ms, Timer C is ${FR_INV_TIMER} ms`,
         );
-      assert.deepEqual(j.errors(), []);
-    } finally {
-      await s.close();
-    }
-    assert.deepEqual(s.junctionExits, [0]);
-  });
+    }),
+  );
 
   for (const method of ['OPTIONS', 'MESSAGE']) {
-    it(`408 for a non-INVITE (${method}) nobody answers: Timer F = fr_timer (${FR_TIMER} ms)`, {
-      timeout: 60_000,
-    }, async () => {
-      const s = new Session();
-      try {
-        const proxy = await freePort();
-        const j = await s.junction({ port: proxy, extraYaml: TM });
-        const dir = tempDir();
+    it(
+      `408 for a non-INVITE (${method}) nobody answers: Timer F = fr_timer (${FR_TIMER} ms)`,
+      { timeout: 60_000 },
+      withJunction(async (t) => {
         const calls = 3;
-        const uas = {
-          scenario: writeFile(dir, 'uas.xml', uasSilent(method, FR_TIMER + 2000)),
-          port: await freePort(),
+        const [rc, rs] = await timedCalls(
+          t,
           calls,
-          timeoutS: 30,
-        };
-        const callee = s.uas(uas);
-        await waitSippBound(uas);
-        const caller = s.uac({
-          scenario: writeFile(dir, 'uac.xml', uacNonInvite(method, 408)),
-          port: await freePort(),
-          calls,
-          timeoutS: 30,
-          callee: uas.port,
-          proxy,
-          rate: 10,
-          trace: true,
-        });
-        const [rc, rs] = await Promise.all([caller.done, callee.done]);
-        assertAllPassed('caller', rc, calls);
-        assertAllPassed('callee', rs, calls);
+          uasSilent(method, FR_TIMER + 2000),
+          uacNonInvite(method, 408),
+        );
         const ds = delays(rc, method, 408);
         assert.equal(ds.length, calls);
         for (const d of ds)
@@ -291,51 +199,33 @@ describe('timers and loss through Junction', { concurrency: true }, () => {
         // The proxy retransmitted the request to the silent callee (Timer E: T1 doubling up to T2).
         const tu = messageTable(rs.stdout);
         assert.ok((rows(tu, 'recv', method)[0]?.retrans ?? 0) >= calls * 4, showTable(tu));
-        assert.deepEqual(j.errors(), []);
-      } finally {
-        await s.close();
-      }
-      assert.deepEqual(s.junctionExits, [0]);
-    });
+      }),
+    );
   }
 
-  it('10 % packet loss between caller and proxy: 200 calls complete through retransmissions', {
-    timeout: 120_000,
-  }, async () => {
-    // SIPp's -lost drops 10 % of what the caller sends *and* of what it receives, so both
-    // directions of the caller ↔ proxy leg are lossy: lost INVITEs, ACKs and BYEs are repaired by
-    // the caller's retransmissions (the proxy absorbs duplicates or answers them from its
-    // transactions), lost 100/180/200s by the proxy resending the provisional, the callee's 2xx
-    // retransmissions relayed by the proxy, and the proxy's completed BYE transaction.
-    // Not on the callee: SIPp 3.6.1's UAS takes an INVITE retransmission that arrives after it
-    // "lost" both its 180 and 200 for an unexpected message and aborts the call (its own limit,
-    // seen with Junction's Timer A retransmissions).
-    // The default timers: the caller's T1 is SIPp's 500 ms, and a BYE retransmitted late (after
-    // four losses) must still find the proxy's transaction (Timer J = 64·T1 of the *proxy's* T1).
-    const s = new Session();
-    try {
-      const proxy = await freePort();
-      const j = await s.junction({ port: proxy });
+  it(
+    '10 % packet loss between caller and proxy: 200 calls complete through retransmissions',
+    { timeout: 120_000 },
+    withJunction(async ({ s, proxy, junction }) => {
+      // SIPp's -lost drops 10 % of what the caller sends *and* of what it receives, so both
+      // directions of the caller ↔ proxy leg are lossy: lost INVITEs, ACKs and BYEs are repaired by
+      // the caller's retransmissions (the proxy absorbs duplicates or answers them from its
+      // transactions), lost 100/180/200s by the proxy resending the provisional, the callee's 2xx
+      // retransmissions relayed by the proxy, and the proxy's completed BYE transaction.
+      // Not on the callee: SIPp 3.6.1's UAS takes an INVITE retransmission that arrives after it
+      // "lost" both its 180 and 200 for an unexpected message and aborts the call (its own limit,
+      // seen with Junction's Timer A retransmissions).
+      // The default timers: the caller's T1 is SIPp's 500 ms, and a BYE retransmitted late (after
+      // four losses) must still find the proxy's transaction (Timer J = 64·T1 of the *proxy's* T1).
+      await junction();
       const calls = 200;
-      const uas = {
-        scenario: shared('bench/scenarios/uas.xml'),
-        port: await freePort(),
-        calls,
-        timeoutS: 60,
-      };
-      const callee = s.uas(uas);
-      await waitSippBound(uas);
-      const caller = s.uac({
-        scenario: shared('bench/scenarios/uac-rr.xml'),
-        port: await freePort(),
-        calls,
-        timeoutS: 60,
-        callee: uas.port,
+      const [rc, rs] = await runBenchCalls(s, {
         proxy,
+        calls,
+        timeoutS: 60,
         rate: 50,
-        args: ['-lost', '10'],
+        uacArgs: ['-lost', '10'],
       });
-      const [rc, rs] = await Promise.all([caller.done, callee.done]);
       assertAllPassed('caller', rc, calls);
       assertAllPassed('callee', rs, calls);
       // Loss really happened, both ways (SIPp's Lost column), and was repaired: the caller
@@ -345,10 +235,6 @@ describe('timers and loss through Junction', { concurrency: true }, () => {
       assert.ok(t.filter((r) => r.kind === 'recv').reduce((n, r) => n + r.lost, 0) > 0, showTable(t));
       assert.ok((rows(t, 'send', 'INVITE')[0]?.retrans ?? 0) > 0, showTable(t));
       assert.ok((rows(t, 'send', 'BYE')[0]?.retrans ?? 0) > 0, showTable(t));
-      assert.deepEqual(j.errors(), []);
-    } finally {
-      await s.close();
-    }
-    assert.deepEqual(s.junctionExits, [0]);
-  });
+    }),
+  );
 });
