@@ -11,7 +11,10 @@
  * - Max sustained calls/s: find-max.sh's ladder (250 … 16,000) and pass rule (not-ok < 0.1 % of
  *   calls, retransmissions ≤ 0.5 %, achieved ≥ 95 % of the target rate), steps of 8 s (--quick:
  *   3 s), 6 s settle, then two bisections rounded to 50. The fixed-rate runs count as the 500 and
- *   2,000 rungs. A step stops early once SIPp's counters prove it failed.
+ *   2,000 rungs. A step stops early once SIPp's counters prove it failed. The ladder's result is
+ *   then held for 45 s (longer than any transaction timer: Junction keeps transactions 64·T1 =
+ *   32 s, Kamailio 5 s), searching down (≤ 3 steps) until a rate holds: that is max_cps.
+ *   (--quick: no hold step.)
  * - Response time INVITE→200: a probe UAC/UAS in this process places 50 calls/s through the proxy
  *   during every run and times them with performance.now() (SIPp's own response-time trace ticks in
  *   4 ms steps here; its p50/p99 are printed too).
@@ -36,6 +39,7 @@ import {
   MemorySampler,
   stopAll,
   stopTracked,
+  type Tracked,
   ticksToMs,
   udpCounters,
 } from './sipbench/procs.ts';
@@ -103,13 +107,21 @@ if (!['junction', 'kamailio', 'all'].includes(only)) {
 const FIXED_SECONDS = quick ? 4 : 10;
 const STEP_SECONDS = quick ? 3 : 8;
 const MIN_STEP_CALLS = quick ? 1000 : 2000;
-const SETTLE_MS = quick ? 2000 : 6000;
-const BISECT = quick ? 1 : 2;
-const WARMUP_CALLS = quick ? 500 : 1500;
+const SETTLE_MS = quick ? 2000 : 5000;
+const BISECT = 1;
+/**
+ * Ladder steps are short (8 s, as find-max.sh); a proxy whose transactions live longer than a step
+ * (Junction: Timers L/M/J = 64·T1 = 32 s; Kamailio: wait_timer 5 s) only reaches its steady state
+ * later. So the ladder's result is then confirmed by steps longer than the longest transaction
+ * timer, searching down (at most 3 steps) until one holds. 0 = off (--quick).
+ */
+const SUSTAIN_SECONDS = quick ? 0 : 40;
+const SUSTAIN_TRIES = 3;
+const WARMUP_CALLS = quick ? 500 : 1000;
 const fixedCalls = (rate: number): number => intOpt('calls', opts.calls, rate * FIXED_SECONDS);
 const probeRate = intOpt('probe-rate', opts['probe-rate'], 50, 0);
 const soakRate = intOpt('rate', opts.rate, 1000);
-const maxMinutes = intOpt('max-minutes', opts['max-minutes'], soakCalls > 0 ? 30 : 14);
+const maxMinutes = intOpt('max-minutes', opts['max-minutes'], soakCalls > 0 ? 30 : 16);
 const cpuProfDir = opts['cpu-prof'] === undefined ? undefined : resolve(opts['cpu-prof']);
 const junctionNodeOptions = [
   ...(cpuProfDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []),
@@ -296,8 +308,12 @@ async function step(
 interface ProxyResult {
   spec: ProxySpec;
   fixed: Map<number, Step>;
+  /** Highest rate that held for SUSTAIN_SECONDS (the ladder's result when that check is off). */
   maxCps: number;
   firstFail: number;
+  /** The ladder's (8 s steps) result. */
+  ladderMax?: number;
+  ladderFirstFail?: number;
   maxStep?: Step;
   rssMaxMb: number;
   pssMaxMb: number;
@@ -321,9 +337,11 @@ async function startAndWait(spec: ProxySpec, probe: Probe): Promise<RunningProxy
   return proxy;
 }
 
-async function stopProxy(proxy: RunningProxy): Promise<void> {
-  // Junction stops gracefully (transactions drain, a --cpu-prof profile is written): give it time.
-  await stopTracked(proxy.tracked, proxy.spec.kind === 'junction' ? 15_000 : 5000);
+async function stopProxy(proxy: RunningProxy, quickly = false): Promise<void> {
+  // Junction stops gracefully (transactions drain, a --cpu-prof profile is written): give it time,
+  // unless it is only restarted after a failed step (and no profile is being written).
+  const grace = proxy.spec.kind === 'junction' && (!quickly || cpuProfDir !== undefined) ? 15_000 : 3000;
+  await stopTracked(proxy.tracked, grace);
 }
 
 async function measureProxy(spec: ProxySpec, probe: Probe): Promise<ProxyResult> {
@@ -335,13 +353,29 @@ async function measureProxy(spec: ProxySpec, probe: Probe): Promise<ProxyResult>
     rssMaxMb: 0,
     pssMaxMb: 0,
   };
-  const proxy = await startAndWait(spec, probe);
+  let proxy = await startAndWait(spec, probe);
   const sampler = new MemorySampler(() => proxy.pids(), spec.kind === 'kamailio');
   sampler.start(500);
+  /**
+   * A failed step leaves the proxy overloaded or damaged (Kamailio after shm exhaustion fails every
+   * later step, down to 1,500 calls/s; the UAS keeps retransmitting 200 OKs of the calls SIPp
+   * abandoned): each step after a failure starts from a fresh proxy and a fresh UAS, warmed up.
+   */
+  const run = async (rate: number, calls: number, name: string, abort: boolean): Promise<Step> => {
+    const s = await step(proxy, probe, rate, calls, name, abort);
+    if (!s.pass) {
+      const t0 = performance.now();
+      await stopProxy(proxy, true);
+      await restartUas();
+      proxy = await startAndWait(spec, probe);
+      await step(proxy, probe, 500, WARMUP_CALLS, 'warmup', false);
+      log(`      (restarted ${spec.label} and the UAS after the failure: ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    }
+    return s;
+  };
   try {
     await step(proxy, probe, 500, WARMUP_CALLS, 'warmup', false);
-    for (const rate of [500, 2000])
-      res.fixed.set(rate, await step(proxy, probe, rate, fixedCalls(rate), `fixed${rate}`, false));
+    for (const rate of [500, 2000]) res.fixed.set(rate, await run(rate, fixedCalls(rate), `fixed${rate}`, false));
 
     // Max sustained rate: ladder + bisection, reusing the fixed-rate runs as rungs when long enough.
     const known = new Map<number, Step>();
@@ -353,7 +387,7 @@ async function measureProxy(spec: ProxySpec, probe: Probe): Promise<ProxyResult>
     let bestStep = known.get(best);
     for (const r of LADDER) {
       if (r <= best || r >= fail) continue;
-      const s = await step(proxy, probe, r, stepCalls(r), `step${r}`, true);
+      const s = await run(r, stepCalls(r), `step${r}`, true);
       if (s.pass) {
         best = r;
         bestStep = s;
@@ -366,16 +400,38 @@ async function measureProxy(spec: ProxySpec, probe: Probe): Promise<ProxyResult>
       for (let i = 0; i < BISECT; i++) {
         const mid = Math.floor((best + fail) / 2 / 50) * 50;
         if (mid <= best) break;
-        const s = await step(proxy, probe, mid, stepCalls(mid), `step${mid}`, true);
+        const s = await run(mid, stepCalls(mid), `step${mid}`, true);
         if (s.pass) {
           best = mid;
           bestStep = s;
         } else fail = mid;
       }
     }
+    res.ladderMax = best;
+    res.ladderFirstFail = Number.isFinite(fail) ? fail : 0;
     res.maxCps = best;
-    res.firstFail = Number.isFinite(fail) ? fail : 0;
+    res.firstFail = res.ladderFirstFail;
     res.maxStep = bestStep;
+    if (SUSTAIN_SECONDS > 0 && best > 0) {
+      let lo = 0;
+      let hi = best;
+      let r = best;
+      let confirmed = 0;
+      let confirmedStep: Step | undefined;
+      for (let i = 0; i < SUSTAIN_TRIES && r > lo; i++) {
+        const s = await run(r, r * SUSTAIN_SECONDS, `sustain${r}`, true);
+        if (s.pass) {
+          confirmed = r;
+          confirmedStep = s;
+          lo = r;
+        } else hi = r;
+        if (confirmed === best) break;
+        r = Math.floor((lo + hi) / 2 / 50) * 50;
+      }
+      res.maxCps = confirmed;
+      res.firstFail = hi > confirmed ? hi : res.ladderFirstFail;
+      res.maxStep = confirmedStep;
+    }
   } catch (err) {
     res.error = err instanceof Error ? err.message : String(err);
     log(`${spec.label}: ERROR ${res.error}`);
@@ -503,8 +559,26 @@ function table(results: ProxyResult[]): void {
   rows.push(['  incl. settle after the run', cpuD(2000), '']);
   rows.push(['calls @500/s', outcome(500), '']);
   rows.push(['calls @2000/s', outcome(2000), '']);
-  rows.push(['max sustained calls/s', (r) => (r.error ? `error` : String(r.maxCps)), rj((r) => r.maxCps)]);
+  rows.push([
+    SUSTAIN_SECONDS > 0
+      ? `max calls/s held ${SUSTAIN_SECONDS} s (<0.1% fail)`
+      : 'max sustained calls/s (<0.1% fail)',
+    (r) => (r.error ? `error` : String(r.maxCps)),
+    rj((r) => r.maxCps),
+  ]);
   rows.push(['  first failing rate', (r) => (r.firstFail > 0 ? String(r.firstFail) : '-'), '']);
+  if (SUSTAIN_SECONDS > 0) {
+    rows.push([
+      `max calls/s, ladder of ${STEP_SECONDS} s steps`,
+      (r) => (r.ladderMax === undefined ? '-' : String(r.ladderMax)),
+      rj((r) => r.ladderMax),
+    ]);
+    rows.push([
+      '  first failing rate',
+      (r) => (r.ladderFirstFail === undefined || r.ladderFirstFail === 0 ? '-' : String(r.ladderFirstFail)),
+      '',
+    ]);
+  }
   rows.push(['  CPU ms/call at max', (r) => (r.maxStep === undefined ? '-' : fmt(msPerCall(r.maxStep))), '']);
   rows.push(['INVITE→200 p50/p99/max ms @500 (probe)', lat(500), rj((r) => p99(r, 500))]);
   rows.push(['INVITE→200 p50/p99/max ms @2000 (probe)', lat(2000), '']);
@@ -553,6 +627,9 @@ function summary(results: ProxyResult[]): Record<string, unknown> {
     kamailio_max_cps: round(max(kt), 0),
     cpu_ratio_vs_kamailio: round(ratio(cpuAt(j, 500), cpuAt(kt, 500))),
     cps_ratio_vs_kamailio: round(ratio(max(j), max(kt))),
+    max_cps_ladder: round(j?.ladderMax, 0),
+    kamailio_max_cps_ladder: round(kt?.ladderMax, 0),
+    sustain_seconds: SUSTAIN_SECONDS,
     cpu_ms_per_call_2000: round(cpuAt(j, 2000)),
     kamailio_cpu_ms_per_call_2000: round(cpuAt(kt, 2000)),
     cpu_ratio_vs_kamailio_2000: round(ratio(cpuAt(j, 2000), cpuAt(kt, 2000))),
@@ -565,6 +642,7 @@ function summary(results: ProxyResult[]): Record<string, unknown> {
     kamailio_shipped_cpu_ms_per_call: round(cpuAt(ks, 500)),
     kamailio_shipped_cpu_ms_per_call_2000: round(cpuAt(ks, 2000)),
     kamailio_shipped_max_cps: round(max(ks), 0),
+    kamailio_shipped_max_cps_ladder: round(ks?.ladderMax, 0),
     kamailio_shipped_p99_ms: round(p99(ks, 500)),
     kamailio_shipped_pss_mb: round(ks?.pssMaxMb, 1),
     cpu_ratio_vs_kamailio_shipped: round(ratio(cpuAt(j, 500), cpuAt(ks, 500))),
@@ -576,6 +654,42 @@ function summary(results: ProxyResult[]): Record<string, unknown> {
 
 // ------------------------------------------------------------------ main
 
+/**
+ * A fresh SIPp UAS per proxy: calls a previous proxy left unfinished (aborted ladder steps) wait
+ * in the UAS for a BYE that never comes; they must not weigh on the next proxy's figures.
+ */
+let uasNow: { tracked: Tracked; spec: ProxySpec; n: number } | undefined;
+
+async function startUasFor(spec: ProxySpec, n: number): Promise<void> {
+  await waitPorts([UAS.port], 60_000);
+  const dir = join(runDir, `uas-${spec.id}${n > 1 ? `-${n}` : ''}`);
+  const tracked = startUas({ paths, dir, port: UAS.port, maxSeconds: maxMinutes * 60 + 60 });
+  uasNow = { tracked, spec, n };
+  await sleep(500);
+  if (tracked.child.exitCode !== null) throw new Error(`SIPp UAS exited at once (see ${dir})`);
+}
+
+async function restartUas(): Promise<void> {
+  if (uasNow === undefined) return;
+  const { tracked, spec, n } = uasNow;
+  await stopTracked(tracked, 3000);
+  await startUasFor(spec, n + 1);
+}
+
+/**
+ * A fresh SIPp UAS per proxy: calls a previous proxy left unfinished (aborted ladder steps) wait
+ * in the UAS for a BYE that never comes; they must not weigh on the next proxy's figures.
+ */
+async function withUas<T>(spec: ProxySpec, fn: () => Promise<T>): Promise<T> {
+  try {
+    await startUasFor(spec, 1);
+    return await fn();
+  } finally {
+    if (uasNow !== undefined) await stopTracked(uasNow.tracked, 3000);
+    uasNow = undefined;
+  }
+}
+
 async function main(): Promise<void> {
   install();
   log(
@@ -584,15 +698,12 @@ async function main(): Promise<void> {
   await waitPorts([UAS.port, UAC_PORT, PROBE_UAC_PORT, PROBE_UAS_PORT], 60_000);
   const probe = new Probe({ proxy: PROXY, uacPort: PROBE_UAC_PORT, uasPort: PROBE_UAS_PORT });
   await probe.bind();
-  const uas = startUas({ paths, dir: join(runDir, 'uas'), port: UAS.port, maxSeconds: maxMinutes * 60 + 60 });
-  await sleep(500);
-  if (uas.child.exitCode !== null) throw new Error(`SIPp UAS exited at once (see ${runDir}/uas)`);
   if (cpuProfDir !== undefined) mkdirSync(cpuProfDir, { recursive: true });
 
   if (soakCalls > 0) {
     const out: Record<string, unknown> = { soak_calls: soakCalls, soak_rate: soakRate };
     for (const spec of specs) {
-      const r = await soak(spec, probe);
+      const r = await withUas(spec, () => soak(spec, probe));
       const pfx = spec.kind === 'junction' ? '' : `${spec.id.replace('-', '_')}_`;
       const kind = spec.kind === 'junction' ? 'RSS' : 'PSS';
       log(
@@ -624,7 +735,7 @@ async function main(): Promise<void> {
   const results: ProxyResult[] = [];
   for (const spec of specs) {
     try {
-      results.push(await measureProxy(spec, probe));
+      results.push(await withUas(spec, () => measureProxy(spec, probe)));
     } catch (err) {
       // One proxy that does not start must not cost the others' figures.
       const error = err instanceof Error ? err.message : String(err);
@@ -638,7 +749,8 @@ async function main(): Promise<void> {
   log('');
   log(
     'CPU = utime+stime of all proxy processes during the SIPp run / calls (SIPp + probe); probe = 50 calls/s timed in µs; ' +
-      `max = highest rung passing not-ok<0.1%, rtx≤0.5%, rate≥95% (${STEP_SECONDS} s steps).`,
+      `max = highest rate passing not-ok<0.1%, rtx≤0.5%, rate≥95% (ladder of ${STEP_SECONDS} s steps` +
+      (SUSTAIN_SECONDS > 0 ? `, then held for ${SUSTAIN_SECONDS} s).` : ').'),
   );
   log(`raw SIPp output: ${runDir}`);
   log(JSON.stringify(summary(results)));
