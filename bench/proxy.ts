@@ -369,13 +369,16 @@ async function measureProxy(spec: ProxySpec, probe: Probe): Promise<ProxyResult>
       await restartUas();
       proxy = await startAndWait(spec, probe);
       await step(proxy, probe, 500, WARMUP_CALLS, 'warmup', false);
-      log(`      (restarted ${spec.label} and the UAS after the failure: ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+      log(
+        `      (restarted ${spec.label} and the UAS after the failure: ${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+      );
     }
     return s;
   };
   try {
     await step(proxy, probe, 500, WARMUP_CALLS, 'warmup', false);
-    for (const rate of [500, 2000]) res.fixed.set(rate, await run(rate, fixedCalls(rate), `fixed${rate}`, false));
+    for (const rate of [500, 2000])
+      res.fixed.set(rate, await run(rate, fixedCalls(rate), `fixed${rate}`, false));
 
     // Max sustained rate: ladder + bisection, reusing the fixed-rate runs as rungs when long enough.
     const known = new Map<number, Step>();
