@@ -10,10 +10,12 @@
  *   Also shown: the same CPU including the settle period after the run (deferred work: timers, GC).
  * - Max sustained calls/s: find-max.sh's ladder (250 … 16,000) and pass rule (not-ok < 0.1 % of
  *   calls, retransmissions ≤ 0.5 %, achieved ≥ 95 % of the target rate), steps of 8 s (--quick:
- *   3 s), 6 s settle, then two bisections rounded to 50. The fixed-rate runs count as the 500 and
- *   2,000 rungs. A step stops early once SIPp's counters prove it failed. The ladder's result is
- *   then held for 45 s (longer than any transaction timer: Junction keeps transactions 64·T1 =
- *   32 s, Kamailio 5 s), searching down (≤ 3 steps) until a rate holds: that is max_cps.
+ *   3 s), 5 s settle, then one bisection rounded to 50. The fixed-rate runs count as the 500 and
+ *   2,000 rungs. A step stops early once SIPp's counters prove it failed, and the next step then
+ *   starts from a fresh proxy and UAS (a failure leaves either damaged: Kamailio after its shm ran
+ *   out fails every later step; the UAS retransmits the abandoned calls' 200 OKs). The ladder's
+ *   result is then held for 40 s (longer than any transaction timer: Junction keeps transactions
+ *   64·T1 = 32 s, Kamailio 5 s), searching down (≤ 3 steps) until a rate holds: that is max_cps.
  *   (--quick: no hold step.)
  * - Response time INVITE→200: a probe UAC/UAS in this process places 50 calls/s through the proxy
  *   during every run and times them with performance.now() (SIPp's own response-time trace ticks in
@@ -456,7 +458,7 @@ interface SoakResult {
   cpuMsPerCall: number;
   samples: { t: number; rssKb: number; pssKb: number }[];
   firstMb: number;
-  at20Mb: number;
+  at50Mb: number;
   lastMb: number;
   maxMb: number;
   afterDrainMb: number;
@@ -504,7 +506,7 @@ async function soak(spec: ProxySpec, probe: Probe): Promise<SoakResult> {
       cpuMsPerCall: ticksToMs(cpu1 - cpu0) / Math.max(1, sipp.created),
       samples: runSamples,
       firstMb: v(runSamples[0]),
-      at20Mb: v(runSamples[Math.floor(runSamples.length * 0.2)]),
+      at50Mb: v(runSamples[Math.floor(runSamples.length * 0.5)]),
       lastMb: v(runSamples[runSamples.length - 1]),
       maxMb: Math.max(...runSamples.map(v)),
       afterDrainMb: v(after),
@@ -714,19 +716,19 @@ async function main(): Promise<void> {
           `${r.sipp.cps.toFixed(0)} calls/s, CPU ${r.cpuMsPerCall.toFixed(3)} ms/call`,
       );
       log(
-        `${spec.label}: ${kind} MB first ${r.firstMb.toFixed(1)}  at 20% ${r.at20Mb.toFixed(1)}  last ${r.lastMb.toFixed(1)}  ` +
-          `max ${r.maxMb.toFixed(1)}  10 s after ${r.afterDrainMb.toFixed(1)}  (growth 20%→last ${(r.lastMb - r.at20Mb).toFixed(1)} MB)`,
+        `${spec.label}: ${kind} MB first ${r.firstMb.toFixed(1)}  at 50% ${r.at50Mb.toFixed(1)}  last ${r.lastMb.toFixed(1)}  ` +
+          `max ${r.maxMb.toFixed(1)}  10 s after ${r.afterDrainMb.toFixed(1)}  (growth over the second half ${(r.lastMb - r.at50Mb).toFixed(1)} MB)`,
       );
       Object.assign(out, {
         [`${pfx}soak_ok`]: r.sipp.ok,
         [`${pfx}soak_not_ok`]: r.sipp.notOk,
         [`${pfx}soak_cpu_ms_per_call`]: round(r.cpuMsPerCall),
         [`${pfx}rss_first_mb`]: round(r.firstMb, 1),
-        [`${pfx}rss_at20_mb`]: round(r.at20Mb, 1),
+        [`${pfx}rss_at50_mb`]: round(r.at50Mb, 1),
         [`${pfx}rss_last_mb`]: round(r.lastMb, 1),
         [`${pfx}rss_max_mb`]: round(r.maxMb, 1),
         [`${pfx}rss_after_drain_mb`]: round(r.afterDrainMb, 1),
-        [`${pfx}rss_growth_mb`]: round(r.lastMb - r.at20Mb, 1),
+        [`${pfx}rss_growth_mb`]: round(r.lastMb - r.at50Mb, 1),
       });
     }
     probe.close();

@@ -113,12 +113,17 @@ export class ProxyCore {
     relayFailures: 0,
     scriptErrors: 0,
   };
-  /** Server transaction and proxy transaction per request being routed (keyed by the request object). */
-  private readonly serverTxOf = new WeakMap<SipMessage, ServerTxPort>();
+  /**
+   * Proxy transaction per server transaction key. (The server transaction of a request being routed
+   * is kept on the request itself, `req.tuSlot`: see serverTxOf().)
+   */
   private readonly proxyTxOf = new Map<string, ProxyTransaction>();
   private readonly canceledKeys = new Set<string>();
-  /** Server transactions whose termination already cleans the two tables above. */
-  private readonly watched = new WeakSet<ServerTxPort>();
+  /**
+   * Keys of the server transactions whose termination already cleans the two tables above (and
+   * this one): a Set of keys, not a WeakSet of transactions, for the same reason as `tuSlot`.
+   */
+  private readonly watched = new Set<string>();
 
   constructor(opts: CoreOptions) {
     this.transport = opts.transport;
@@ -149,7 +154,7 @@ export class ProxyCore {
       else this.transport.sendResponse(data, req, info);
       return;
     }
-    if (tx !== undefined) this.serverTxOf.set(req, tx);
+    if (tx !== undefined) req.tuSlot = tx;
     const ctx = new ScriptContext(this, 'request', req, req, info, newRelayState());
     const r = this.runRoute('request', ctx);
     if (r !== undefined)
@@ -184,7 +189,7 @@ export class ProxyCore {
     }
     // The script ended without answering: drop, as Kamailio does (the UAC retransmits or times out).
     this.stats.dropped++;
-    this.serverTxOf.delete(req);
+    req.tuSlot = undefined;
     this.transactions?.release?.(tx);
   }
 
@@ -204,14 +209,15 @@ export class ProxyCore {
 
   /** Drop what the core keeps per server transaction once the transaction ends (once per tx). */
   private forgetOnTermination(tx: ServerTxPort): void {
-    if (this.watched.has(tx)) return;
-    this.watched.add(tx);
     const key = tx.key;
+    if (this.watched.has(key)) return;
+    this.watched.add(key);
     const t = tx as { onTerminated?: () => void };
     const previous = t.onTerminated;
     t.onTerminated = () => {
       this.proxyTxOf.delete(key);
       this.canceledKeys.delete(key);
+      this.watched.delete(key);
       previous?.();
     };
   }
@@ -290,17 +296,17 @@ export class ProxyCore {
   }
 
   hasServerTransaction(req: SipMessage): boolean {
-    return this.serverTxOf.has(req);
+    return req.tuSlot !== undefined;
   }
 
   isCanceled(req: SipMessage): boolean {
-    const tx = this.serverTxOf.get(req);
+    const tx = serverTxOf(req);
     return tx !== undefined && this.canceledKeys.has(tx.key);
   }
 
   sendReply(req: SipMessage, info: ReceiveInfo, data: Buffer, code: number): boolean {
     this.stats.replies++;
-    const tx = this.serverTxOf.get(req);
+    const tx = serverTxOf(req);
     if (tx !== undefined) {
       if (tx.lastStatus >= 200) return false;
       tx.respond(data, code);
@@ -366,7 +372,7 @@ export class ProxyCore {
   /** t_relay: stateful when a server transaction exists, else (ACK, stateless mode) stateless. */
   async relay(ctx: ScriptContext): Promise<number> {
     const req = ctx.request;
-    const tx = this.serverTxOf.get(req);
+    const tx = serverTxOf(req);
     if (this.stateless || tx === undefined || req.method === 'ACK') return this.forwardStateless(ctx);
     if (this.canceledKeys.has(tx.key)) return -1;
     if (ctx.ptx === undefined && this.isLoop(req)) {
@@ -563,13 +569,18 @@ export class ProxyCore {
     this.transport.send(req.serialize(edits), ep, { listenerId: out.id });
     this.stats.forwardedStateless++;
     ctx.relayed = true;
-    const tx = this.serverTxOf.get(req);
+    const tx = serverTxOf(req);
     if (tx !== undefined) {
-      this.serverTxOf.delete(req);
+      req.tuSlot = undefined;
       this.transactions?.release?.(tx);
     }
     return 1;
   }
+}
+
+/** The server transaction of a request being routed (set by onRequest, see SipMessage.tuSlot). */
+function serverTxOf(req: SipMessage): ServerTxPort | undefined {
+  return req.tuSlot as ServerTxPort | undefined;
 }
 
 const LOOP_KEY_LEN = 10;

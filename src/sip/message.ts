@@ -100,6 +100,14 @@ export class SipMessage {
   contentLength = -1;
   topVia!: Via;
 
+  /**
+   * Opaque slot for the transaction user: the proxy core keeps the server transaction of a request
+   * it routes here. A field rather than a WeakMap keyed by the message: WeakMap entries are
+   * ephemerons, whose write barrier and garbage-collector processing are a measurable share of the
+   * CPU of a relayed call.
+   */
+  tuSlot: object | undefined = undefined;
+
   /** Edits made by routing logic; serialize() splices them in. */
   edits: EditList | null = null;
   private newRuri: string | undefined = undefined;
