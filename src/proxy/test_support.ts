@@ -4,20 +4,16 @@
  * Not a test file itself (no `.test.ts`).
  */
 import { isIP } from 'node:net';
-import { buildResponse } from '../sip/build.ts';
 import { isParseError } from '../sip/errors.ts';
 import type { SipMessage } from '../sip/message.ts';
 import { parseMessage } from '../sip/parse_message.ts';
 import type { Endpoint, ListenerInfo, Protocol, ReceiveInfo, SendOptions } from '../transport/types.ts';
 import type { RouteContext, RouteHandler, RouteKind } from './context.ts';
 import {
-  type ClientHandlerPort,
-  type ClientTxPort,
   type CoreLogger,
   ProxyCore,
   type ScriptPort,
   type ServerTxPort,
-  type TransactionPort,
   type TransportPort,
 } from './core.ts';
 import { LocalAddresses } from './myself.ts';
@@ -192,83 +188,10 @@ function assert(ok: boolean, text: string): void {
   if (!ok) throw new Error(text);
 }
 
-export interface ReplyOptions {
-  toTag?: string;
-  reason?: string;
-  headers?: Array<[string, string]>;
-}
+// The fake client side is the script harness's: one set of fake ports for both.
+import { FakeClientTx, FakeTransactions, type ReplyOptions } from '../script/harness_ports.ts';
 
-export class FakeClientTx implements ClientTxPort {
-  readonly data: Buffer;
-  readonly msg: SipMessage;
-  readonly dest: Endpoint;
-  readonly opts: (SendOptions & { timerC?: number; frTimer?: number }) | undefined;
-  readonly handler: ClientHandlerPort;
-  readonly cancels: Array<string | undefined> = [];
-
-  constructor(
-    data: Buffer,
-    msg: SipMessage,
-    dest: Endpoint,
-    handler: ClientHandlerPort,
-    opts: (SendOptions & { timerC?: number; frTimer?: number }) | undefined,
-  ) {
-    this.data = data;
-    this.msg = msg;
-    this.dest = dest;
-    this.handler = handler;
-    this.opts = opts;
-  }
-
-  cancel(reason?: string): void {
-    this.cancels.push(reason);
-  }
-
-  /** A response from downstream to the request this branch sent. */
-  response(status: number, o: ReplyOptions = {}): SipMessage {
-    const opts: { toTag?: string; headers?: Array<[string, string]> } = {};
-    if (status > 100) opts.toTag = o.toTag ?? `uas${status}`;
-    if (o.headers !== undefined) opts.headers = o.headers;
-    return parse(buildResponse(this.msg, status, o.reason, opts));
-  }
-
-  /** Deliver a response as the client transaction would. */
-  reply(status: number, o: ReplyOptions = {}): SipMessage {
-    const res = this.response(status, o);
-    if (status < 200) this.handler.onProvisional(res, this);
-    else this.handler.onFinal(res, this);
-    return res;
-  }
-
-  timeout(): void {
-    this.handler.onTimeout(this);
-  }
-
-  transportError(): void {
-    this.handler.onTransportError(this, new Error('connection refused'));
-  }
-}
-
-export class FakeTransactions implements TransactionPort {
-  readonly clients: FakeClientTx[] = [];
-  readonly released: ServerTxPort[] = [];
-
-  sendRequest(
-    data: Buffer,
-    request: SipMessage,
-    dest: Endpoint,
-    handler: ClientHandlerPort,
-    opts?: SendOptions & { reliable?: boolean; timerC?: number; frTimer?: number },
-  ): ClientTxPort {
-    const tx = new FakeClientTx(data, request, dest, handler, opts);
-    this.clients.push(tx);
-    return tx;
-  }
-
-  release(tx: ServerTxPort): void {
-    this.released.push(tx);
-  }
-}
+export { FakeClientTx, FakeTransactions, type ReplyOptions };
 
 // ---------------------------------------------------------------- script
 

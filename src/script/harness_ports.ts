@@ -11,7 +11,10 @@ import type {
   TransportPort,
 } from '../proxy/core.ts';
 import { type NextHop, Resolver } from '../proxy/target.ts';
+import { buildResponse } from '../sip/build.ts';
+import { isParseError } from '../sip/errors.ts';
 import type { SipMessage } from '../sip/message.ts';
+import { parseMessage } from '../sip/parse_message.ts';
 import { familyOf } from '../transport/ip.ts';
 import type { Endpoint, ListenerInfo, ReceiveInfo, SendOptions } from '../transport/types.ts';
 
@@ -110,6 +113,12 @@ export class FakeServerTx implements ServerTxPort {
   }
 }
 
+export interface ReplyOptions {
+  toTag?: string;
+  reason?: string;
+  headers?: Array<[string, string]>;
+}
+
 /** What the core passes to sendRequest for a branch (listener, timer C, fr timer). */
 export type ClientTxOptions = Parameters<TransactionPort['sendRequest']>[4];
 
@@ -151,6 +160,23 @@ export class FakeClientTx implements ClientTxPort {
   receive(res: SipMessage): void {
     if (res.status < 200) this.handler.onProvisional(res, this);
     else this.handler.onFinal(res, this);
+  }
+
+  /** A response from downstream to the request this branch sent (To tag `uas<status>` by default). */
+  response(status: number, o: ReplyOptions = {}): SipMessage {
+    const opts: { toTag?: string; headers?: Array<[string, string]> } = {};
+    if (status > 100) opts.toTag = o.toTag ?? `uas${status}`;
+    if (o.headers !== undefined) opts.headers = o.headers;
+    const res = parseMessage(buildResponse(this.msg, status, o.reason, opts));
+    if (isParseError(res)) throw new Error(res.toString());
+    return res;
+  }
+
+  /** Build a response to this branch and deliver it, as the client transaction would. */
+  reply(status: number, o: ReplyOptions = {}): SipMessage {
+    const res = this.response(status, o);
+    this.receive(res);
+    return res;
   }
 
   /** Timer B/F fired: the branch failed without an answer (408). */
