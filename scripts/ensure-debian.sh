@@ -33,4 +33,4 @@ echo "ensure-debian: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 # The package lists may be absent or stale on a fresh machine.
 $SUDO apt-get update -qq >/dev/null 2>&1 || $SUDO apt-get update
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+$SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
