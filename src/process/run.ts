@@ -1,0 +1,223 @@
+/**
+ * Running external programs without blocking the event loop: the one place Junction starts
+ * children (exec module, M4 local hook scripts). Every run is bounded: a timeout that kills the
+ * child's whole process group (SIGTERM, then SIGKILL), a cap on captured stdout, a cap on
+ * concurrent children. A run never rejects: failures are described by the result.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+
+export interface RunRequest {
+  /** Program and arguments, started without a shell (argv[0] looked up on PATH). */
+  readonly argv?: readonly string[];
+  /** A command line the operator wrote, run by `/bin/sh -c`. Exactly one of argv / command. */
+  readonly command?: string;
+  /** Written to the child's stdin, which is then closed. Without it stdin is /dev/null. */
+  readonly stdin?: string | Buffer;
+  /** The child's whole environment (not merged with process.env). Default: process.env. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Kill after this many ms; 0 or absent = no limit. */
+  readonly timeoutMs?: number;
+  /** Keep at most this many bytes of stdout (the rest is read and dropped). Default 1 MiB. */
+  readonly maxOutputBytes?: number;
+  /** Working directory. */
+  readonly cwd?: string;
+}
+
+export interface RunResult {
+  /** Exit code, or null when the child was killed by a signal or never started. */
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  /** stdout exceeded maxOutputBytes and was cut. */
+  readonly truncated: boolean;
+  /** The timeout fired and the process group was killed. */
+  readonly timedOut: boolean;
+  /** The concurrency cap was reached: nothing was started. */
+  readonly refused: boolean;
+  /** Why the program could not be started (ENOENT, EACCES ...), when it could not. */
+  readonly error?: string;
+  readonly durationMs: number;
+}
+
+export interface ProcessRunnerOptions {
+  /** Children running at once; beyond it a run is refused at once. Default 256. */
+  readonly maxConcurrent?: number;
+  /** Grace between SIGTERM and SIGKILL on timeout, ms. Default 200. */
+  readonly killGraceMs?: number;
+  /** Each non-empty stderr line of a child (bounded per child), for the log. */
+  readonly onStderr?: (line: string, argv0: string) => void;
+}
+
+const DEFAULT_MAX_OUTPUT = 1 << 20;
+const STDERR_LINES_PER_CHILD = 20;
+/** After the child exits, how long to wait for its stdout to close (a background grandchild may hold it). */
+const DRAIN_AFTER_EXIT_MS = 100;
+
+export class ProcessRunner {
+  #running = 0;
+  readonly #maxConcurrent: number;
+  readonly #killGraceMs: number;
+  readonly #onStderr: ProcessRunnerOptions['onStderr'];
+
+  constructor(options: ProcessRunnerOptions = {}) {
+    this.#maxConcurrent = options.maxConcurrent ?? 256;
+    this.#killGraceMs = options.killGraceMs ?? 200;
+    this.#onStderr = options.onStderr;
+  }
+
+  /** Children running now. */
+  get running(): number {
+    return this.#running;
+  }
+
+  run(req: RunRequest): Promise<RunResult> {
+    const started = performance.now();
+    if (this.#running >= this.#maxConcurrent) {
+      return Promise.resolve(failed(started, { refused: true, error: 'too many running programs' }));
+    }
+    const argv = programOf(req);
+    if (argv === undefined) return Promise.resolve(failed(started, { error: 'empty command' }));
+    let child: ChildProcess;
+    try {
+      child = spawn(argv[0] as string, argv.slice(1), {
+        // Own process group, so a timeout kills the shell and everything it started.
+        detached: true,
+        env: req.env ?? process.env,
+        stdio: [req.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+        ...(req.cwd === undefined ? {} : { cwd: req.cwd }),
+      });
+    } catch (e) {
+      return Promise.resolve(failed(started, { error: (e as Error).message }));
+    }
+    this.#running++;
+    return new Promise<RunResult>((resolve) => {
+      const cap = req.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
+      const chunks: Buffer[] = [];
+      let kept = 0;
+      let truncated = false;
+      let timedOut = false;
+      let spawnError: string | undefined;
+      let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+      let done = false;
+      let killTimer: NodeJS.Timeout | undefined;
+      let drainTimer: NodeJS.Timeout | undefined;
+
+      const finish = () => {
+        if (done) return;
+        done = true;
+        this.#running--;
+        clearTimeout(timeout);
+        clearTimeout(killTimer);
+        clearTimeout(drainTimer);
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        resolve({
+          exitCode: exit?.code ?? null,
+          signal: exit?.signal ?? null,
+          stdout: Buffer.concat(chunks).toString('utf8'),
+          truncated,
+          timedOut,
+          refused: false,
+          ...(spawnError === undefined ? {} : { error: spawnError }),
+          durationMs: performance.now() - started,
+        });
+      };
+
+      const timeout =
+        req.timeoutMs !== undefined && req.timeoutMs > 0
+          ? setTimeout(() => {
+              timedOut = true;
+              killGroup(child, 'SIGTERM');
+              killTimer = setTimeout(() => killGroup(child, 'SIGKILL'), this.#killGraceMs);
+            }, req.timeoutMs)
+          : undefined;
+
+      child.stdout?.on('data', (chunk: Buffer) => {
+        if (kept >= cap) {
+          truncated = true;
+          return;
+        }
+        const room = cap - kept;
+        if (chunk.length > room) {
+          truncated = true;
+          chunk = chunk.subarray(0, room);
+        }
+        chunks.push(chunk);
+        kept += chunk.length;
+      });
+      this.#readStderr(child, argv[0] as string);
+      child.on('error', (e) => {
+        spawnError = e.message;
+        // A child that never started emits no 'exit'; one that did is finished by 'close'.
+        if (child.pid === undefined) finish();
+      });
+      child.on('exit', (code, signal) => {
+        exit = { code, signal };
+        // The group may still hold stdout open (a background grandchild): wait briefly, not forever.
+        drainTimer = setTimeout(finish, DRAIN_AFTER_EXIT_MS);
+        // After a timeout, make sure nothing of the group survives the leader.
+        if (timedOut) killGroup(child, 'SIGKILL');
+      });
+      child.on('close', finish);
+
+      if (req.stdin !== undefined && child.stdin) {
+        // EPIPE when the program does not read its stdin is not a failure of the run.
+        child.stdin.on('error', () => {});
+        child.stdin.end(req.stdin);
+      }
+    });
+  }
+
+  #readStderr(child: ChildProcess, argv0: string): void {
+    const sink = this.#onStderr;
+    if (!child.stderr) return;
+    if (sink === undefined) {
+      child.stderr.resume();
+      return;
+    }
+    let lines = 0;
+    let partial = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => {
+      if (lines >= STDERR_LINES_PER_CHILD) return;
+      const parts = (partial + text).split('\n');
+      partial = (parts.pop() ?? '').slice(0, 4096);
+      for (const line of parts) {
+        if (line.trim() === '' || lines >= STDERR_LINES_PER_CHILD) continue;
+        lines++;
+        sink(line.slice(0, 4096), argv0);
+      }
+    });
+    child.stderr.on('end', () => {
+      if (partial.trim() !== '' && lines < STDERR_LINES_PER_CHILD) sink(partial, argv0);
+    });
+  }
+}
+
+function programOf(req: RunRequest): readonly string[] | undefined {
+  if (req.argv !== undefined) return req.argv.length > 0 && req.argv[0] !== '' ? req.argv : undefined;
+  if (req.command !== undefined && req.command.trim() !== '') return ['/bin/sh', '-c', req.command];
+  return undefined;
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+function failed(started: number, what: { refused?: boolean; error: string }): RunResult {
+  return {
+    exitCode: null,
+    signal: null,
+    stdout: '',
+    truncated: false,
+    timedOut: false,
+    refused: what.refused ?? false,
+    error: what.error,
+    durationMs: performance.now() - started,
+  };
+}
