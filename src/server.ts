@@ -122,6 +122,7 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
     t1: tm.t1,
     t2: tm.t2,
     t4: tm.t4,
+    waitTimer: tm.wt_timer,
     frTimer: tm.fr_timer,
     timerC: tm.fr_inv_timer,
     onError: (err: unknown) => log.error({ err }, 'transaction layer error'),

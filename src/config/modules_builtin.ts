@@ -32,6 +32,11 @@ export const TM_FIELDS = {
     doc: 'RFC 3261 T4, how long a message may remain in the network (completed-state waits).',
     default: 5000,
   }),
+  wt_timer: millis({
+    doc: 'How long a transaction lingers after its final reply absorbing retransmissions (caps Timers D, J, L, M; Kamailio tm wt_timer). 32000 = the RFC values.',
+    default: 5000,
+    min: 1,
+  }),
 } as const;
 
 export const EXEC_FIELDS = {

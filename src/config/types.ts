@@ -116,6 +116,7 @@ export type TmParams = {
   readonly t1: number;
   readonly t2: number;
   readonly t4: number;
+  readonly wt_timer: number;
 };
 
 /** `modules.exec` (Kamailio exec parameter names). */

@@ -39,6 +39,13 @@ export interface TimerOptions {
   maxNoninvLifetime: number;
   /** Delay of the automatic 100 Trying in 'delayed' mode (RFC 3261 §17.2.1: 200 ms). */
   tryingDelay: number;
+  /**
+   * Kamailio tm `wt_timer`: a cap on how long a transaction lingers after its final response
+   * (Timers D, J, L, M), only absorbing retransmissions. Default: no cap (the RFC's 32 s). A
+   * proxy may set it lower, as Kamailio does (5 s): late 2xx retransmissions are then relayed
+   * statelessly by their Via, and memory follows calls per second × the cap instead of × 32 s.
+   */
+  waitTimer: number;
 }
 
 /** Resolved values, named after the RFC's timers. */
@@ -100,6 +107,7 @@ export function resolveTimers(o: Partial<TimerOptions> = {}): Timers {
   const t64 = 64 * t1;
   const C = positive('timerC', o.timerC ?? o.frInvTimer, DEFAULT_TIMER_C);
   const F = positive('frTimer', o.frTimer, t64);
+  const wait = positive('waitTimer', o.waitTimer, Number.POSITIVE_INFINITY);
   return {
     t1,
     t2,
@@ -107,16 +115,16 @@ export function resolveTimers(o: Partial<TimerOptions> = {}): Timers {
     A: t1,
     B: t64,
     C,
-    D: positive('timerD', o.timerD, DEFAULT_TIMER_D),
+    D: Math.min(positive('timerD', o.timerD, DEFAULT_TIMER_D), wait),
     E: t1,
     F,
     G: t1,
     H: t64,
     I: t4,
-    J: t64,
+    J: Math.min(t64, wait),
     K: t4,
-    L: t64,
-    M: t64,
+    L: Math.min(t64, wait),
+    M: Math.min(t64, wait),
     cancelWait: t64,
     maxInvLifetime: positive('maxInvLifetime', o.maxInvLifetime, C + 2 * t64),
     maxNoninvLifetime: positive('maxNoninvLifetime', o.maxNoninvLifetime, F + t64),
