@@ -14,8 +14,8 @@
  *   2,000 rungs. A step stops early once SIPp's counters prove it failed, and the next step then
  *   starts from a fresh proxy and UAS (a failure leaves either damaged: Kamailio after its shm ran
  *   out fails every later step; the UAS retransmits the abandoned calls' 200 OKs). The ladder's
- *   result is then held for 40 s (longer than any transaction timer: Junction keeps transactions
- *   64·T1 = 32 s, Kamailio 5 s), searching down (≤ 3 steps) until a rate holds: that is max_cps.
+ *   result is then held for 40 s (longer than any transaction timer: both keep finished
+ *   transactions wt_timer = 5 s), searching down (≤ 3 steps) until a rate holds: that is max_cps.
  *   (--quick: no hold step.)
  * - Response time INVITE→200: a probe UAC/UAS in this process places 50 calls/s through the proxy
  *   during every run and times them with performance.now() (SIPp's own response-time trace ticks in
