@@ -4,11 +4,29 @@
  * `udp:0.0.0.0:5060` next to it for IPv4).
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { type LookupOneOptions, lookup } from 'node:dns';
+import { isIP } from 'node:net';
 import { makeListenerInfo } from './listener_info.ts';
 import type { ListenConfig, TransportLimits, TransportLogger } from './options.ts';
 import type { ListenerInfo } from './types.ts';
 
 export type DatagramHandler = (buf: Buffer, rinfo: RemoteInfo, listener: UdpListener) => void;
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * dgram resolves every destination before sending, even an IP literal (dns.lookup answers those
+ * on the next tick): nearly every send of a proxy goes to a literal, so answer those at once and
+ * the datagram leaves in the same tick, without the deferred closure.
+ */
+function literalLookup(host: string, options: LookupOneOptions, callback: LookupCallback): void {
+  const family = isIP(host);
+  if (family !== 0) {
+    callback(null, host, family);
+    return;
+  }
+  lookup(host, options, callback);
+}
 
 export class UdpListener {
   readonly info: ListenerInfo;
@@ -29,7 +47,11 @@ export class UdpListener {
     logger: TransportLogger,
     onDatagram: DatagramHandler,
   ): Promise<UdpListener> {
-    const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6 });
+    const socket = createSocket({
+      type: family === 6 ? 'udp6' : 'udp4',
+      ipv6Only: family === 6,
+      lookup: literalLookup,
+    });
     return new Promise((resolve, reject) => {
       const onBindError = (err: Error): void => {
         socket.close();
