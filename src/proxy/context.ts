@@ -47,6 +47,8 @@ export interface RouteContext {
   bflags: number;
   /** Set by set_drop / KSR.x.drop: the branch or response is not forwarded. */
   dropped: boolean;
+  /** Set by KSR.x.exit / KSR.x.drop: a route on this context ended early (script/exit.ts). */
+  exited?: boolean;
   /** Force replies to the source port (force_rport). */
   forceRport: boolean;
   /** Per-message $var(...) and per-transaction $avp(...) storage. */

@@ -39,9 +39,11 @@ export class ScriptContext implements RouteContext {
   readonly branches: BranchTarget[] = [];
   bflags = 0;
   dropped = false;
+  exited = false;
   forceRport = false;
-  readonly vars = new Map<string, string | number>();
-  readonly replyHeaders: string[] = [];
+  // Created on first use: most messages never touch $var() or add reply headers.
+  private varsMap: Map<string, string | number> | undefined = undefined;
+  private replyHeaderList: string[] | undefined = undefined;
   branchIndex: number;
   replyCode: number;
   /** Set once the request was answered or relayed by the script. */
@@ -84,6 +86,14 @@ export class ScriptContext implements RouteContext {
   get avps(): Map<string, Array<string | number>> {
     return this.state.avps;
   }
+  get vars(): Map<string, string | number> {
+    if (this.varsMap === undefined) this.varsMap = new Map();
+    return this.varsMap;
+  }
+  get replyHeaders(): string[] {
+    if (this.replyHeaderList === undefined) this.replyHeaderList = [];
+    return this.replyHeaderList;
+  }
 
   reply(code: number, reason: string): number | Promise<number> {
     if (this.kind === 'reply' || this.kind === 'onreply' || !this.request.isRequest) return -1;
@@ -92,9 +102,10 @@ export class ScriptContext implements RouteContext {
     if (this.ptx !== undefined && (this.kind === 'failure' || this.kind === 'branch_failure')) {
       return this.ptx.replyLocally(code, reason, this.replyHeaders) ? 1 : -1;
     }
+    const extra = this.replyHeaderList;
     const data = buildResponse(this.request, code, reason, {
       toTag: this.core.localTag(this.request),
-      headers: this.replyHeaders.map(splitHeaderLine),
+      ...(extra === undefined || extra.length === 0 ? {} : { headers: extra.map(splitHeaderLine) }),
     });
     return this.core.sendReply(this.request, this.info, data, code) ? 1 : -1;
   }

@@ -19,17 +19,11 @@ export function isExitSentinel(e: unknown): boolean {
   return e === EXIT_SENTINEL;
 }
 
-/**
- * Contexts whose route ended with KSR.x.exit/drop. A WeakSet rather than a field on the context,
- * because RouteContext belongs to the proxy; exit is rare, so its cost does not matter.
- */
-const exitedContexts = new WeakSet<RouteContext>();
-
 export function markExited(ctx: RouteContext): void {
-  exitedContexts.add(ctx);
+  ctx.exited = true;
 }
 
 /** Whether a route on this context ended through KSR.x.exit() or KSR.x.drop(). */
 export function wasExited(ctx: RouteContext): boolean {
-  return exitedContexts.has(ctx);
+  return ctx.exited === true;
 }

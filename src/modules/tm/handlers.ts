@@ -25,6 +25,8 @@ export function onRoute(
       return -1;
     }
     ctx.setHandler(kind, h);
+    // The proxy's contexts answer t_is_set themselves; record only for those that cannot.
+    if (extras(ctx).getHandler !== undefined) return 1;
     let m = recorded.get(ctx.request);
     if (m === undefined) {
       m = new Map();
