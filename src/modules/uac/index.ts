@@ -10,7 +10,7 @@ import { ANY_ROUTE, type ModuleDefinition } from '../../script/module.ts';
 import { registerPvClass } from '../pv/pseudo_variables.ts';
 import { def } from '../shared/define.ts';
 import { dialogFromResponse, type Uac, UacError, type UacOutcome, uac } from './client.ts';
-import { clickToDial } from './ctd.ts';
+import { type CtdResult, clickToDial } from './ctd.ts';
 import './params.ts';
 
 /** $uac_req(key) fields (Kamailio uac module). */
@@ -165,6 +165,13 @@ export const ctdCommand: MiCommand = {
       { name: 'timeout', type: 'int', optional: true, doc: 'Seconds the caller may ring (default 30).' },
     ],
   ],
+  text: {
+    lines: ['caller', 'callee', 'from', 'timeout'],
+    reply(result) {
+      const r = result as CtdResult;
+      return { code: 200, reason: 'OK', lines: r.steps.map((s) => `${s.step}: ${s.status}`) };
+    },
+  },
   async handler(p) {
     const client = uac();
     if (client === undefined) throw new MiError(500, 'no UAC in this process');
