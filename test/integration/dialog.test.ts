@@ -8,19 +8,20 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { miOverHttp } from '../../src/mi/client.ts';
-import { assertAllPassed, UAS, withJunction } from './call_flow.ts';
+import { assertAllPassed, type JunctionTest, UAS, withJunction } from './call_flow.ts';
 import { ctdCaller, ctdCallerBusy, uacByeFromServer, uacHold, uasChallenge } from './dialog_scenarios.ts';
 import {
   describeSipp,
   ensureSipp,
   freePort,
   REPO,
+  type RunningServer,
   removeTempDirs,
-  type Session,
   sleep,
   tempDir,
   waitUdpBound,
@@ -131,24 +132,25 @@ interface Cdr {
 }
 
 async function startWithMi(
-  t: { s: Session; junction: (o: object) => Promise<unknown> },
+  t: JunctionTest,
   extraYaml = '',
   storage?: string,
-): Promise<{ mi: Mi; dir: string; fifo: string }> {
+): Promise<{ mi: Mi; dir: string; fifo: string; server: RunningServer }> {
   const http = await freePort();
   const dir = tempDir('junction-dlg-');
   const fifo = join(dir, 'fifo');
-  await t.junction({
+  const server = await t.junction({
     script: writeScript(SCRIPT),
     mi: `{ http: "127.0.0.1:${http}", fifo: "${fifo}", fifo_reply_dir: "${dir}" }`,
     extraYaml,
     ...(storage === undefined ? {} : { storage }),
   });
-  return { mi: mi(http), dir, fifo };
+  return { mi: mi(http), dir, fifo, server };
 }
 
+/** A scenario file: `xml` written into `dir`, or `xml` itself when it is already a path. */
 function sippScenario(dir: string, name: string, xml: string): string {
-  return writeFile(dir, name, xml);
+  return xml.startsWith('<') ? writeFile(dir, name, xml) : xml;
 }
 
 before(() => ensureSipp());
@@ -179,8 +181,11 @@ describe('dialog tracking', () => {
       assert.match(row.to_tag, /SIPpTag01/);
       assert.deepEqual(row.variables, { cp_id: '2' });
       assert.deepEqual(row.profiles, [{ name: 'calls', value: '' }]);
+      // The routing script is reloaded: the dialog stays (it lives in the server, not the script).
+      await m.ok('reload_routes');
       const byCallId = await m.ok<{ Dialogs: DlgRow[] }>('dlg.list', { callid: row.callid });
       assert.equal(byCallId.Dialogs.length, 1);
+      assert.equal(byCallId.Dialogs[0]!.ID, row.ID);
       const stats = await m.ok<Record<string, number>>('get_statistics', { statistics: ['dialog:'] });
       assert.equal(stats['dialog:active_dialogs'], 1);
 
@@ -255,9 +260,13 @@ describe('dialog tracking', () => {
     'records answered, rejected, cancelled and timed-out calls, missed calls too; `junction cdr` reads them',
     withJunction(async (t) => {
       const db = join(tempDir('junction-cdr-'), 'junction.db');
-      const { mi: m, dir } = await startWithMi(
+      const {
+        mi: m,
+        dir,
+        server,
+      } = await startWithMi(
         t,
-        'modules: { tm: { fr_inv_timer: 1500 }, acc: { json_file: cdr.jsonl } }',
+        'modules: { tm: { t1: 50, fr_inv_timer: 1500 }, acc: { json_file: cdr.jsonl } }',
         `sqlite:${db}`,
       );
       const one = async (caller: string, callee: string, name: string): Promise<void> => {
@@ -286,7 +295,7 @@ describe('dialog tracking', () => {
       await one(uacHold(200), UAS(), 'answered');
       await one(uacExpectFailure(486), uasReject(486, 'Busy Here'), 'rejected');
       await one(uacCancel(200), uasCancelled(), 'cancelled');
-      await one(uacExpectFailure(408), uasSilent('INVITE', 3000), 'timeout');
+      await one(uacExpectFailure(408), uasSilent('INVITE', 5000), 'timeout');
       const cdr = await m.ok<{ Records: Array<Cdr & { ruri: string }> }>('cdr_list', {
         table: 'acc',
         since: '1h',
@@ -327,6 +336,13 @@ describe('dialog tracking', () => {
         timeout: 15000,
       });
       assert.match(text.stdout, /486 Busy Here/);
+      // And every record went to the JSON lines file too (relative to the config's folder).
+      const jsonl = readFileSync(join(server.dir, 'cdr.jsonl'), 'utf8').trim().split('\n');
+      assert.equal(jsonl.length, 7);
+      assert.deepEqual(
+        jsonl.map((l) => (JSON.parse(l) as Cdr).status).sort(),
+        [200, 408, 408, 486, 486, 487, 487],
+      );
     }),
   );
 });
@@ -358,7 +374,9 @@ describe('requests from the server', () => {
       const res = await uas.done;
       assert.ok(res.code === 0 && res.successful === 1, describeSipp('uas', res));
       // The retried MESSAGE's digest, checked here with RFC 2617's formula (qop=auth).
-      const retried = sippMessages(res.messages).filter((x) => x.received && x.text.startsWith('MESSAGE '))[1];
+      const retried = sippMessages(res.messages).filter(
+        (x) => x.received && x.text.startsWith('MESSAGE '),
+      )[1];
       assert.ok(retried !== undefined, res.messages);
       const line = /\r\nProxy-Authorization: Digest (.*)/i.exec(retried.text)?.[1] ?? '';
       const param = (n: string): string => new RegExp(`(?:^|, *)${n}="?([^",]*)"?`).exec(line)?.[1] ?? '';

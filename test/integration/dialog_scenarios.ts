@@ -211,7 +211,7 @@ ${cdata(`SIP/2.0 ${referStatus}
   <recv request="BYE"></recv>
   ${OK_TO_LAST}${accepted ? thenCall : ''}
   <timewait milliseconds="500"/>
-  <Reference variables="hold,dummy"/>`,
+  <Reference variables="hold,dummy${accepted ? '' : ',target,referredby'}"/>`,
   );
 }
 
