@@ -186,6 +186,8 @@ export class Dialogs implements DialogOwner {
    * ends it, ACK confirms it); initial INVITEs get one with track_all. Never consumes the request.
    */
   onRequest(req: SipMessage, info: ReceiveInfo, tx: ServerTxPort | undefined, state: RelayState): boolean {
+    // Nothing tracked and nothing to track: the one check of the untracked case.
+    if (this.byId.size === 0 && this.params.track_all === 0) return false;
     if (req.toTag === undefined) {
       if (this.params.track_all === 1 && req.method === 'INVITE') {
         const d = this.create(req, info, tx);
