@@ -5,6 +5,8 @@ import type { MiError } from '../../mi/command.ts';
 import { isParseError } from '../../sip/errors.ts';
 import type { SipMessage } from '../../sip/message.ts';
 import { parseMessage } from '../../sip/parse_message.ts';
+import { fakeContext, request } from '../testing/fake_context.ts';
+import { ksr } from '../testing/ksr.ts';
 import { dialogFromResponse, setUac, Uac, type UacPort } from './client.ts';
 import { clickToDial } from './ctd.ts';
 import { ownDialogs } from './own_dialogs.ts';
@@ -237,5 +239,40 @@ describe('click-to-dial', () => {
     assert.equal(d.remoteCseq, 5);
     own.remove(d);
     assert.equal(own.onRequest(notify, {} as never, tx, { transport: {} as never }), false);
+  });
+});
+
+describe('KSR.uac', () => {
+  it('uac_req_send sends what $uac_req describes; send_request waits for the final', async () => {
+    const f = fakePort((req) => reply(req, req.method === 'OPTIONS' ? '404 Not Found' : '202 Accepted'));
+    setUac(new Uac(f.port));
+    const ctx = fakeContext(request(), { kind: 'request' });
+    const K = ksr(ctx) as unknown as {
+      pv: { sets(n: string, v: string): void };
+      uac: {
+        uac_req_send(): Promise<number>;
+        send_request(r: Record<string, string>): Promise<{ status: number; reason: string }>;
+      };
+    };
+    K.pv.sets('$uac_req(method)', 'MESSAGE');
+    K.pv.sets('$uac_req(ruri)', 'sip:bob@127.0.0.1:5090');
+    K.pv.sets('$uac_req(furi)', 'sip:alice@example.com');
+    K.pv.sets('$uac_req(hdrs)', 'X-Test: 1\r\nContent-Type: text/plain\r\n');
+    K.pv.sets('$uac_req(body)', 'hello');
+    assert.equal(await K.uac.uac_req_send(), 1);
+    await new Promise((r) => setTimeout(r, 10));
+    const m = f.sent[0]!;
+    assert.equal(m.method, 'MESSAGE');
+    assert.equal(m.getHeader('X-Test'), '1');
+    assert.equal(m.getHeader('Content-Type'), 'text/plain');
+    assert.equal(m.body.toString(), 'hello');
+    assert.match(m.getHeader('From') ?? '', /^<sip:alice@example\.com>;tag=/);
+    const r = await K.uac.send_request({
+      method: 'OPTIONS',
+      ruri: 'sip:bob@127.0.0.1:5090',
+      from: 'sip:a@x',
+      to: 'sip:bob@x',
+    });
+    assert.deepEqual(r, { status: 404, reason: 'Not Found' });
   });
 });
