@@ -72,6 +72,8 @@ export class Dialogs implements DialogOwner {
   /** The server's UAC (BYE on dlg_end_dlg and lifetime expiry); undefined in unit tests. */
   uac: Uac | undefined;
   isMyself: (uri: string) => boolean = () => false;
+  /** Stateless mode (proxy.stateless): no transaction sees the replies, nothing is tracked. */
+  stateless = false;
   private readonly byId = new Map<number, Dialog>();
   private readonly byCallId = new Map<string, Dialog | Dialog[]>();
   /** profile name → value ('' without value) → dialogs. */
@@ -123,6 +125,7 @@ export class Dialogs implements DialogOwner {
 
   /** A new dialog for an initial INVITE; undefined when the table is full. */
   create(req: SipMessage, info: ReceiveInfo, tx: ServerTxPort | undefined): Dialog | undefined {
+    if (this.stateless) return undefined;
     if (this.byId.size >= this.params.max_dialogs) {
       this.stats.rejected_dialogs++;
       if (!this.warnedFull) {
