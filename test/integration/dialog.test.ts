@@ -14,7 +14,14 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { miOverHttp } from '../../src/mi/client.ts';
 import { assertAllPassed, type JunctionTest, UAS, withJunction } from './call_flow.ts';
-import { ctdCaller, ctdCallerBusy, uacByeFromServer, uacHold, uasChallenge } from './dialog_scenarios.ts';
+import {
+  ctdCaller,
+  ctdCallerBusy,
+  ctdCallerNoAnswer,
+  uacByeFromServer,
+  uacHold,
+  uasChallenge,
+} from './dialog_scenarios.ts';
 import {
   describeSipp,
   ensureSipp,
@@ -495,6 +502,32 @@ describe('click-to-dial', () => {
       });
       assert.equal(r.error?.code, 603);
       assert.match(r.error?.message ?? '', /ctd refer failed: 603 Declined \(bye: 200 OK\)/);
+      assertAllPassed('caller', await caller.done, 1);
+    }),
+  );
+
+  it(
+    'a caller that only rings: the INVITE is CANCELled after the timeout and the invite step fails',
+    withJunction(async (t) => {
+      const { mi: m, dir } = await startWithMi(t);
+      const callerPort = await freePort();
+      const caller = t.s.uas({
+        scenario: sippScenario(dir, 'ring.xml', ctdCallerNoAnswer()),
+        port: callerPort,
+        calls: 1,
+        timeoutS: 20,
+      });
+      await waitUdpBound(callerPort);
+      const r = await m.call('ctd', {
+        caller: `sip:caller@127.0.0.1:${callerPort}`,
+        callee: 'sip:callee@127.0.0.1:9',
+        timeout: 1,
+      });
+      assert.equal(r.error?.code, 487);
+      assert.match(
+        r.error?.message ?? '',
+        /^ctd invite failed: no answer within 1000 ms \(rang\) \(cancel: sent/,
+      );
       assertAllPassed('caller', await caller.done, 1);
     }),
   );
