@@ -153,6 +153,9 @@ describe('dialog tracking', () => {
     K.pv.sets('$dlg_var(cp_id)', '2');
     assert.equal(K.pv.get('$dlg_var(cp_id)'), '2');
     assert.equal(svc.size, 1, 'one dialog for the call');
+    assert.equal(K.pv.get('$dlg(state)'), 1);
+    assert.equal(K.pv.get('$dlg(callid)'), 'a84b4c76e66710@pc33.atlanta.example.com');
+    assert.equal(K.pv.get('$dlg(from_uri)'), 'sip:alice@atlanta.example.com');
     const d = [...svc.list()][0]!;
     assert.equal(recordOfDialog(d).cp_id, '2');
     const list = (await dlgList.handler({}, { transport: 'cli' })) as {

@@ -38,6 +38,30 @@ registerPvClass('dlg_var', (name, index) => {
   };
 });
 
+/** $dlg(attr): the current dialog's attributes (Kamailio $dlg); $null when untracked. */
+const DLG_ATTRS: Readonly<Record<string, (d: Dialog) => string | number>> = {
+  h_id: (d) => d.id,
+  h_entry: () => 0,
+  state: (d) => d.state,
+  callid: (d) => d.callId,
+  from_uri: (d) => d.fromUri,
+  from_tag: (d) => d.fromTag,
+  to_uri: (d) => d.toUri,
+  to_tag: (d) => d.toTag ?? '',
+  start_ts: (d) => Math.floor(d.startTs / 1000),
+  lifetime: (d) => Math.round(d.lifetimeMs / 1000),
+};
+registerPvClass('dlg', (attr, index) => {
+  const read = Object.hasOwn(DLG_ATTRS, attr) ? DLG_ATTRS[attr] : undefined;
+  if (read === undefined || index !== undefined) return undefined;
+  return {
+    get: (ctx) => {
+      const d = dlgOf(ctx, false);
+      return d === undefined ? null : read(d);
+    },
+  };
+});
+
 /** Set a dialog variable from code (the programmatic form of KSR.pv.sets("$dlg_var(name)", v)). */
 export function setDialogVar(ctx: RouteContext, name: string, value: string | undefined): boolean {
   const d = dlgOf(ctx, true);
