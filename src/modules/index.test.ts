@@ -10,9 +10,11 @@ describe('MODULES', () => {
     assert.equal(new Set(names).size, names.length);
     assert.equal(names[0], '');
     assert.deepEqual(names.slice(1).sort(), [
+      'acc',
       'auth',
       'auth_db',
       'corex',
+      'dialog',
       'hdr',
       'kx',
       'maxfwd',
@@ -25,6 +27,7 @@ describe('MODULES', () => {
       'sl',
       'tm',
       'tmx',
+      'uac',
       'usrloc',
       'x',
     ]);

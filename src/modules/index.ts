@@ -3,10 +3,12 @@
  * generated KSR types from this list; adding a module means adding it here, nothing else.
  */
 import type { ModuleDefinition } from '../script/module.ts';
+import acc from './acc/index.ts';
 import auth from './auth/index.ts';
 import auth_db from './auth_db/index.ts';
 import core from './core/index.ts';
 import corex from './corex/index.ts';
+import dialog from './dialog/index.ts';
 import hdr from './hdr/index.ts';
 import kx from './kx/index.ts';
 import maxfwd from './maxfwd/index.ts';
@@ -19,6 +21,7 @@ import siputils from './siputils/index.ts';
 import sl from './sl/index.ts';
 import tm from './tm/index.ts';
 import tmx from './tmx/index.ts';
+import uac from './uac/index.ts';
 import usrloc from './usrloc/index.ts';
 import x from './x/index.ts';
 
@@ -41,13 +44,18 @@ export const MODULES: ModuleDefinition[] = [
   usrloc,
   auth,
   auth_db,
+  dialog,
+  acc,
+  uac,
 ];
 
 export {
+  acc,
   auth,
   auth_db,
   core,
   corex,
+  dialog,
   hdr,
   kx,
   maxfwd,
@@ -60,6 +68,7 @@ export {
   sl,
   tm,
   tmx,
+  uac,
   usrloc,
   x,
 };
