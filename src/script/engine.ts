@@ -26,7 +26,7 @@ export interface ScriptLogger {
 }
 
 export interface ScriptEngineOptions {
-  /** The routing script (.ts, .mts, .js, .mjs). */
+  /** The routing script (.ts, .mts, .js, .mjs, or .lua: Kamailio KEMI Lua). */
   path: string;
   registry: KsrRegistry;
   log: ScriptLogger;
@@ -120,7 +120,7 @@ export class ScriptEngine {
     const generation = (this.script?.generation ?? 0) + 1;
     let errors: ScriptError[];
     try {
-      const loaded = await loadScript(this.path, { generation });
+      const loaded = await loadScript(this.path, { generation, registry: this.registry });
       errors = isLoadedScript(loaded) ? (this.checkRefs ? checkLoaded(loaded, this.registry) : []) : loaded;
       if (errors.length === 0 && isLoadedScript(loaded)) {
         this.script = loaded;
