@@ -143,7 +143,7 @@ export class LuaBridge {
       return this.raiseExit(L);
     }
     if ((e.mask & KIND_BITS[ctx.kind]) === 0) {
-      api._lua_pushnumber(L, refuseRoute(ctx, e.path, e.allowed));
+      this.push(L, refuseRoute(ctx, e.path, e.allowed), 0);
       return 1;
     }
     const n = api._lua_gettop(L);
@@ -237,7 +237,7 @@ export class LuaBridge {
     if (depth >= MAX_DEPTH) throw new TypeError('table nested too deeply');
     const api = this.vm.api;
     const t = idx < 0 ? api._lua_gettop(L) + idx + 1 : idx;
-    const n = api._lua_rawlen(L, t);
+    const n = Number(api._lua_rawlen(L, t));
     const obj: Record<string, unknown> = {};
     const arr: unknown[] = [];
     let isArray = true;

@@ -99,6 +99,20 @@ export function tokenizeLua(src: string): LuaToken[] {
 
 const isPunct = (t: LuaToken | undefined, v: string): boolean => t?.type === 'punct' && t.value === v;
 const isName = (t: LuaToken | undefined): t is LuaToken => t?.type === 'name';
+const isWord = (t: LuaToken | undefined, ...words: string[]): boolean => isName(t) && words.includes(t.value);
+
+/**
+ * Whether the reference ending at token `last` only tests for existence (`not KSR.auth`,
+ * `KSR.tm.x == nil`, `if KSR.auth then`, `KSR.auth and ...`): Kamailio's Lua examples probe
+ * modules that way, so a missing name there is not an error.
+ */
+function isProbe(toks: readonly LuaToken[], first: number, last: number): boolean {
+  if (isWord(toks[first - 1], 'not', 'if', 'and', 'or', 'elseif')) return true;
+  const next = toks[last + 1];
+  const after = toks[last + 2];
+  if ((isPunct(next, '=') || isPunct(next, '~')) && isPunct(after, '=')) return true;
+  return isWord(next, 'then', 'and', 'or');
+}
 
 export function checkLuaSource(
   file: string,
@@ -123,20 +137,15 @@ export function checkLuaSource(
     if (!isPunct(toks[i + 1], '.') || !isName(toks[i + 2])) continue;
     const a = toks[i + 2];
     if (!modules.includes(a.value)) {
-      // `if not KSR.auth then`: probing a module that is not loaded is how scripts test for it.
-      const probe = isName(toks[i - 1]) && toks[i - 1].value === 'not';
-      if (!core.includes(a.value) && !probe && isPunct(toks[i + 3], '(')) {
-        const guess = closest(a.value, [...modules, ...core]);
-        at(a, `KSR.${a.value} does not exist${guess === undefined ? '' : `; did you mean ${guess}?`}`);
-      } else if (!core.includes(a.value) && !probe && isPunct(toks[i + 3], '.')) {
-        const guess = closest(a.value, modules);
-        at(a, `KSR.${a.value} is not a module${guess === undefined ? '' : `; did you mean ${guess}?`}`);
-      }
+      if (core.includes(a.value) || isProbe(toks, i, i + 2)) continue;
+      const guess = closest(a.value, [...modules, ...core]);
+      at(a, `KSR.${a.value} does not exist${guess === undefined ? '' : `; did you mean ${guess}?`}`);
       continue;
     }
     if (!isPunct(toks[i + 3], '.') || !isName(toks[i + 4])) continue;
     const b = toks[i + 4];
     if (!registry.has([a.value, b.value])) {
+      if (isProbe(toks, i, i + 4)) continue;
       const guess = closest(b.value, registry.functionNames(a.value));
       at(
         b,

@@ -54,7 +54,8 @@ export interface LuaApi {
   _lua_getfield(L: number, idx: number, k: number): number;
   _lua_rawgeti(L: number, idx: number, n: bigint): number;
   _lua_rawseti(L: number, idx: number, n: bigint): void;
-  _lua_rawlen(L: number, idx: number): number;
+  /** lua_Unsigned: a BigInt. */
+  _lua_rawlen(L: number, idx: number): bigint;
   _lua_next(L: number, idx: number): number;
   _lua_setglobal(L: number, name: number): void;
   _lua_getglobal(L: number, name: number): number;
