@@ -20,6 +20,7 @@
  */
 import type { RouteContext } from '../../proxy/context.ts';
 import { endRoute, isExitSentinel } from '../exit.ts';
+import type { KsrFunction } from '../module.ts';
 import {
   controlOf,
   KIND_BITS,
@@ -29,16 +30,7 @@ import {
   refuseRoute,
   routeNames,
 } from '../registry.ts';
-import {
-  type LuaVm,
-  T_BOOLEAN,
-  T_FUNCTION,
-  T_NIL,
-  T_NUMBER,
-  T_STRING,
-  T_TABLE,
-  upvalueIndex,
-} from './wasm.ts';
+import { type LuaVm, T_BOOLEAN, T_FUNCTION, T_NIL, T_NUMBER, T_STRING, T_TABLE } from './wasm.ts';
 
 /** One KSR function as the dispatcher calls it. */
 interface Callable {
@@ -53,7 +45,6 @@ interface Callable {
 
 /** What the dispatcher acts on while a route's coroutine runs. */
 export interface RunState {
-  readonly table: readonly Callable[];
   /** undefined while the script's main chunk runs (no message yet). */
   readonly ctx: RouteContext | undefined;
   /** The route's coroutine: a KSR call that waits must yield this one, not a coroutine of the script. */
@@ -71,7 +62,9 @@ export function enter(st: RunState | undefined): RunState | undefined {
   return prev;
 }
 
-const UPV1 = upvalueIndex(1);
+/** lua_pushinteger takes an i64 (a BigInt): the return codes and small numbers are made once. */
+const SMALL_MIN = -64;
+const SMALL = Array.from({ length: 1024 - SMALL_MIN }, (_, i) => BigInt(i + SMALL_MIN));
 /** Nesting limit when converting tables and objects. */
 const MAX_DEPTH = 16;
 
@@ -82,34 +75,46 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 /** Lua ↔ JS value conversion and the dispatcher, for one VM (one per process). */
 export class LuaBridge {
   readonly vm: LuaVm;
-  /** The C function every KSR closure calls. */
-  readonly dispatcher: number;
+  /** One C function per KSR function (made once per declaration, shared by every generation). */
+  private readonly pointers = new Map<KsrFunction, Map<string, number>>();
   /** Address of the value KSR.x.exit raises. */
   readonly exitMark: number;
 
   constructor(vm: LuaVm) {
     this.vm = vm;
     this.exitMark = vm.api._malloc(1);
-    this.dispatcher = vm.api.addFunction((L) => this.dispatch(L), 'ii');
   }
 
-  /** Build `KSR` in state L from the registry; returns the table of callables the closures index. */
-  installKsr(L: number, registry: KsrRegistry): Callable[] {
+  /** The C function of a KSR function: the dispatcher bound to its declaration. */
+  private pointerOf(def: KsrFunction, e: Callable): number {
+    let byPath = this.pointers.get(def);
+    if (byPath === undefined) {
+      byPath = new Map();
+      this.pointers.set(def, byPath);
+    }
+    let p = byPath.get(e.path);
+    if (p === undefined) {
+      p = this.vm.api.addFunction((L) => this.dispatch(L, e), 'ii');
+      byPath.set(e.path, p);
+    }
+    return p;
+  }
+
+  /** Build the global `KSR` in state L from the registry. */
+  installKsr(L: number, registry: KsrRegistry): void {
     const api = this.vm.api;
-    const table: Callable[] = [];
     const add = (module: string, fname: string): void => {
       const def = registry.definition(module, fname);
       if (def === undefined) return;
       const control = controlOf(module, fname);
-      table.push({
+      const e: Callable = {
         path: pathOf(module, fname),
         fn: def.fn,
         mask: maskOf(def.routes),
         allowed: routeNames(def.routes),
         control: control === 'exit' ? 1 : control === 'drop' ? 2 : 0,
-      });
-      api._lua_pushnumber(L, table.length - 1);
-      api._lua_pushcclosure(L, this.dispatcher, 1);
+      };
+      api._lua_pushcclosure(L, this.pointerOf(def, e), 0);
       api._lua_setfield(L, -2, this.vm.cstring(fname));
     };
     const core = registry.functionNames('');
@@ -123,17 +128,15 @@ export class LuaBridge {
       api._lua_setfield(L, -2, this.vm.cstring(m));
     }
     api._lua_setglobal(L, this.vm.cstring('KSR'));
-    return table;
   }
 
   // ---------------------------------------------------------------- the dispatcher
 
-  private dispatch(L: number): number {
+  private dispatch(L: number, e: Callable): number {
     const api = this.vm.api;
     const st = current;
     if (st === undefined) return this.raise(L, 'KSR functions can only be called by a running script');
     if (st.exited) return this.raiseExit(L);
-    const e = st.table[api._lua_tonumberx(L, UPV1, 0)];
     const ctx = st.ctx;
     if (ctx === undefined)
       return this.raise(L, `${e.path}() can only be called in a route (not while the script loads)`);
@@ -267,7 +270,8 @@ export class LuaBridge {
     const api = this.vm.api;
     switch (typeof v) {
       case 'number':
-        if (Number.isSafeInteger(v)) api._lua_pushinteger(L, BigInt(v));
+        if (v >= SMALL_MIN && v < 1024 && (v | 0) === v) api._lua_pushinteger(L, SMALL[v - SMALL_MIN]);
+        else if (Number.isSafeInteger(v)) api._lua_pushinteger(L, BigInt(v));
         else api._lua_pushnumber(L, v);
         return;
       case 'string':

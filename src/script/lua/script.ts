@@ -64,7 +64,6 @@ class LuaScript implements LoadedScript {
   private readonly vm: LuaVm;
   private readonly bridge: LuaBridge;
   private readonly L: number;
-  private readonly table: RunState['table'];
   private readonly chunk: string;
   /** Finished coroutines ready for the next message. */
   private readonly pool: number[] = [];
@@ -76,7 +75,6 @@ class LuaScript implements LoadedScript {
     source: string;
     vm: LuaVm;
     L: number;
-    table: RunState['table'];
     functions: readonly string[];
   }) {
     this.path = init.path;
@@ -85,7 +83,6 @@ class LuaScript implements LoadedScript {
     this.vm = init.vm;
     this.bridge = bridgeOf(init.vm);
     this.L = init.L;
-    this.table = init.table;
     this.chunk = chunkName(init.path);
     const exports: Record<string, ScriptFunction> = {};
     for (const name of init.functions) exports[name] = this.routeFunction(name);
@@ -145,7 +142,7 @@ class LuaScript implements LoadedScript {
       this.pool.push(T);
       throw new LuaRouteError(`${name} is not a function any more`, this.path, 0);
     }
-    const st: RunState = { table: this.table, ctx, thread: T, exited: false, pending: undefined };
+    const st: RunState = { ctx, thread: T, exited: false, pending: undefined };
     return this.resume(T, st, 0);
   }
 
@@ -240,7 +237,7 @@ export async function loadLuaScript(
   let handedOver = false;
   try {
     api._luaL_openlibs(L);
-    const table = bridge.installKsr(L, registry);
+    bridge.installKsr(L, registry);
     const chunk = chunkName(abs);
     const compile = (text: string): number => {
       const bytes = Buffer.from(text, 'utf8');
@@ -275,7 +272,7 @@ export async function loadLuaScript(
     };
     if (loaded !== LUA_OK) return errorAt(vm.toDisplayString(L, -1));
     // The main chunk: defines the functions (KSR calls need a message and refuse here).
-    const prev = enter({ table, ctx: undefined, thread: L, exited: false, pending: undefined });
+    const prev = enter({ ctx: undefined, thread: L, exited: false, pending: undefined });
     let status: number;
     try {
       status = api._lua_pcallk(L, 0, 0, 0, 0, 0);
@@ -305,7 +302,6 @@ export async function loadLuaScript(
       source,
       vm,
       L,
-      table,
       functions,
     });
     closer.register(script, { vm, L });

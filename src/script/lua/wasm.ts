@@ -73,10 +73,6 @@ export const T_STRING = 4;
 export const T_TABLE = 5;
 export const T_FUNCTION = 6;
 
-export function upvalueIndex(i: number): number {
-  return LUA_REGISTRYINDEX - i;
-}
-
 /** The process's Lua instance with its scratch memory and string helpers. */
 export class LuaVm {
   readonly api: LuaApi;
@@ -105,6 +101,13 @@ export class LuaVm {
     return p;
   }
 
+  /**
+   * Strings read from Lua by address: the literals a script passes (`"failure_route"`, `"$rU"`)
+   * live at the same address as long as their function does, so most reads are a hit, checked
+   * byte by byte (an address may be reused for another string after Lua's GC), without allocating.
+   */
+  private readonly seen = new Map<number, string>();
+
   /** The string at `idx` (which must be a string: lua_tolstring would convert a number in place). */
   readString(L: number, idx: number): string {
     const api = this.api;
@@ -112,11 +115,23 @@ export class LuaVm {
     const n = api.HEAPU32[this.outPtr >> 2];
     const heap = api.HEAPU8;
     if (n > 64) return Buffer.from(heap.buffer, heap.byteOffset + p, n).toString('utf8');
-    let s = '';
+    const cached = this.seen.get(p);
+    if (cached !== undefined && cached.length === n) {
+      let k = 0;
+      while (k < n && cached.charCodeAt(k) === heap[p + k]) k++;
+      if (k === n) return cached;
+    }
+    let ascii = true;
     for (let k = 0; k < n; k++) {
-      const c = heap[p + k];
-      if (c > 127) return Buffer.from(heap.buffer, heap.byteOffset + p, n).toString('utf8');
-      s += String.fromCharCode(c);
+      if (heap[p + k] > 127) {
+        ascii = false;
+        break;
+      }
+    }
+    const s = Buffer.from(heap.buffer, heap.byteOffset + p, n).toString(ascii ? 'latin1' : 'utf8');
+    if (ascii) {
+      if (this.seen.size >= 4096) this.seen.clear();
+      this.seen.set(p, s);
     }
     return s;
   }
