@@ -22,7 +22,8 @@
  *   4 ms steps here; its p50/p99 are printed too).
  * - Memory: VmRSS (and Pss, for multi-process Kamailio) of the proxy's processes every 500 ms.
  *
- * Options: --quick, --only junction|kamailio|all, --calls N (calls per fixed-rate run),
+ * Options: --suite proxy|lua (lua: see sipbench/lua.ts), --quick, --only junction|kamailio|all|<proxy
+ *   id>, --calls N (calls per fixed-rate run),
  *   --soak N [--rate R] (N calls at R/s, RSS every 2 s: flat-memory check), --probe-rate N,
  *   --cpu-prof DIR (Junction runs with node --cpu-prof), --node-options "..." (NODE_OPTIONS for
  *   Junction only, for experiments), --max-minutes M (hard deadline).
@@ -70,7 +71,7 @@ const SUITES: Record<string, ProxySpec[]> = {
 
 // ------------------------------------------------------------------ options
 
-const USAGE = `usage: node bench/proxy.ts [--suite proxy|lua] [--quick] [--only junction|kamailio|all] [--calls N]
+const USAGE = `usage: node bench/proxy.ts [--suite proxy|lua] [--quick] [--only junction|kamailio|all|ID] [--calls N]
                           [--soak N [--rate R]] [--probe-rate N] [--cpu-prof DIR]
                           [--node-options "..."] [--max-minutes M]`;
 
@@ -108,8 +109,13 @@ function intOpt(name: string, v: string | undefined, dflt: number, min = 1): num
 const quick = opts.quick === true;
 const soakCalls = opts.soak === undefined ? 0 : intOpt('soak', opts.soak, 0);
 const only = opts.only ?? (soakCalls > 0 ? 'junction' : 'all');
-if (!['junction', 'kamailio', 'all'].includes(only)) {
-  console.error(`--only: expected junction, kamailio or all, got ${JSON.stringify(only)}\n${USAGE}`);
+if (
+  !['junction', 'kamailio', 'all'].includes(only) &&
+  !(SUITES[opts.suite ?? 'proxy'] ?? []).some((s) => s.id === only)
+) {
+  console.error(
+    `--only: expected junction, kamailio, all or a proxy id, got ${JSON.stringify(only)}\n${USAGE}`,
+  );
   process.exit(2);
 }
 const FIXED_SECONDS = quick ? 4 : 10;
@@ -143,7 +149,13 @@ if (SPECS === undefined) {
   process.exit(2);
 }
 const specs = SPECS.filter((s) =>
-  only === 'all' ? true : only === 'junction' ? s.kind === 'junction' : s.kind === 'kamailio',
+  only === 'all'
+    ? true
+    : only === 'junction'
+      ? s.kind === 'junction'
+      : only === 'kamailio'
+        ? s.kind === 'kamailio'
+        : s.id === only,
 ).filter((s) => soakCalls === 0 || s.id !== 'kamailio-shipped' || only === 'all');
 
 // ------------------------------------------------------------------ paths, install, cleanup
@@ -750,7 +762,8 @@ async function main(): Promise<void> {
     return;
   }
 
-  const engine = suite === 'lua' && only !== 'kamailio' ? await engineCost(log) : undefined;
+  const engine =
+    suite === 'lua' && specs.some((s) => s.kind === 'junction') ? await engineCost(log) : undefined;
   const results: ProxyResult[] = [];
   for (const spec of specs) {
     try {

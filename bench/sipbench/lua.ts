@@ -52,20 +52,24 @@ export interface EngineCost {
   messages_per_batch: number;
 }
 
-function invite(i: number): string {
-  return [
-    `INVITE sip:bob@10.0.0.2:5080 SIP/2.0`,
-    `Via: SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bK-bench-${i}`,
-    'Max-Forwards: 70',
-    'To: <sip:bob@10.0.0.2:5080>',
-    `From: <sip:alice@10.0.0.1:5070>;tag=${i}`,
-    `Call-ID: bench-${i}@10.0.0.1`,
-    'CSeq: 1 INVITE',
-    'Contact: <sip:alice@10.0.0.1:5070>',
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
+/** One call's requests as the proxy routes them: the INVITE, then the in-dialog ACK and BYE. */
+function callRequests(i: number): string[] {
+  const common = (method: string, cseq: number, inDialog: boolean): string =>
+    [
+      `${method} sip:bob@10.0.0.2:5080 SIP/2.0`,
+      `Via: SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bK-bench-${i}-${method}`,
+      'Max-Forwards: 70',
+      ...(inDialog ? [`Route: <sip:127.0.0.1:5060;lr;ftag=${i}>`] : []),
+      `To: <sip:bob@10.0.0.2:5080>${inDialog ? ';tag=uas' : ''}`,
+      `From: <sip:alice@10.0.0.1:5070>;tag=${i}`,
+      `Call-ID: bench-${i}@10.0.0.1`,
+      `CSeq: ${cseq} ${method}`,
+      'Contact: <sip:alice@10.0.0.1:5070>',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+  return [common('INVITE', 1, false), common('ACK', 1, true), common('BYE', 2, true)];
 }
 
 const median = (xs: number[]): number => {
@@ -76,14 +80,15 @@ const median = (xs: number[]): number => {
 const QUIET = { info() {}, warn() {}, error() {} };
 
 /**
- * In-process CPU µs per routed INVITE, TypeScript vs Lua default script: the real engine, registry
+ * In-process CPU µs per routed request, TypeScript vs Lua default script: the real engine, registry
  * and modules on a recording context (no network, no proxy core: only the script's own cost and
- * the KSR functions it calls), in alternating batches; medians over the batches.
+ * the KSR functions it calls), for a call's INVITE (relayed), ACK (forwarded by loose_route) and
+ * BYE (relayed by loose_route), in alternating batches; medians over the batches.
  */
 export async function engineCost(
   log: (s: string) => void,
   batches = 40,
-  perBatch = 500,
+  perBatch = 600,
 ): Promise<EngineCost> {
   const registry = new KsrRegistry(MODULES);
   const engines = await Promise.all(
@@ -94,7 +99,7 @@ export async function engineCost(
       return e;
     }),
   );
-  const texts = Array.from({ length: perBatch }, (_, i) => invite(i));
+  const texts = Array.from({ length: Math.ceil(perBatch / 3) }, (_, i) => callRequests(i)).flat();
   const run = async (e: ScriptEngine): Promise<number> => {
     const ctxs = texts.map((t) => fakeContext(t));
     const t0 = process.cpuUsage();
@@ -104,9 +109,9 @@ export async function engineCost(
     }
     const d = process.cpuUsage(t0);
     for (const ctx of ctxs)
-      if (ctx.relays.length !== 1)
-        throw new Error('engine bench: the default script did not relay the INVITE');
-    return (d.user + d.system) / perBatch;
+      if (ctx.relays.length + ctx.forwards.length !== 1)
+        throw new Error(`engine bench: the default script did not pass the ${ctx.msg.method} on`);
+    return (d.user + d.system) / ctxs.length;
   };
   for (let i = 0; i < 10; i++) for (const e of engines) await run(e);
   const a: number[] = [];
@@ -120,12 +125,12 @@ export async function engineCost(
     lua_us_per_message: round(median(b), 2),
     lua_extra_us_per_message: round(median(b) - median(a), 2),
     batches,
-    messages_per_batch: perBatch,
+    messages_per_batch: texts.length,
   };
   log(
-    `engine (in-process: the default script routing an INVITE, real modules, recording context): ` +
+    `engine (in-process: the default script routing a call's INVITE, ACK and BYE, real modules, recording context): ` +
       `TS ${out.ts_us_per_message} µs, Lua ${out.lua_us_per_message} µs per message ` +
-      `(medians of ${batches} alternating batches × ${perBatch}); Lua costs ${out.lua_extra_us_per_message} µs more`,
+      `(medians of ${batches} alternating batches × ${texts.length}); Lua costs ${out.lua_extra_us_per_message} µs more`,
   );
   return out;
 }
@@ -150,7 +155,7 @@ export function luaSummary<R extends { spec: ProxySpec }>(
   const max = (r: R | undefined): number | undefined => (r === undefined ? undefined : maxCps(r));
   const best = <T>(xs: (T | undefined)[], pick: (a: number, b: number) => number): number | undefined => {
     const v = xs.filter((x): x is T => typeof x === 'number') as number[];
-    return v.length === 0 ? undefined : v.reduce(pick);
+    return v.length === 0 ? undefined : v.reduce((x, y) => pick(x, y));
   };
   const kamCpu = (rate: number): number | undefined =>
     best(
@@ -197,7 +202,7 @@ export function luaTable(s: Record<string, unknown>, log: (line: string) => void
   log('');
   log('Lua engine vs TypeScript (same default routing):');
   log(
-    `  in-process per routed INVITE: TS ${v('engine_ts_us_per_message')} µs, Lua ${v('engine_lua_us_per_message')} µs, ` +
+    `  in-process per routed request (INVITE, ACK, BYE): TS ${v('engine_ts_us_per_message')} µs, Lua ${v('engine_lua_us_per_message')} µs, ` +
       `Lua +${v('engine_lua_extra_us_per_message')} µs (target ≤ ${TARGET_US} µs: ${s.target_met === true ? 'met' : s.target_met === false ? 'NOT met' : '-'})`,
   );
   log(

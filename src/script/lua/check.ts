@@ -107,11 +107,21 @@ const isWord = (t: LuaToken | undefined, ...words: string[]): boolean => isName(
  * modules that way, so a missing name there is not an error.
  */
 function isProbe(toks: readonly LuaToken[], first: number, last: number): boolean {
-  if (isWord(toks[first - 1], 'not', 'if', 'and', 'or', 'elseif')) return true;
   const next = toks[last + 1];
+  // Called or indexed further: a use, not a test.
+  if (next?.type === 'string' || ['(', '.', ':', '[', '{'].some((p) => isPunct(next, p))) return false;
+  if (isWord(toks[first - 1], 'not', 'if', 'and', 'or', 'elseif')) return true;
   const after = toks[last + 2];
   if ((isPunct(next, '=') || isPunct(next, '~')) && isPunct(after, '=')) return true;
   return isWord(next, 'then', 'and', 'or');
+}
+
+/** `KSR.<name>` starts at token i (not a field of something else). */
+function isRoot(toks: readonly LuaToken[], i: number): boolean {
+  const t = toks[i];
+  if (!isName(t) || t.value !== 'KSR') return false;
+  if (isPunct(toks[i - 1], '.') || isPunct(toks[i - 1], ':')) return false;
+  return isPunct(toks[i + 1], '.') && isName(toks[i + 2]);
 }
 
 export function checkLuaSource(
@@ -129,15 +139,20 @@ export function checkLuaSource(
   };
   const modules = registry.moduleNames();
   const core = registry.functionNames('');
+  // Names the script tests for (`if KSR.dialog then KSR.dialog.dlg_manage() end`): used under
+  // such a guard, a module that is not loaded is the script's choice, not a typo.
+  const probed = new Set<string>();
   for (let i = 0; i + 2 < toks.length; i++) {
-    const root = toks[i];
-    if (!isName(root) || root.value !== 'KSR') continue;
-    const prev = toks[i - 1];
-    if (isPunct(prev, '.') || isPunct(prev, ':')) continue;
-    if (!isPunct(toks[i + 1], '.') || !isName(toks[i + 2])) continue;
+    if (!isRoot(toks, i)) continue;
+    if (isProbe(toks, i, i + 2)) probed.add(toks[i + 2].value);
+    if (isPunct(toks[i + 3], '.') && isName(toks[i + 4]) && isProbe(toks, i, i + 4))
+      probed.add(`${toks[i + 2].value}.${toks[i + 4].value}`);
+  }
+  for (let i = 0; i + 2 < toks.length; i++) {
+    if (!isRoot(toks, i)) continue;
     const a = toks[i + 2];
     if (!modules.includes(a.value)) {
-      if (core.includes(a.value) || isProbe(toks, i, i + 2)) continue;
+      if (core.includes(a.value) || probed.has(a.value)) continue;
       const guess = closest(a.value, [...modules, ...core]);
       at(a, `KSR.${a.value} does not exist${guess === undefined ? '' : `; did you mean ${guess}?`}`);
       continue;
@@ -145,7 +160,7 @@ export function checkLuaSource(
     if (!isPunct(toks[i + 3], '.') || !isName(toks[i + 4])) continue;
     const b = toks[i + 4];
     if (!registry.has([a.value, b.value])) {
-      if (isProbe(toks, i, i + 4)) continue;
+      if (probed.has(`${a.value}.${b.value}`)) continue;
       const guess = closest(b.value, registry.functionNames(a.value));
       at(
         b,

@@ -61,6 +61,53 @@ describe('Lua scripts: KSR from the module declarations', () => {
     );
   });
 
+  it('KSR in Lua has exactly the functions of every registered module (nothing listed by hand)', async () => {
+    const { MODULES } = await import('../../modules/index.ts');
+    let seen: Record<string, unknown> = {};
+    const probe: ModuleDefinition = {
+      name: 'probe_names',
+      functions: {
+        take: {
+          fn: (_ctx, names: Record<string, unknown>) => {
+            seen = names;
+            return 1;
+          },
+        },
+      },
+    };
+    const h = await harness(
+      `
+      function ksr_request_route()
+        local out = {}
+        for k, v in pairs(KSR) do
+          if type(v) == "table" then
+            local fns = {}
+            for f, fv in pairs(v) do if type(fv) == "function" then fns[#fns + 1] = f end end
+            table.sort(fns)
+            out[k] = fns
+          elseif type(v) == "function" then
+            out[k] = true
+          end
+        end
+        KSR.probe_names.take(out)
+        KSR.sl.send_reply(200, "OK")
+      end`,
+      [...MODULES, probe],
+    );
+    const r = await h.request(INVITE);
+    assert.deepEqual(r.errors, []);
+    const registry = h.registry;
+    const expected: Record<string, unknown> = {};
+    for (const f of registry.functionNames('')) expected[f] = true;
+    for (const m of registry.moduleNames()) {
+      const fns = registry.functionNames(m);
+      // An empty Lua table is an empty array on the way back.
+      expected[m] = fns.length === 0 ? [] : fns;
+    }
+    assert.deepEqual(seen, expected);
+    assert.ok(registry.moduleNames().length > 10);
+  });
+
   it('converts values both ways: integers stay integers, null is nil, tables become objects', async () => {
     const seen: unknown[] = [];
     const probe: ModuleDefinition = {
