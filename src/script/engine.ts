@@ -123,7 +123,9 @@ export class ScriptEngine {
       const loaded = await loadScript(this.path, { generation, registry: this.registry });
       errors = isLoadedScript(loaded) ? (this.checkRefs ? checkLoaded(loaded, this.registry) : []) : loaded;
       if (errors.length === 0 && isLoadedScript(loaded)) {
+        const previous = this.script;
         this.script = loaded;
+        previous?.retire?.();
         this.loads++;
         this.loadedAt = new Date().toISOString();
         this.log.info(
@@ -133,6 +135,8 @@ export class ScriptEngine {
         this.rewatch(loaded);
         return { ok: true, generation };
       }
+      // Loaded but refused by the check: never runs.
+      if (isLoadedScript(loaded)) loaded.retire?.();
     } catch (e) {
       errors = [{ file: this.path, line: 0, column: 0, message: errorMessage(e) }];
     }

@@ -58,6 +58,11 @@ export interface LoadedScript {
   readonly files: ReadonlyArray<{ readonly path: string; readonly source: string }>;
   /** file:line:column of an error thrown by the script (innermost frame in one of its files). */
   locate(err: unknown): ScriptError | undefined;
+  /**
+   * Called by the engine once a reload replaced this script (Lua: frees its VM state when its
+   * last running route ends). Routes that started on it still finish.
+   */
+  retire?(): void;
 }
 
 export interface LoadOptions {

@@ -350,4 +350,26 @@ describe('Lua scripts: reload', () => {
       [202],
     );
   });
+
+  it('a route waiting across a reload finishes in its own generation', async () => {
+    const path = tmp.write(
+      'across.lua',
+      'function ksr_request_route() KSR.test.wait(40) KSR.sl.send_reply(201, "old") end\n',
+    );
+    const h = await createScriptHarness({ script: path, modules: TEST_MODULES });
+    const waiting = h.request(INVITE);
+    await new Promise((r) => setTimeout(r, 5));
+    tmp.write('across.lua', 'function ksr_request_route() KSR.sl.send_reply(202, "new") end\n');
+    assert.equal((await h.reload()).ok, true);
+    const r = await waiting;
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(
+      r.replies.map((x) => [x.code, x.reason]),
+      [[201, 'old']],
+    );
+    assert.deepEqual(
+      (await h.request(INVITE)).replies.map((x) => x.code),
+      [202],
+    );
+  });
 });

@@ -48,6 +48,7 @@ function lineOf(message: string, chunk: string): number {
   return message[i] === ':' ? n : 0;
 }
 
+/** A state nobody retired explicitly (check-script, tests) is closed once its script is collected. */
 const closer = new FinalizationRegistry<{ vm: LuaVm; L: number }>(({ vm, L }) => vm.api._lua_close(L));
 
 const ROUTES = ['ksr_request_route', 'ksr_reply_route', 'ksr_onsend_route'] as const;
@@ -134,7 +135,62 @@ class LuaScript implements LoadedScript {
     return t;
   }
 
+  /** Routes running (or waiting) in this state; retired: replaced by a reload; closed: state freed. */
+  private active = 0;
+  private retired = false;
+  private closed = false;
+
+  /**
+   * The engine swapped in another generation: free the Lua state as soon as no route of this one
+   * is running (at once when none is). WebAssembly memory is only reused, never returned, so
+   * waiting for the garbage collector to notice would let reloads pile up states.
+   */
+  retire(): void {
+    this.retired = true;
+    if (this.active === 0) this.close();
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closer.unregister(this);
+    this.pool.length = 0;
+    this.vm.api._lua_close(this.L);
+  }
+
+  private finished(): void {
+    if (--this.active === 0 && this.retired) this.close();
+  }
+
   private run(cname: number, name: string, ctx: RouteContext): Promise<void> | undefined {
+    if (this.closed)
+      throw new LuaRouteError(
+        `${name}: generation ${this.generation} was replaced by a reload`,
+        this.path,
+        0,
+      );
+    this.active++;
+    let r: Promise<void> | undefined;
+    try {
+      r = this.start(cname, name, ctx);
+    } catch (e) {
+      this.finished();
+      throw e;
+    }
+    if (r === undefined) {
+      this.finished();
+      return undefined;
+    }
+    return r.then(
+      () => this.finished(),
+      (e: unknown) => {
+        this.finished();
+        throw e;
+      },
+    );
+  }
+
+  private start(cname: number, name: string, ctx: RouteContext): Promise<void> | undefined {
     const api = this.vm.api;
     const T = this.thread();
     if (api._lua_getglobal(T, cname) !== T_FUNCTION) {
@@ -304,7 +360,7 @@ export async function loadLuaScript(
       L,
       functions,
     });
-    closer.register(script, { vm, L });
+    closer.register(script, { vm, L }, script);
     handedOver = true;
     return script;
   } finally {
