@@ -321,6 +321,24 @@ end`,
     assert.equal(r.errors[0].location?.line, 4);
   });
 
+  it('os.exit, os.execute and io.popen raise a Lua error instead of stopping the server', async () => {
+    const h = await harness(`function ksr_request_route()
+  local a, ea = pcall(os.exit, 1)
+  local b, eb = pcall(os.execute, "true")
+  local c, ec = pcall(io.popen, "true")
+  KSR.info(tostring(a) .. tostring(b) .. tostring(c))
+  KSR.info(ea)
+  KSR.info(eb)
+end`);
+    const r = await h.request(INVITE);
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(texts(r.logs), [
+      'falsefalsefalse',
+      'os.exit is not available in Junction routing scripts (a script cannot stop the server)',
+      'os.execute is not available in Junction routing scripts; run programs with KSR.exec',
+    ]);
+  });
+
   it('KSR at load time is refused with the line', async () => {
     const path = tmp.write('load.lua', 'KSR.info("x")\nfunction ksr_request_route() end\n');
     await assert.rejects(

@@ -53,6 +53,20 @@ const closer = new FinalizationRegistry<{ vm: LuaVm; L: number }>(({ vm, L }) =>
 
 const ROUTES = ['ksr_request_route', 'ksr_reply_route', 'ksr_onsend_route'] as const;
 
+/**
+ * Run in every new state before the script: the standard functions that would stop or fork the
+ * server from inside the VM (Emscripten implements them by throwing through the interpreter) raise
+ * a Lua error instead.
+ */
+const PRELUDE = `
+local function unavailable(name, why)
+  return function() error(name .. " is not available in Junction routing scripts" .. why, 2) end
+end
+os.exit = unavailable("os.exit", " (a script cannot stop the server)")
+os.execute = unavailable("os.execute", "; run programs with KSR.exec")
+io.popen = unavailable("io.popen", "; run programs with KSR.exec")
+`;
+
 class LuaScript implements LoadedScript {
   readonly path: string;
   readonly generation: number;
@@ -294,6 +308,13 @@ export async function loadLuaScript(
   try {
     api._luaL_openlibs(L);
     bridge.installKsr(L, registry);
+    const prelude = Buffer.from(PRELUDE, 'utf8');
+    if (
+      api._luaL_loadbufferx(L, vm.bytes(prelude), prelude.length, vm.cstring('=prelude'), vm.cstring('t')) !==
+        LUA_OK ||
+      api._lua_pcallk(L, 0, 0, 0, 0, 0) !== LUA_OK
+    )
+      throw new Error(`Lua prelude: ${vm.toDisplayString(L, -1)}`);
     const chunk = chunkName(abs);
     const compile = (text: string): number => {
       const bytes = Buffer.from(text, 'utf8');
