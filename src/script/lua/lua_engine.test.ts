@@ -174,6 +174,31 @@ describe('Lua scripts: KSR from the module declarations', () => {
   });
 });
 
+describe('Lua scripts: every route kind', () => {
+  it('onsend, branch-failure and failure routes fire (real modules)', async () => {
+    const { MODULES } = await import('../../modules/index.ts');
+    const h = await harness(
+      `
+      function ksr_request_route()
+        KSR.tm.t_on_branch_failure("bfail")
+        KSR.tm.t_on_failure("fail")
+        KSR.setdsturi("sip:10.0.0.2:5060")
+        KSR.tm.t_relay()
+      end
+      function ksr_onsend_route() KSR.info("onsend " .. KSR.pv.get("$rm")) end
+      function bfail() KSR.info("branch failure " .. KSR.pv.get("$T_reply_code")) end
+      function fail() KSR.info("failure " .. KSR.pv.get("$T_reply_code")) end`,
+      MODULES,
+    );
+    const r = await h.request(INVITE);
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(texts(r.logs), ['onsend INVITE']);
+    const f = await h.failure(r, 503);
+    assert.deepEqual(f.errors, []);
+    assert.deepEqual(texts(f.logs), ['branch failure 503', 'failure 503']);
+  });
+});
+
 describe('Lua scripts: a coroutine per message', () => {
   it('a KSR call that returns a Promise suspends only its message', async () => {
     const events: string[] = [];

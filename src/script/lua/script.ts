@@ -83,6 +83,10 @@ class LuaScript implements LoadedScript {
   /** Finished coroutines ready for the next message. */
   private readonly pool: number[] = [];
   private readonly handlers = new Map<string, RouteFunction>();
+  /** Routes running (or waiting) in this state; retired: replaced by a reload; closed: state freed. */
+  private active = 0;
+  private retired = false;
+  private closed = false;
 
   constructor(init: {
     path: string;
@@ -148,11 +152,6 @@ class LuaScript implements LoadedScript {
     api._luaL_ref(this.L, LUA_REGISTRYINDEX);
     return t;
   }
-
-  /** Routes running (or waiting) in this state; retired: replaced by a reload; closed: state freed. */
-  private active = 0;
-  private retired = false;
-  private closed = false;
 
   /**
    * The engine swapped in another generation: free the Lua state as soon as no route of this one
