@@ -261,7 +261,8 @@ export function runSipp(args: string[], timeoutMs = 120000, opts: { trace?: bool
     child.kill('SIGKILL');
   }, timeoutMs);
   const done = new Promise<SippResult>((ok) => {
-    child.once('exit', (code) => {
+    // 'close', not 'exit': under load SIPp's last output (its statistics) can arrive after 'exit'.
+    child.once('close', (code) => {
       clearTimeout(timer);
       ok({
         code,
