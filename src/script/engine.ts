@@ -204,7 +204,10 @@ export class ScriptEngine {
     if (isExitSentinel(e)) return;
     this.runtimeErrors++;
     const where = script.locate(e);
-    const at = where === undefined ? script.path : `${where.file}:${where.line}:${where.column}`;
+    const at =
+      where === undefined
+        ? script.path
+        : `${where.file}:${where.line}${where.column > 0 ? `:${where.column}` : ''}`;
     this.log.error(
       {
         err: e,
