@@ -22,7 +22,8 @@
  *   4 ms steps here; its p50/p99 are printed too).
  * - Memory: VmRSS (and Pss, for multi-process Kamailio) of the proxy's processes every 500 ms.
  *
- * Options: --quick, --only junction|kamailio|all, --calls N (calls per fixed-rate run),
+ * Options: --suite proxy|lua (lua: see sipbench/lua.ts), --quick, --only junction|kamailio|all|<proxy
+ *   id>, --calls N (calls per fixed-rate run),
  *   --soak N [--rate R] (N calls at R/s, RSS every 2 s: flat-memory check), --probe-rate N,
  *   --cpu-prof DIR (Junction runs with node --cpu-prof), --node-options "..." (NODE_OPTIONS for
  *   Junction only, for experiments), --max-minutes M (hard deadline).
@@ -34,6 +35,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { engineCost, LUA_SPECS, luaSummary, luaTable } from './sipbench/lua.ts';
 import { Probe, type ProbeStats, percentile } from './sipbench/probe.ts';
 import {
   cpuTicks,
@@ -45,7 +47,7 @@ import {
   ticksToMs,
   udpCounters,
 } from './sipbench/procs.ts';
-import { type ProxySpec, type RunningProxy, startProxy } from './sipbench/proxies.ts';
+import { kamailioCfg, type ProxySpec, type RunningProxy, startProxy } from './sipbench/proxies.ts';
 import { runUac, startUas, type UacResult } from './sipbench/sipp.ts';
 
 const PROXY = { host: '127.0.0.1', port: 5060 };
@@ -57,15 +59,19 @@ const LADDER = [250, 500, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 7000, 
 const FAIL_MAX = 0.001;
 const RETRANS_MAX = 0.005;
 
-const SPECS: ProxySpec[] = [
-  { id: 'junction', label: 'Junction', kind: 'junction' },
-  { id: 'kamailio-tuned', label: 'Kamailio tuned', kind: 'kamailio', shmMb: 1024, memmgr: 'fm' },
-  { id: 'kamailio-shipped', label: 'Kamailio shipped', kind: 'kamailio', shmMb: 256 },
-];
+const SUITES: Record<string, ProxySpec[]> = {
+  proxy: [
+    { id: 'junction', label: 'Junction', kind: 'junction' },
+    { id: 'kamailio-tuned', label: 'Kamailio tuned', kind: 'kamailio', shmMb: 1024, memmgr: 'fm' },
+    { id: 'kamailio-shipped', label: 'Kamailio shipped', kind: 'kamailio', shmMb: 256 },
+  ],
+  // bench:lua — the Lua default script vs the TypeScript one vs Kamailio's KEMI Lua config.
+  lua: LUA_SPECS,
+};
 
 // ------------------------------------------------------------------ options
 
-const USAGE = `usage: node bench/proxy.ts [--quick] [--only junction|kamailio|all] [--calls N]
+const USAGE = `usage: node bench/proxy.ts [--suite proxy|lua] [--quick] [--only junction|kamailio|all|ID] [--calls N]
                           [--soak N [--rate R]] [--probe-rate N] [--cpu-prof DIR]
                           [--node-options "..."] [--max-minutes M] [--dialog]
   --dialog: each proxy also runs with every call tracked as a dialog (Junction track_all,
@@ -74,6 +80,7 @@ const USAGE = `usage: node bench/proxy.ts [--quick] [--only junction|kamailio|al
 const { values: opts } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    suite: { type: 'string', default: 'proxy' },
     only: { type: 'string' },
     calls: { type: 'string' },
     soak: { type: 'string' },
@@ -105,8 +112,13 @@ function intOpt(name: string, v: string | undefined, dflt: number, min = 1): num
 const quick = opts.quick === true;
 const soakCalls = opts.soak === undefined ? 0 : intOpt('soak', opts.soak, 0);
 const only = opts.only ?? (soakCalls > 0 ? 'junction' : 'all');
-if (!['junction', 'kamailio', 'all'].includes(only)) {
-  console.error(`--only: expected junction, kamailio or all, got ${JSON.stringify(only)}\n${USAGE}`);
+if (
+  !['junction', 'kamailio', 'all'].includes(only) &&
+  !(SUITES[opts.suite ?? 'proxy'] ?? []).some((s) => s.id === only)
+) {
+  console.error(
+    `--only: expected junction, kamailio, all or a proxy id, got ${JSON.stringify(only)}\n${USAGE}`,
+  );
   process.exit(2);
 }
 const FIXED_SECONDS = quick ? 4 : 10;
@@ -133,8 +145,20 @@ const junctionNodeOptions = [
   ...(opts['node-options'] !== undefined ? [opts['node-options']] : []),
 ].join(' ');
 
+const suite = opts.suite ?? 'proxy';
+const SPECS = SUITES[suite];
+if (SPECS === undefined) {
+  console.error(`--suite: expected proxy or lua, got ${JSON.stringify(suite)}\n${USAGE}`);
+  process.exit(2);
+}
 const specs = SPECS.filter((s) =>
-  only === 'all' ? true : only === 'junction' ? s.kind === 'junction' : s.kind === 'kamailio',
+  only === 'all'
+    ? true
+    : only === 'junction'
+      ? s.kind === 'junction'
+      : only === 'kamailio'
+        ? s.kind === 'kamailio'
+        : s.id === only,
 )
   .filter((s) => soakCalls === 0 || s.id !== 'kamailio-shipped' || only === 'all')
   .flatMap((s) =>
@@ -172,9 +196,10 @@ function install(): void {
   if (!existsSync(join(shared, 'scenarios/uac-rr.xml'))) throw new Error(`${shared}: shared bench not found`);
   const pkgs = ['sip-tester', ...(specs.some((s) => s.kind === 'kamailio') ? ['kamailio'] : [])];
   execFileSync(join(repo, 'scripts/ensure-debian.sh'), pkgs, { stdio: 'inherit' });
-  if (specs.some((s) => s.kind === 'kamailio')) {
-    // Every module stateful.cfg loads must be installed (all are in Debian's base kamailio package).
-    const cfg = readFileSync(join(shared, 'kamailio/stateful.cfg'), 'utf8');
+  for (const spec of specs.filter((s) => s.kind === 'kamailio')) {
+    // Every module the config loads must be installed (stateful.cfg: Debian's base kamailio
+    // package; stateful-kemi-lua.cfg: also kamailio-lua-modules).
+    const cfg = readFileSync(kamailioCfg(shared, spec), 'utf8');
     const mpath = /^mpath\s*=\s*"([^"]+)"/m.exec(cfg)?.[1] ?? '/usr/lib/x86_64-linux-gnu/kamailio/modules/';
     const missing = [...cfg.matchAll(/^loadmodule\s+"([^"]+)"/gm)]
       .map((m) => m[1])
@@ -316,7 +341,7 @@ async function step(
   return s;
 }
 
-interface ProxyResult {
+export interface ProxyResult {
   spec: ProxySpec;
   fixed: Map<number, Step>;
   /** Highest rate that held for SUSTAIN_SECONDS (the ladder's result when that check is off). */
@@ -720,7 +745,7 @@ async function withUas<T>(spec: ProxySpec, fn: () => Promise<T>): Promise<T> {
 async function main(): Promise<void> {
   install();
   log(
-    `bench:proxy  run dir ${runDir}  (${quick ? 'quick' : 'full'}; proxies: ${specs.map((s) => s.id).join(', ')})`,
+    `bench:${suite}  run dir ${runDir}  (${quick ? 'quick' : 'full'}; proxies: ${specs.map((s) => s.id).join(', ')})`,
   );
   await waitPorts([UAS.port, UAC_PORT, PROBE_UAC_PORT, PROBE_UAS_PORT], 60_000);
   const probe = new Probe({ proxy: PROXY, uacPort: PROBE_UAC_PORT, uasPort: PROBE_UAS_PORT });
@@ -759,6 +784,8 @@ async function main(): Promise<void> {
     return;
   }
 
+  const engine =
+    suite === 'lua' && specs.some((s) => s.kind === 'junction') ? await engineCost(log) : undefined;
   const results: ProxyResult[] = [];
   for (const spec of specs) {
     try {
@@ -780,7 +807,11 @@ async function main(): Promise<void> {
       (SUSTAIN_SECONDS > 0 ? `, then held for ${SUSTAIN_SECONDS} s).` : ').'),
   );
   log(`raw SIPp output: ${runDir}`);
-  log(JSON.stringify(summary(results)));
+  if (suite === 'lua') {
+    const lua = luaSummary(results, engine, cpuAt, (r) => (r.error ? undefined : r.maxCps));
+    luaTable(lua, log);
+    log(JSON.stringify({ ...lua, proxy: summary(results) }));
+  } else log(JSON.stringify(summary(results)));
 }
 
 main()

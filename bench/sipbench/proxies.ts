@@ -2,8 +2,9 @@
  * The proxies under test, each started on udp:127.0.0.1:5060 and stopped by PID.
  *
  * - Junction: `bin/junction start -c cfg.yaml` (udp only, log_level warn, storage memory, no MI,
- *   routes/default.ts). bin/junction execs node, so the tracked PID is the node process.
- * - Kamailio: ../shared/bench/kamailio/stateful.cfg with kam.sh's command line
+ *   routes/default.ts or the spec's script). bin/junction execs node, so the tracked PID is the
+ *   node process.
+ * - Kamailio: ../shared/bench/kamailio/stateful.cfg (or the spec's cfg) with kam.sh's command line
  *   (`-DD -E -m SHM -M 32 [-x MEMMGR] -A KCHILDREN=2`), syntax-checked with `-c` first; the main
  *   PID and every process it forks are the proxy.
  */
@@ -25,6 +26,15 @@ export interface ProxySpec {
    * with dialog.so loaded and dlg_manage() on each initial INVITE (written into the run folder).
    */
   dialog?: boolean;
+  /** Junction: the routing script, relative to the repository (default routes/default.ts). */
+  script?: string;
+  /** Kamailio: the config in ../shared/bench/kamailio (default stateful.cfg). */
+  cfg?: string;
+}
+
+/** The Kamailio config file of a spec. */
+export function kamailioCfg(shared: string, spec: ProxySpec): string {
+  return join(shared, 'kamailio', spec.cfg ?? 'stateful.cfg');
 }
 
 export interface RunningProxy {
@@ -62,7 +72,7 @@ export function startProxy(spec: ProxySpec, o: StartOptions): RunningProxy {
           '# written by bench/proxy.ts',
           'listen:',
           '  - udp:127.0.0.1:5060',
-          `script: ${JSON.stringify(join(o.repo, 'routes/default.ts'))}`,
+          `script: ${JSON.stringify(join(o.repo, spec.script ?? 'routes/default.ts'))}`,
           'log_level: warn',
           'storage: memory',
           'mi: { http: false, fifo: false }',
@@ -82,8 +92,11 @@ export function startProxy(spec: ProxySpec, o: StartOptions): RunningProxy {
       // pino JSON lines: level 50 = error, 60 = fatal.
       errorRe = /"level":\s*(?:50|60)\b/;
     } else {
-      const cfg = spec.dialog === true ? dialogCfg(o.shared, o.dir) : join(o.shared, 'kamailio/stateful.cfg');
+      const cfg = spec.dialog === true ? dialogCfg(o.shared, o.dir) : kamailioCfg(o.shared, spec);
       const defs = [
+        // Path defines some configs use (as kam.sh passes them).
+        '-A',
+        `LUAFILE="${join(o.shared, 'kamailio/stateful-kemi.lua')}"`,
         '-A',
         `KCHILDREN=${o.children ?? 2}`,
         '-A',

@@ -47,6 +47,20 @@ function quietConfig(name: string): string {
   );
 }
 
+describe('junction check-script on Lua', () => {
+  it('exits 0 for routes/default.lua, 2 with file:line for a broken Lua script', async () => {
+    const good = await junction([
+      'check-script',
+      fileURLToPath(new URL('../../routes/default.lua', import.meta.url)),
+    ]);
+    assert.equal(good.code, 0, good.stderr);
+    const bad = file('bad.lua', 'function ksr_request_route()\n  KSR.tm.t_rleay()\nend\n');
+    const r = await junction(['check-script', bad]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /bad\.lua:2:10: KSR\.tm\.t_rleay does not exist; did you mean t_relay\?/);
+  });
+});
+
 describe('junction check-config', () => {
   it('exits 2 on a bad config and names each bad key with its line', async () => {
     const bad = file(

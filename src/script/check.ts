@@ -14,6 +14,7 @@
 import { formatScriptError, type ScriptError } from './errors.ts';
 import { LineMap, type Token, tokenize } from './lexer.ts';
 import { isLoadedScript, type LoadedScript, loadScript } from './loader.ts';
+import { checkLuaSource } from './lua/check.ts';
 import type { ModuleDefinition } from './module.ts';
 import { KsrRegistry } from './registry.ts';
 import { closest } from './suggest.ts';
@@ -32,9 +33,9 @@ async function defaultModules(): Promise<readonly ModuleDefinition[]> {
  * script) and check its KSR references against the registry (default: every Junction module).
  */
 export async function checkScript(path: string, opts: { registry?: KsrRegistry } = {}): Promise<CheckResult> {
-  const loaded = await loadScript(path);
-  if (!isLoadedScript(loaded)) return { ok: false, errors: loaded };
   const registry = opts.registry ?? new KsrRegistry(await defaultModules());
+  const loaded = await loadScript(path, { registry });
+  if (!isLoadedScript(loaded)) return { ok: false, errors: loaded };
   const errors = checkLoaded(loaded, registry);
   return errors.length === 0 ? { ok: true } : { ok: false, errors };
 }
@@ -45,6 +46,10 @@ export function checkLoaded(script: LoadedScript, registry: KsrRegistry): Script
   const errors: ScriptError[] = [];
   for (const f of script.files) {
     if (f.path.endsWith('.json')) continue;
+    if (f.path.endsWith('.lua')) {
+      errors.push(...checkLuaSource(f.path, f.source, registry, exported));
+      continue;
+    }
     errors.push(...checkSource(f.path, f.source, registry, exported));
   }
   return errors;

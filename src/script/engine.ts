@@ -26,7 +26,7 @@ export interface ScriptLogger {
 }
 
 export interface ScriptEngineOptions {
-  /** The routing script (.ts, .mts, .js, .mjs). */
+  /** The routing script (.ts, .mts, .js, .mjs, or .lua: Kamailio KEMI Lua). */
   path: string;
   registry: KsrRegistry;
   log: ScriptLogger;
@@ -120,10 +120,12 @@ export class ScriptEngine {
     const generation = (this.script?.generation ?? 0) + 1;
     let errors: ScriptError[];
     try {
-      const loaded = await loadScript(this.path, { generation });
+      const loaded = await loadScript(this.path, { generation, registry: this.registry });
       errors = isLoadedScript(loaded) ? (this.checkRefs ? checkLoaded(loaded, this.registry) : []) : loaded;
       if (errors.length === 0 && isLoadedScript(loaded)) {
+        const previous = this.script;
         this.script = loaded;
+        previous?.retire?.();
         this.loads++;
         this.loadedAt = new Date().toISOString();
         this.log.info(
@@ -133,6 +135,8 @@ export class ScriptEngine {
         this.rewatch(loaded);
         return { ok: true, generation };
       }
+      // Loaded but refused by the check: never runs.
+      if (isLoadedScript(loaded)) loaded.retire?.();
     } catch (e) {
       errors = [{ file: this.path, line: 0, column: 0, message: errorMessage(e) }];
     }
@@ -200,7 +204,10 @@ export class ScriptEngine {
     if (isExitSentinel(e)) return;
     this.runtimeErrors++;
     const where = script.locate(e);
-    const at = where === undefined ? script.path : `${where.file}:${where.line}:${where.column}`;
+    const at =
+      where === undefined
+        ? script.path
+        : `${where.file}:${where.line}${where.column > 0 ? `:${where.column}` : ''}`;
     this.log.error(
       {
         err: e,

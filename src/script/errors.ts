@@ -14,7 +14,9 @@ export interface ScriptError {
 }
 
 export function formatScriptError(e: ScriptError): string {
-  return e.line > 0 ? `${e.file}:${e.line}:${e.column}: ${e.message}` : `${e.file}: ${e.message}`;
+  if (e.line <= 0) return `${e.file}: ${e.message}`;
+  // Column 0: the language reports lines only (Lua).
+  return e.column > 0 ? `${e.file}:${e.line}:${e.column}: ${e.message}` : `${e.file}:${e.line}: ${e.message}`;
 }
 
 /**

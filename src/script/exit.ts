@@ -23,6 +23,12 @@ export function markExited(ctx: RouteContext): void {
   ctx.exited = true;
 }
 
+/** What KSR.x.exit() / KSR.x.drop() do to the context, in every engine (then the route unwinds). */
+export function endRoute(ctx: RouteContext, drop: boolean): void {
+  if (drop) ctx.dropped = true;
+  markExited(ctx);
+}
+
 /** Whether a route on this context ended through KSR.x.exit() or KSR.x.drop(). */
 export function wasExited(ctx: RouteContext): boolean {
   return ctx.exited === true;

@@ -1,5 +1,5 @@
 /**
- * Loads a routing script (.ts, .mts, .js, .mjs) and the relative files it imports, as one
+ * Loads a routing script (.ts, .mts, .js, .mjs; .lua goes to lua/script.ts) and the relative files it imports, as one
  * "generation" that can be dropped and garbage-collected when a new one replaces it.
  *
  * Why not import() or vm.SourceTextModule: Node's ESM cache never frees a module, and in Node 24
@@ -32,6 +32,8 @@ import {
 } from './errors.ts';
 import { isTransformError, type ModuleRequest, transformModule } from './esm_transform.ts';
 import { LineMap } from './lexer.ts';
+import { loadLuaScript } from './lua/script.ts';
+import type { KsrRegistry } from './registry.ts';
 import type { KSR } from './types.ts';
 
 export type { ScriptError } from './errors.ts';
@@ -56,11 +58,18 @@ export interface LoadedScript {
   readonly files: ReadonlyArray<{ readonly path: string; readonly source: string }>;
   /** file:line:column of an error thrown by the script (innermost frame in one of its files). */
   locate(err: unknown): ScriptError | undefined;
+  /**
+   * Called by the engine once a reload replaced this script (Lua: frees its VM state when its
+   * last running route ends). Routes that started on it still finish.
+   */
+  retire?(): void;
 }
 
 export interface LoadOptions {
   /** Generation number recorded in the result (the engine counts reloads). */
   generation?: number;
+  /** The KSR modules a Lua script's global `KSR` is built from (default: every Junction module). */
+  registry?: KsrRegistry;
 }
 
 export function isLoadedScript(r: LoadedScript | ScriptError[]): r is LoadedScript {
@@ -199,7 +208,7 @@ class Generation {
           file: path,
           line: 0,
           column: 0,
-          message: `unsupported file type ${ext || '(none)'}: use .ts, .mts, .js or .mjs`,
+          message: `unsupported file type ${ext || '(none)'}: use .ts, .mts, .js or .mjs (or a .lua script)`,
         },
       ]);
     }
@@ -355,6 +364,8 @@ export async function loadScript(
   opts: LoadOptions = {},
 ): Promise<LoadedScript | ScriptError[]> {
   const abs = resolvePath(path);
+  // Lua (Kamailio KEMI app_lua style): its own VM, the same LoadedScript contract.
+  if (extname(abs) === '.lua') return loadLuaScript(abs, opts);
   const gen = new Generation(opts.generation ?? 1);
   let entry: ModuleRecord;
   try {

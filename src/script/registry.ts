@@ -8,7 +8,7 @@
  * are dynamic, so the check happens at call time: the call logs an error and returns -1.
  */
 import type { RouteContext, RouteKind } from '../proxy/context.ts';
-import { exitSentinel, markExited } from './exit.ts';
+import { endRoute, exitSentinel } from './exit.ts';
 import type { KsrFunction, ModuleDefinition } from './module.ts';
 import type { KSR } from './types.ts';
 
@@ -27,7 +27,8 @@ interface KsrRoot extends KsrNode {
   [EXITED]: boolean;
 }
 
-const KIND_BITS: Readonly<Record<RouteKind, number>> = {
+/** One bit per route kind: a function's allowed kinds are a mask (both engines check it per call). */
+export const KIND_BITS: Readonly<Record<RouteKind, number>> = {
   request: 1,
   branch: 2,
   onsend: 4,
@@ -51,7 +52,7 @@ const ROUTE_NAMES: Readonly<Record<RouteKind, string>> = {
   event: 'event_route',
 };
 
-function maskOf(routes: readonly RouteKind[] | undefined): number {
+export function maskOf(routes: readonly RouteKind[] | undefined): number {
   if (routes === undefined) return ALL_KINDS;
   let m = 0;
   for (const r of routes) m |= KIND_BITS[r];
@@ -79,14 +80,17 @@ function makeMethod(path: string, name: string, def: KsrFunction): Method {
     if (root === undefined) throw detached(path);
     if (root[EXITED]) throw exitSentinel();
     const ctx = root[CTX];
-    if ((mask & KIND_BITS[ctx.kind]) === 0) {
-      ctx.log('err', `${path}() cannot be used in ${ROUTE_NAMES[ctx.kind]} (allowed in: ${allowed})`);
-      return -1;
-    }
+    if ((mask & KIND_BITS[ctx.kind]) === 0) return refuseRoute(ctx, path, allowed);
     return fn(ctx, ...args);
   };
   Object.defineProperty(method, 'name', { value: name });
   return method;
+}
+
+/** A call in a route kind the function does not support: logged, -1 (as in both engines). */
+export function refuseRoute(ctx: RouteContext, path: string, allowed: string): number {
+  ctx.log('err', `${path}() cannot be used in ${ROUTE_NAMES[ctx.kind]} (allowed in: ${allowed})`);
+  return -1;
 }
 
 /** KSR.x.exit / KSR.x.drop: control flow, so the registry owns them whatever the x module says. */
@@ -94,10 +98,8 @@ function exitMethod(drop: boolean): Method {
   return function (this: KsrNode | undefined): never {
     const root = this?.[ROOT];
     if (root === undefined) throw detached(drop ? 'KSR.x.drop' : 'KSR.x.exit');
-    const ctx = root[CTX];
-    if (drop) ctx.dropped = true;
     root[EXITED] = true;
-    markExited(ctx);
+    endRoute(root[CTX], drop);
     throw exitSentinel();
   };
 }
@@ -224,6 +226,11 @@ export class KsrRegistry {
   }
 }
 
-function pathOf(module: string, fname: string): string {
+/** 'exit' / 'drop' for KSR.x.exit and KSR.x.drop (control flow every engine implements itself). */
+export function controlOf(module: string, fname: string): 'exit' | 'drop' | undefined {
+  return module === 'x' && (fname === 'exit' || fname === 'drop') ? fname : undefined;
+}
+
+export function pathOf(module: string, fname: string): string {
   return module === '' ? `KSR.${fname}` : `KSR.${module}.${fname}`;
 }

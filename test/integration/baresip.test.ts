@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runOnceAsUser, UAC_RR } from './call_flow.ts';
 import {
+  DEFAULT_SCRIPTS,
   describeSipp,
   ensureSipp,
   freePort,
@@ -80,44 +81,46 @@ function startBaresip(
   return { child, out: () => out };
 }
 
-describe('a real phone (baresip) behind Junction', () => {
-  const available = ensureBaresip();
-  before(() => ensureSipp());
-  after(() => removeTempDirs());
+for (const d of DEFAULT_SCRIPTS) {
+  describe(`a real phone (baresip) behind Junction, ${d.lang} default script`, () => {
+    const available = ensureBaresip();
+    before(() => ensureSipp());
+    after(() => removeTempDirs());
 
-  it('baresip registers with a password; a SIPp call through Junction is answered', {
-    timeout: 90_000,
-  }, async () => {
-    assert.ok(available, 'baresip is not installed and scripts/ensure-debian.sh could not install it');
-    const s = new Session();
-    let phone: { child: ChildProcess; out: () => string } | undefined;
-    try {
-      const dir = tempDir('baresip-');
-      const storage = sqliteWithSubscriber(dir, 'frank@127.0.0.1', 'p4ssw0rd');
-      const proxy = await freePort();
-      const j = await s.junction({ port: proxy, storage });
-      phone = startBaresip(dir, await freePort(), proxy, 'frank', 'p4ssw0rd');
-      const deadline = Date.now() + 20_000;
-      while (!/200 OK \(\) \[1 binding\]/.test(phone.out())) {
-        assert.ok(Date.now() < deadline, `baresip did not register:\n${phone.out()}\n${j.output()}`);
-        assert.equal(phone.child.exitCode, null, `baresip exited:\n${phone.out()}`);
-        await sleep(100);
+    it('baresip registers with a password; a SIPp call through Junction is answered', {
+      timeout: 90_000,
+    }, async () => {
+      assert.ok(available, 'baresip is not installed and scripts/ensure-debian.sh could not install it');
+      const s = new Session(d);
+      let phone: { child: ChildProcess; out: () => string } | undefined;
+      try {
+        const dir = tempDir('baresip-');
+        const storage = sqliteWithSubscriber(dir, 'frank@127.0.0.1', 'p4ssw0rd');
+        const proxy = await freePort();
+        const j = await s.junction({ port: proxy, storage });
+        phone = startBaresip(dir, await freePort(), proxy, 'frank', 'p4ssw0rd');
+        const deadline = Date.now() + 20_000;
+        while (!/200 OK \(\) \[1 binding\]/.test(phone.out())) {
+          assert.ok(Date.now() < deadline, `baresip did not register:\n${phone.out()}\n${j.output()}`);
+          assert.equal(phone.child.exitCode, null, `baresip exited:\n${phone.out()}`);
+          await sleep(100);
+        }
+        const r = await runOnceAsUser(s, proxy, 'frank', UAC_RR());
+        const why = `${describeSipp('caller', r)}\n--- baresip\n${phone.out()}`;
+        assert.equal(r.code, 0, why);
+        assert.equal(r.successful, 1, why);
+        assert.match(phone.out(), /answering call/);
+        assert.doesNotMatch(j.output(), /p4ssw0rd/);
+      } finally {
+        if (phone !== undefined && phone.child.exitCode === null) {
+          const exited = new Promise((ok) => phone?.child.once('exit', ok));
+          phone.child.kill('SIGTERM');
+          const t = setTimeout(() => phone?.child.kill('SIGKILL'), 5000);
+          await exited;
+          clearTimeout(t);
+        }
+        await s.close();
       }
-      const r = await runOnceAsUser(s, proxy, 'frank', UAC_RR());
-      const why = `${describeSipp('caller', r)}\n--- baresip\n${phone.out()}`;
-      assert.equal(r.code, 0, why);
-      assert.equal(r.successful, 1, why);
-      assert.match(phone.out(), /answering call/);
-      assert.doesNotMatch(j.output(), /p4ssw0rd/);
-    } finally {
-      if (phone !== undefined && phone.child.exitCode === null) {
-        const exited = new Promise((ok) => phone?.child.once('exit', ok));
-        phone.child.kill('SIGTERM');
-        const t = setTimeout(() => phone?.child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(t);
-      }
-      await s.close();
-    }
+    });
   });
-});
+}

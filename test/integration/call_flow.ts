@@ -32,13 +32,17 @@ export interface JunctionTest {
 }
 
 /**
- * A test function (for `it`) that runs `body` with a fresh Session and a free port for Junction,
+ * A test function (for `it`) that runs `body` with a fresh Session and a free port for Junction
+ * (running `opts.script`, default routes/default.ts),
  * and stops everything it started, by PID, in `finally`. After the body, Junction must have logged
  * no error; after the stop, it must have exited gracefully (exit code 0).
  */
-export function withJunction(body: (t: JunctionTest) => Promise<void>): () => Promise<void> {
+export function withJunction(
+  body: (t: JunctionTest) => Promise<void>,
+  opts: { script?: string } = {},
+): () => Promise<void> {
   return async () => {
-    const s = new Session();
+    const s = new Session({ script: opts.script });
     let server: RunningServer | undefined;
     let errors: object[] = [];
     try {

@@ -263,7 +263,8 @@ export function runSipp(args: string[], timeoutMs = 120000, opts: { trace?: bool
     child.kill('SIGKILL');
   }, timeoutMs);
   const done = new Promise<SippResult>((ok) => {
-    child.once('exit', (code) => {
+    // 'close', not 'exit': under load SIPp's last output (its statistics) can arrive after 'exit'.
+    child.once('close', (code) => {
       clearTimeout(timer);
       ok({
         code,
@@ -379,9 +380,15 @@ export class Session {
   private readonly runs: SippRun[] = [];
   private readonly servers: RunningServer[] = [];
   readonly junctionExits: Array<number | null> = [];
+  /** The routing script of the servers this session starts, unless one is given (default routes/default.ts). */
+  private readonly script: string | undefined;
+
+  constructor(opts: { script?: string } = {}) {
+    this.script = opts.script;
+  }
 
   async junction(opts: Parameters<typeof startJunction>[0]): Promise<RunningServer> {
-    const j = await startJunction(opts);
+    const j = await startJunction({ ...opts, script: opts.script ?? this.script });
     this.servers.push(j);
     return j;
   }
@@ -427,6 +434,15 @@ export function describeSipp(name: string, r: SippResult): string {
 }
 
 // ---------------------------------------------------------------- routing scripts
+
+/**
+ * The default routing script in each language Junction runs: the SIPp tests of the default
+ * routing run once per script (same tests, same assertions).
+ */
+export const DEFAULT_SCRIPTS: ReadonlyArray<{ readonly lang: string; readonly script: string }> = [
+  { lang: 'TypeScript', script: join(REPO, 'routes/default.ts') },
+  { lang: 'Lua', script: join(REPO, 'routes/default.lua') },
+];
 
 /**
  * Write a routing script (TypeScript) into a fresh temp folder; `body` is the module's code. The

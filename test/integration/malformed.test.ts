@@ -6,7 +6,8 @@
  * insuf), or, where RFC 4475 lets an element be liberal, is routed like any other request. Then a
  * SIPp call goes through the same server.
  *
- * The routing script is routes/default.ts with one line added after its initial checks: a request
+ * The routing script is routes/default.ts (then its Lua port, routes/default.lua: the test runs
+ * once per script) with one line added after its initial checks: a request
  * for a host other than 127.0.0.1 (every corpus message names example.com & co.) is sent to a
  * local capture socket instead of DNS, so what the proxy would forward is observable and nothing
  * leaves the machine. The sender binds port 5060 on a spare loopback address (127.0.0.2 …): the
@@ -107,153 +108,172 @@ async function senderOn5060(): Promise<{ sock: Socket; address: string }> {
   throw new Error('no loopback address 127.0.0.2–63 has UDP port 5060 free');
 }
 
-describe('malformed messages (RFC 4475) over UDP', () => {
-  before(() => ensureSipp());
-  after(() => removeTempDirs());
-
-  it('each invalid message gets its 400/505/501 with a reason, or nothing when unaddressable; the server keeps serving', {
-    timeout: 90_000,
-  }, async () => {
-    const s = new Session();
-    const { sock: sender, address } = await senderOn5060();
-    const capture = createSocket('udp4');
-    try {
-      assert.ok(await bind(capture, 0, address));
-      const capturePort = capture.address().port;
-
-      // The default script, plus: off-host targets go to the capture socket.
+/** The default script in each language, with the line that sends off-host targets to `to`. */
+const VARIANTS = [
+  {
+    lang: 'TypeScript',
+    file: 'route.ts',
+    script: (to: string): string => {
       const original = readFileSync(join(REPO, 'routes/default.ts'), 'utf8');
       const anchor = '  route_reqinit(KSR);\n';
       assert.ok(original.includes(anchor), 'routes/default.ts changed: update this test');
-      const script = writeFile(
-        tempDir(),
-        'route.ts',
-        original
-          .replace("from '../src/script/types.ts'", `from '${join(REPO, 'src/script/types.ts')}'`)
-          .replace(
-            anchor,
-            `${anchor}  if (KSR.pv.get('$rd') !== '127.0.0.1') KSR.setdsturi('sip:${address}:${capturePort}');\n`,
-          ),
+      return original
+        .replace("from '../src/script/types.ts'", `from '${join(REPO, 'src/script/types.ts')}'`)
+        .replace(anchor, `${anchor}  if (KSR.pv.get('$rd') !== '127.0.0.1') KSR.setdsturi('${to}');\n`);
+    },
+  },
+  {
+    lang: 'Lua',
+    file: 'route.lua',
+    script: (to: string): string => {
+      const original = readFileSync(join(REPO, 'routes/default.lua'), 'utf8');
+      const anchor = '  route_reqinit()\n';
+      assert.ok(original.includes(anchor), 'routes/default.lua changed: update this test');
+      return original.replace(
+        anchor,
+        `${anchor}  if KSR.pv.get("$rd") ~= "127.0.0.1" then KSR.setdsturi("${to}") end\n`,
       );
-      const proxy = await freePort();
-      const j = await s.junction({ port: proxy, script });
+    },
+  },
+];
 
-      // What comes back to the sender, and what the proxy forwards to the capture socket, by Call-ID.
-      const responses = new Map<string, Buffer[]>();
-      const forwarded = new Map<string, Buffer[]>();
-      const sent = new Map<string, Buffer>();
-      const push = (m: Map<string, Buffer[]>, b: Buffer): void => {
-        const id = callIdOf(b);
-        m.set(id, [...(m.get(id) ?? []), b]);
-      };
-      sender.on('message', (b) => {
-        push(responses, b);
-        // ACK a non-2xx final to an INVITE, as a UAC would (it stops the proxy's retransmissions).
-        const res = parseMessage(b);
-        const req = sent.get(callIdOf(b));
-        if (isParseError(res) || req === undefined || res.status < 300 || res.cseqMethod !== 'INVITE') return;
-        const invite = parseMessage(req);
-        if (!isParseError(invite)) sender.send(buildAck(invite, res), proxy, '127.0.0.1');
-      });
-      capture.on('message', (b) => {
-        push(forwarded, b);
-        // Answer what was forwarded (404), so every transaction ends at once.
-        const req = parseMessage(b);
-        if (!isParseError(req) && req.isRequest && req.method !== 'ACK') {
-          capture.send(
-            buildResponse(req, 404, 'Not Found (capture)', { toTag: 'capture' }),
-            proxy,
-            '127.0.0.1',
-          );
-        }
-      });
+for (const v of VARIANTS)
+  describe(`malformed messages (RFC 4475) over UDP, ${v.lang} default script`, () => {
+    before(() => ensureSipp());
+    after(() => removeTempDirs());
 
-      const dir = shared('corpus/rfc4475');
-      for (const file of Object.keys(EXPECTED)) {
-        const bytes = readFileSync(join(dir, file));
-        sent.set(callIdOf(bytes), bytes);
-        sender.send(bytes, proxy, '127.0.0.1');
-        await sleep(50);
-      }
-      await sleep(1500);
+    it('each invalid message gets its 400/505/501 with a reason, or nothing when unaddressable; the server keeps serving', {
+      timeout: 90_000,
+    }, async () => {
+      const s = new Session();
+      const { sock: sender, address } = await senderOn5060();
+      const capture = createSocket('udp4');
+      try {
+        assert.ok(await bind(capture, 0, address));
+        const capturePort = capture.address().port;
 
-      const problems: string[] = [];
-      const seen = new Set<string>();
-      for (const [file, expected] of Object.entries(EXPECTED)) {
-        const id = callIdOf(readFileSync(join(dir, file)));
-        seen.add(id);
-        const finals = [
-          ...new Set((responses.get(id) ?? []).map((b) => b.toString('latin1').split('\r\n')[0])),
-        ].filter((l) => !/^SIP\/2\.0 1\d\d /.test(l));
-        const fwd = (forwarded.get(id) ?? []).filter((b) => !b.toString('latin1').startsWith('ACK '));
-        const got = `responses ${JSON.stringify(finals)}, forwarded ${fwd.length}: ${fwd.map((b) => b.toString('latin1').split('\r\n')[0]).join(' | ')}`;
-        if ('silent' in expected) {
-          if (finals.length > 0 || fwd.length > 0)
-            problems.push(`${file}: expected nothing (${expected.silent}); got ${got}`);
-        } else if ('liberal' in expected) {
-          const ok =
-            finals.length === 1 &&
-            finals[0].startsWith(`SIP/2.0 ${expected.code} `) &&
-            fwd.length > 0 === expected.forwarded;
-          if (!ok)
-            problems.push(
-              `${file}: expected routed (${expected.liberal}) → ${expected.code}, forwarded ${expected.forwarded}; got ${got}`,
+        // The default script, plus: off-host targets go to the capture socket.
+        const script = writeFile(tempDir(), v.file, v.script(`sip:${address}:${capturePort}`));
+        const proxy = await freePort();
+        const j = await s.junction({ port: proxy, script });
+
+        // What comes back to the sender, and what the proxy forwards to the capture socket, by Call-ID.
+        const responses = new Map<string, Buffer[]>();
+        const forwarded = new Map<string, Buffer[]>();
+        const sent = new Map<string, Buffer>();
+        const push = (m: Map<string, Buffer[]>, b: Buffer): void => {
+          const id = callIdOf(b);
+          m.set(id, [...(m.get(id) ?? []), b]);
+        };
+        sender.on('message', (b) => {
+          push(responses, b);
+          // ACK a non-2xx final to an INVITE, as a UAC would (it stops the proxy's retransmissions).
+          const res = parseMessage(b);
+          const req = sent.get(callIdOf(b));
+          if (isParseError(res) || req === undefined || res.status < 300 || res.cseqMethod !== 'INVITE')
+            return;
+          const invite = parseMessage(req);
+          if (!isParseError(invite)) sender.send(buildAck(invite, res), proxy, '127.0.0.1');
+        });
+        capture.on('message', (b) => {
+          push(forwarded, b);
+          // Answer what was forwarded (404), so every transaction ends at once.
+          const req = parseMessage(b);
+          if (!isParseError(req) && req.isRequest && req.method !== 'ACK') {
+            capture.send(
+              buildResponse(req, 404, 'Not Found (capture)', { toTag: 'capture' }),
+              proxy,
+              '127.0.0.1',
             );
-        } else {
-          const m = /^SIP\/2\.0 (\d{3}) (.+)$/.exec(finals[0] ?? '');
-          const ok =
-            finals.length === 1 &&
-            m !== null &&
-            Number(m[1]) === expected.code &&
-            expected.reason.test(m[2]) &&
-            fwd.length === 0;
-          if (!ok)
-            problems.push(
-              `${file}: expected ${expected.code} with a reason matching ${expected.reason}, nothing forwarded; got ${got}`,
-            );
-        }
-      }
-      // Nothing answered or forwarded that no test message asked for (insuf has no Call-ID: '(none)').
-      for (const id of [...responses.keys(), ...forwarded.keys()]) {
-        if (!seen.has(id)) problems.push(`unexpected traffic for Call-ID ${id}`);
-      }
-      assert.deepEqual(problems, []);
+          }
+        });
 
-      // The server keeps serving: calls through it, with the default routing (127.0.0.1 targets).
-      const uas = {
-        scenario: shared('bench/scenarios/uas.xml'),
-        port: await freePort(),
-        calls: 5,
-        timeoutS: 30,
-      };
-      const callee = s.uas(uas);
-      await waitSippBound(uas);
-      const caller = s.uac({
-        scenario: shared('bench/scenarios/uac-rr.xml'),
-        port: await freePort(),
-        calls: 5,
-        timeoutS: 30,
-        callee: uas.port,
-        proxy,
-        rate: 10,
-      });
-      const [rc, rs] = await Promise.all([caller.done, callee.done]);
-      for (const [name, r] of [
-        ['uac', rc],
-        ['uas', rs],
-      ] as const) {
-        assert.equal(r.code, 0, describeSipp(name, r));
-        assert.equal(r.successful, 5, describeSipp(name, r));
-        assert.equal(r.failed, 0, describeSipp(name, r));
+        const dir = shared('corpus/rfc4475');
+        for (const file of Object.keys(EXPECTED)) {
+          const bytes = readFileSync(join(dir, file));
+          sent.set(callIdOf(bytes), bytes);
+          sender.send(bytes, proxy, '127.0.0.1');
+          await sleep(50);
+        }
+        await sleep(1500);
+
+        const problems: string[] = [];
+        const seen = new Set<string>();
+        for (const [file, expected] of Object.entries(EXPECTED)) {
+          const id = callIdOf(readFileSync(join(dir, file)));
+          seen.add(id);
+          const finals = [
+            ...new Set((responses.get(id) ?? []).map((b) => b.toString('latin1').split('\r\n')[0])),
+          ].filter((l) => !/^SIP\/2\.0 1\d\d /.test(l));
+          const fwd = (forwarded.get(id) ?? []).filter((b) => !b.toString('latin1').startsWith('ACK '));
+          const got = `responses ${JSON.stringify(finals)}, forwarded ${fwd.length}: ${fwd.map((b) => b.toString('latin1').split('\r\n')[0]).join(' | ')}`;
+          if ('silent' in expected) {
+            if (finals.length > 0 || fwd.length > 0)
+              problems.push(`${file}: expected nothing (${expected.silent}); got ${got}`);
+          } else if ('liberal' in expected) {
+            const ok =
+              finals.length === 1 &&
+              finals[0].startsWith(`SIP/2.0 ${expected.code} `) &&
+              fwd.length > 0 === expected.forwarded;
+            if (!ok)
+              problems.push(
+                `${file}: expected routed (${expected.liberal}) → ${expected.code}, forwarded ${expected.forwarded}; got ${got}`,
+              );
+          } else {
+            const m = /^SIP\/2\.0 (\d{3}) (.+)$/.exec(finals[0] ?? '');
+            const ok =
+              finals.length === 1 &&
+              m !== null &&
+              Number(m[1]) === expected.code &&
+              expected.reason.test(m[2]) &&
+              fwd.length === 0;
+            if (!ok)
+              problems.push(
+                `${file}: expected ${expected.code} with a reason matching ${expected.reason}, nothing forwarded; got ${got}`,
+              );
+          }
+        }
+        // Nothing answered or forwarded that no test message asked for (insuf has no Call-ID: '(none)').
+        for (const id of [...responses.keys(), ...forwarded.keys()]) {
+          if (!seen.has(id)) problems.push(`unexpected traffic for Call-ID ${id}`);
+        }
+        assert.deepEqual(problems, []);
+
+        // The server keeps serving: calls through it, with the default routing (127.0.0.1 targets).
+        const uas = {
+          scenario: shared('bench/scenarios/uas.xml'),
+          port: await freePort(),
+          calls: 5,
+          timeoutS: 30,
+        };
+        const callee = s.uas(uas);
+        await waitSippBound(uas);
+        const caller = s.uac({
+          scenario: shared('bench/scenarios/uac-rr.xml'),
+          port: await freePort(),
+          calls: 5,
+          timeoutS: 30,
+          callee: uas.port,
+          proxy,
+          rate: 10,
+        });
+        const [rc, rs] = await Promise.all([caller.done, callee.done]);
+        for (const [name, r] of [
+          ['uac', rc],
+          ['uas', rs],
+        ] as const) {
+          assert.equal(r.code, 0, describeSipp(name, r));
+          assert.equal(r.successful, 5, describeSipp(name, r));
+          assert.equal(r.failed, 0, describeSipp(name, r));
+        }
+        // The only error lines are the default script's own report of the sanity failure (badaspec).
+        for (const e of j.errors())
+          assert.match(String(e.msg), /^malformed SIP message from /, JSON.stringify(e));
+      } finally {
+        sender.close();
+        capture.close();
+        await s.close();
       }
-      // The only error lines are the default script's own report of the sanity failure (badaspec).
-      for (const e of j.errors())
-        assert.match(String(e.msg), /^malformed SIP message from /, JSON.stringify(e));
-    } finally {
-      sender.close();
-      capture.close();
-      await s.close();
-    }
-    assert.deepEqual(s.junctionExits, [0]);
+      assert.deepEqual(s.junctionExits, [0]);
+    });
   });
-});

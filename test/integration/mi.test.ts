@@ -15,6 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { httpCall, miOverHttp } from '../../src/mi/client.ts';
 import {
+  DEFAULT_SCRIPTS,
   describeSipp,
   ensureSipp,
   freePort,
@@ -344,66 +345,67 @@ EOF
     assert.equal((await miOverHttp(url, 'uptime', undefined)).error, undefined);
   });
 
-  it("serweb's ul_add flow from a shell script (FIFO request, reply FIFO), then a call reaches the contact", async () => {
-    const reg = await startJn({ script: join(REPO, 'routes/default.ts') });
-    try {
-      const uasPort = await freePort();
-      const uas = runSipp(
-        ['-sf', shared('bench/scenarios/uas.xml'), '-i', '127.0.0.1', '-p', String(uasPort), '-m', '1'],
-        30000,
-      );
-      await waitUdpBound(uasPort);
-      // write2fifo() of the seed, in sh: make the reply FIFO, write the request, read the reply.
-      const sh = writeFile(
-        reg.dir,
-        'serweb.sh',
-        `#!/bin/sh
-fifo="$1"; reply_dir="$2"; contact="$3"
-name="serweb_reply_$$"
-mkfifo -m 666 "$reply_dir/$name" || exit 1
-printf ':ul_add:%s\nlocation\njiri\n%s\n3600\n1\n\n' "$name" "$contact" > "$fifo"
-cat "$reply_dir/$name"
-rm -f "$reply_dir/$name"
-`,
-      );
-      const out = await execFileP('sh', [sh, reg.fifo, reg.replyDir, `sip:jiri@127.0.0.1:${uasPort}`], {
-        timeout: 10000,
-      });
-      assert.match(out.stdout, /^200 /);
-      const show = await cli([
-        'fifo',
-        '-c',
-        join(reg.dir, 'junction.yaml'),
-        'ul_show_contact',
-        'location',
-        'jiri',
-      ]);
-      assert.match(show.stdout, new RegExp(`^200 [^\\n]*\\n.*sip:jiri@127\\.0\\.0\\.1:${uasPort}`, 's'));
-      const uac = runSipp(
-        [
-          '-sf',
-          shared('bench/scenarios/uac-rr.xml'),
-          `127.0.0.1:${reg.port}`,
-          '-s',
+  for (const d of DEFAULT_SCRIPTS)
+    it(`serweb's ul_add flow from a shell script (FIFO request, reply FIFO), then a call reaches the contact (${d.lang} default script)`, async () => {
+      const reg = await startJn({ script: d.script });
+      try {
+        const uasPort = await freePort();
+        const uas = runSipp(
+          ['-sf', shared('bench/scenarios/uas.xml'), '-i', '127.0.0.1', '-p', String(uasPort), '-m', '1'],
+          30000,
+        );
+        await waitUdpBound(uasPort);
+        // write2fifo() of the seed, in sh: make the reply FIFO, write the request, read the reply.
+        const sh = writeFile(
+          reg.dir,
+          'serweb.sh',
+          `#!/bin/sh
+  fifo="$1"; reply_dir="$2"; contact="$3"
+  name="serweb_reply_$$"
+  mkfifo -m 666 "$reply_dir/$name" || exit 1
+  printf ':ul_add:%s\nlocation\njiri\n%s\n3600\n1\n\n' "$name" "$contact" > "$fifo"
+  cat "$reply_dir/$name"
+  rm -f "$reply_dir/$name"
+  `,
+        );
+        const out = await execFileP('sh', [sh, reg.fifo, reg.replyDir, `sip:jiri@127.0.0.1:${uasPort}`], {
+          timeout: 10000,
+        });
+        assert.match(out.stdout, /^200 /);
+        const show = await cli([
+          'fifo',
+          '-c',
+          join(reg.dir, 'junction.yaml'),
+          'ul_show_contact',
+          'location',
           'jiri',
-          '-i',
-          '127.0.0.1',
-          '-m',
-          '1',
-          '-timeout',
-          '20s',
-          '-timeout_error',
-        ],
-        30000,
-      );
-      const r = await uac.done;
-      assert.ok(r.code === 0 && r.successful === 1, describeSipp('uac', r));
-      const u = await uas.done;
-      assert.ok(u.code === 0 && u.successful === 1, describeSipp('uas', u));
-    } finally {
-      await reg.stop();
-    }
-  });
+        ]);
+        assert.match(show.stdout, new RegExp(`^200 [^\\n]*\\n.*sip:jiri@127\\.0\\.0\\.1:${uasPort}`, 's'));
+        const uac = runSipp(
+          [
+            '-sf',
+            shared('bench/scenarios/uac-rr.xml'),
+            `127.0.0.1:${reg.port}`,
+            '-s',
+            'jiri',
+            '-i',
+            '127.0.0.1',
+            '-m',
+            '1',
+            '-timeout',
+            '20s',
+            '-timeout_error',
+          ],
+          30000,
+        );
+        const r = await uac.done;
+        assert.ok(r.code === 0 && r.successful === 1, describeSipp('uac', r));
+        const u = await uas.done;
+        assert.ok(u.code === 0 && u.successful === 1, describeSipp('uas', u));
+      } finally {
+        await reg.stop();
+      }
+    });
 
   it('refuses to start with a FIFO path that is a symlink', async () => {
     const dir = tempDir('junction-mi-link-');
