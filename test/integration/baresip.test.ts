@@ -14,6 +14,7 @@ import {
   describeSipp,
   ensureSipp,
   freePort,
+  freePortSpan,
   REPO,
   removeTempDirs,
   Session,
@@ -98,7 +99,7 @@ for (const d of DEFAULT_SCRIPTS) {
         const storage = sqliteWithSubscriber(dir, 'frank@127.0.0.1', 'p4ssw0rd');
         const proxy = await freePort();
         const j = await s.junction({ port: proxy, storage });
-        phone = startBaresip(dir, await freePort(), proxy, 'frank', 'p4ssw0rd');
+        phone = startBaresip(dir, await freePortSpan(2), proxy, 'frank', 'p4ssw0rd');
         const deadline = Date.now() + 20_000;
         while (!/200 OK \(\) \[1 binding\]/.test(phone.out())) {
           assert.ok(Date.now() < deadline, `baresip did not register:\n${phone.out()}\n${j.output()}`);

@@ -78,6 +78,28 @@ export async function freePort(address = '127.0.0.1'): Promise<number> {
   throw new Error('no free port');
 }
 
+/**
+ * A port free on UDP and TCP whose next `span - 1` TCP ports are free too: baresip binds its
+ * TLS transport on the SIP port + 1 even with `sip_transports udp`.
+ */
+export async function freePortSpan(span: number, address = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await freePort(address);
+    let ok = true;
+    for (let i = 1; i < span && ok; i++) ok = await tcpFree(port + i, address);
+    if (ok) return port;
+  }
+  throw new Error(`no ${span} consecutive free ports`);
+}
+
+function tcpFree(port: number, address: string): Promise<boolean> {
+  return new Promise<boolean>((ok) => {
+    const s = createServer();
+    s.once('error', () => ok(false));
+    s.listen(port, address, () => s.close(() => ok(true)));
+  });
+}
+
 function udpFree(port: number, address: string): Promise<boolean> {
   return new Promise<boolean>((ok) => {
     const u = createSocket(address.includes(':') ? 'udp6' : 'udp4');
