@@ -33,7 +33,7 @@ export const TM_FIELDS = {
     default: 5000,
   }),
   wt_timer: millis({
-    doc: 'How long a transaction lingers after its final reply absorbing retransmissions (caps Timers D, J, L, M; Kamailio tm wt_timer). 32000 = the RFC values.',
+    doc: 'How long an INVITE transaction lingers after its final reply absorbing retransmissions (caps Timers D, L, M; Kamailio tm wt_timer). 32000 = the RFC values.',
     default: 5000,
     min: 1,
   }),

@@ -239,6 +239,12 @@ export class ProxyCore {
     };
   }
 
+  /** A non-INVITE proxy transaction answered upstream (ProxyTransaction.markFinal). */
+  forgetProxyTx(ptx: ProxyTransaction): void {
+    const key = ptx.serverTx.key;
+    if (this.proxyTxOf.get(key) === ptx) this.proxyTxOf.delete(key);
+  }
+
   private localReply(tx: ServerTxPort, code: number): Buffer {
     return buildResponse(tx.request, code, undefined, { toTag: this.localTag(tx.request) });
   }
@@ -329,7 +335,7 @@ export class ProxyCore {
       tx.respond(data, code);
       // The script answered after a relay (e.g. sl_reply_error after t_relay < 0): final is final.
       const ptx = this.proxyTxOf.get(tx.key);
-      if (ptx !== undefined && code >= 200) ptx.finalSent = true;
+      if (ptx !== undefined && code >= 200) ptx.markFinal();
     } else {
       this.transport.sendResponse(data, req, info);
     }

@@ -51,6 +51,16 @@ export class ProxyTransaction {
     this.state = state;
   }
 
+  /**
+   * A final response went upstream. A non-INVITE transaction has nothing left to decide (late
+   * responses reach it through its branches' handlers, retransmissions are absorbed by the server
+   * transaction), so the core forgets it now rather than when Timer J ends, 32 s later.
+   */
+  markFinal(): void {
+    this.finalSent = true;
+    if (!this.isInvite) this.core.forgetProxyTx(this);
+  }
+
   get isInvite(): boolean {
     return this.request.method === 'INVITE';
   }
@@ -133,7 +143,7 @@ export class ProxyTransaction {
       b.final = { status, res };
       if (forward || this.isInvite) this.forward(res);
       if (!this.finalSent) {
-        this.finalSent = true;
+        this.markFinal();
         this.cancelPending(b, 'SIP;cause=200;text="Call completed elsewhere"');
       }
       this.releaseResponses();
@@ -244,7 +254,7 @@ export class ProxyTransaction {
     );
     const best = selectBest(outcomes);
     if (best < 0 || this.finalSent) return;
-    this.finalSent = true;
+    this.markFinal();
     const final = this.branches[best].final!;
     const res = final.res;
     if (res === undefined) {
@@ -296,7 +306,7 @@ export class ProxyTransaction {
   /** t_reply from a failure route: answer upstream now. */
   replyLocally(code: number, reason: string, headers: readonly string[]): boolean {
     if (this.finalSent) return false;
-    if (code >= 200) this.finalSent = true;
+    if (code >= 200) this.markFinal();
     const data = buildResponse(this.request, code, reason, {
       toTag: this.core.localTag(this.request),
       headers: headers.map(splitHeaderLine),

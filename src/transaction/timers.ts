@@ -40,10 +40,12 @@ export interface TimerOptions {
   /** Delay of the automatic 100 Trying in 'delayed' mode (RFC 3261 §17.2.1: 200 ms). */
   tryingDelay: number;
   /**
-   * Kamailio tm `wt_timer`: a cap on how long a transaction lingers after its final response
-   * (Timers D, J, L, M), only absorbing retransmissions. Default: no cap (the RFC's 32 s). A
-   * proxy may set it lower, as Kamailio does (5 s): late 2xx retransmissions are then relayed
+   * Kamailio tm `wt_timer`: a cap on how long an INVITE transaction lingers after its final
+   * response (Timers D, L, M), only absorbing retransmissions. Default: no cap (the RFC's 32 s).
+   * A proxy may set it lower, as Kamailio does (5 s): late 2xx retransmissions are then relayed
    * statelessly by their Via, and memory follows calls per second × the cap instead of × 32 s.
+   * Timer J is not capped: a non-INVITE client retransmits for 64·T1 until it hears a final, and
+   * a BYE whose 200 was lost must still get it from the transaction, not from a UAS that forgot.
    */
   waitTimer: number;
 }
@@ -121,7 +123,7 @@ export function resolveTimers(o: Partial<TimerOptions> = {}): Timers {
     G: t1,
     H: t64,
     I: t4,
-    J: Math.min(t64, wait),
+    J: t64,
     K: t4,
     L: Math.min(t64, wait),
     M: Math.min(t64, wait),
