@@ -3,6 +3,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+// The exec module registers `modules.exec` (as the CLI does by importing src/modules/index.ts).
+import '../modules/exec/params.ts';
 import { defaultConfig, formatConfigError, loadConfig, parseConfig } from './load.ts';
 import { createModuleRegistry } from './modules.ts';
 import { DEFAULT_SCRIPT } from './schema.ts';

@@ -1,10 +1,10 @@
 /**
  * Parameter schemas of modules whose folders do not exist yet. They live here so the embedded
- * defaults (`modules.tm`, `modules.exec`) validate from day one; when a module's folder is written
+ * defaults (`modules.tm`) validate from day one; when a module's folder is written
  * it should move its table there and call registerModuleSchema itself (and drop it from here:
  * registering a name twice throws).
  */
-import { flag, integer, millis } from './spec.ts';
+import { millis } from './spec.ts';
 
 /** Kamailio tm parameter names; RFC 3261 §17 timer names for T1/T2/T4. All milliseconds. */
 export const TM_FIELDS = {
@@ -31,18 +31,5 @@ export const TM_FIELDS = {
   t4: millis({
     doc: 'RFC 3261 T4, how long a message may remain in the network (completed-state waits).',
     default: 5000,
-  }),
-} as const;
-
-export const EXEC_FIELDS = {
-  setvars: flag({
-    doc: 'Set the SIP_* environment variables for executed programs (Kamailio exec setvars).',
-    default: 1,
-  }),
-  time_to_kill: integer({
-    doc: 'Kill an executed program after this many seconds; 0 = never (Kamailio exec time_to_kill).',
-    default: 0,
-    min: 0,
-    unit: 's',
   }),
 } as const;

@@ -7,6 +7,7 @@ import auth from './auth/index.ts';
 import auth_db from './auth_db/index.ts';
 import core from './core/index.ts';
 import corex from './corex/index.ts';
+import exec from './exec/index.ts';
 import hdr from './hdr/index.ts';
 import kx from './kx/index.ts';
 import maxfwd from './maxfwd/index.ts';
@@ -41,6 +42,7 @@ export const MODULES: ModuleDefinition[] = [
   usrloc,
   auth,
   auth_db,
+  exec,
 ];
 
 export {
@@ -48,6 +50,7 @@ export {
   auth_db,
   core,
   corex,
+  exec,
   hdr,
   kx,
   maxfwd,
