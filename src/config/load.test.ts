@@ -57,7 +57,14 @@ describe('defaults', () => {
       fifo_reply_dir: '/tmp',
     });
     assert.deepEqual(c.modules.tm, { fr_timer: 30000, fr_inv_timer: 120000, t1: 500, t2: 4000, t4: 5000 });
-    assert.deepEqual(c.modules.exec, { setvars: 1, time_to_kill: 0 });
+    assert.deepEqual(c.modules.exec, {
+      setvars: 1,
+      time_to_kill: 0,
+      bash_safety: 1,
+      max_children: 128,
+      max_output: 65536,
+      spawner: 1,
+    });
     assert.equal(c.external_script_timeout_ms, 900);
     assert.equal(c.external_script_reject_on_timeout, 0);
     assert.deepEqual(c.connection_points, []);

@@ -13,6 +13,7 @@ describe('MODULES', () => {
       'auth',
       'auth_db',
       'corex',
+      'exec',
       'hdr',
       'kx',
       'maxfwd',
