@@ -5,6 +5,7 @@
  * concurrent children. A run never rejects: failures are described by the result.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { Spawner } from './spawner.ts';
 
 export interface RunRequest {
   /** Program and arguments, started without a shell (argv[0] looked up on PATH). */
@@ -63,11 +64,13 @@ export class ProcessRunner {
   readonly #maxConcurrent: number;
   readonly #killGraceMs: number;
   readonly #onStderr: ProcessRunnerOptions['onStderr'];
+  readonly #spawner: Spawner | undefined;
 
   constructor(options: ProcessRunnerOptions = {}) {
     this.#maxConcurrent = options.maxConcurrent ?? 256;
     this.#killGraceMs = options.killGraceMs ?? 200;
     this.#onStderr = options.onStderr;
+    this.#spawner = options.spawner === true ? new Spawner() : undefined;
   }
 
   /** Children running now. */
@@ -75,8 +78,15 @@ export class ProcessRunner {
     return this.#running;
   }
 
-  /** Release what the runner holds (the spawner process); running children are killed. */
-  close(): void {}
+  /** Pid of the spawner process (when `spawner` is on and it has started), for CPU accounting. */
+  get spawnerPid(): number | undefined {
+    return this.#spawner?.pid;
+  }
+
+  /** Release what the runner holds: the spawner process exits, killing what it still runs. */
+  close(): void {
+    this.#spawner?.close();
+  }
 
   run(req: RunRequest): Promise<RunResult> {
     const started = performance.now();
@@ -85,6 +95,7 @@ export class ProcessRunner {
     }
     const argv = programOf(req);
     if (argv === undefined) return Promise.resolve(failed(started, { error: 'empty command' }));
+    if (this.#spawner !== undefined) return this.#viaSpawner(this.#spawner, req, argv, started);
     let child: ChildProcess;
     try {
       child = spawn(argv[0] as string, argv.slice(1), {
@@ -183,10 +194,85 @@ export class ProcessRunner {
       child.stderr.resume();
       return;
     }
-    let lines = 0;
-    let partial = '';
+    const lines = stderrLines(sink, argv0);
     child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (text: string) => {
+    child.stderr.on('data', lines.push);
+    child.stderr.on('end', lines.end);
+  }
+
+  /** run() through the pre-forked spawner: the same bounds, the same result. */
+  #viaSpawner(
+    spawner: Spawner,
+    req: RunRequest,
+    argv: readonly string[],
+    started: number,
+  ): Promise<RunResult> {
+    this.#running++;
+    return new Promise<RunResult>((resolve) => {
+      let pid: number | undefined;
+      let timedOut = false;
+      let killTimer: NodeJS.Timeout | undefined;
+      const lines = this.#onStderr === undefined ? undefined : stderrLines(this.#onStderr, argv[0] as string);
+      const timeout =
+        req.timeoutMs !== undefined && req.timeoutMs > 0
+          ? setTimeout(() => {
+              timedOut = true;
+              if (pid !== undefined) killPid(pid, 'SIGTERM');
+              killTimer = setTimeout(() => {
+                if (pid !== undefined) killPid(pid, 'SIGKILL');
+              }, this.#killGraceMs);
+            }, req.timeoutMs)
+          : undefined;
+      spawner.submit(
+        {
+          argv,
+          ...(req.env === undefined ? {} : { env: req.env }),
+          ...(req.cwd === undefined ? {} : { cwd: req.cwd }),
+          ...(req.stdin === undefined ? {} : { stdin: req.stdin }),
+          maxOutputBytes: req.maxOutputBytes ?? DEFAULT_MAX_OUTPUT,
+        },
+        {
+          onStart: (p) => {
+            pid = p;
+            if (timedOut) killPid(p, 'SIGTERM');
+          },
+          onStderr: (chunk) => lines?.push(chunk.toString('utf8')),
+          onDone: (outcome) => {
+            this.#running--;
+            clearTimeout(timeout);
+            clearTimeout(killTimer);
+            lines?.end();
+            // After a timeout, make sure nothing of the group survives the leader.
+            if (timedOut && pid !== undefined) killPid(pid, 'SIGKILL');
+            if ('error' in outcome) {
+              resolve({ ...failed(started, { error: outcome.error }), timedOut });
+              return;
+            }
+            resolve({
+              exitCode: outcome.code,
+              signal: outcome.signal,
+              stdout: outcome.stdout.toString('utf8'),
+              truncated: outcome.truncated,
+              timedOut,
+              refused: false,
+              durationMs: performance.now() - started,
+            });
+          },
+        },
+      );
+    });
+  }
+}
+
+/** Splits a child's stderr into lines for the sink: at most STDERR_LINES_PER_CHILD, each ≤ 4 KiB. */
+function stderrLines(
+  sink: (line: string, argv0: string) => void,
+  argv0: string,
+): { push: (text: string) => void; end: () => void } {
+  let lines = 0;
+  let partial = '';
+  return {
+    push(text) {
       if (lines >= STDERR_LINES_PER_CHILD) return;
       const parts = (partial + text).split('\n');
       partial = (parts.pop() ?? '').slice(0, 4096);
@@ -195,11 +281,12 @@ export class ProcessRunner {
         lines++;
         sink(line.slice(0, 4096), argv0);
       }
-    });
-    child.stderr.on('end', () => {
+    },
+    end() {
       if (partial.trim() !== '' && lines < STDERR_LINES_PER_CHILD) sink(partial, argv0);
-    });
-  }
+      partial = '';
+    },
+  };
 }
 
 function programOf(req: RunRequest): readonly string[] | undefined {
@@ -209,9 +296,13 @@ function programOf(req: RunRequest): readonly string[] | undefined {
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
+  if (child.pid !== undefined) killPid(child.pid, signal);
+}
+
+/** Signal the process group led by `pid`. */
+function killPid(pid: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(-child.pid, signal);
+    process.kill(-pid, signal);
   } catch {
     // The group is already gone.
   }

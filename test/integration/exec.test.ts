@@ -99,18 +99,31 @@ function message(
   ].join('\r\n');
 }
 
-/** Processes whose parent is `pid` and which are zombies (state Z). */
-function zombiesOf(pid: number): number[] {
+/** Direct children of `pid` (none when it is gone). */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .split(' ')
+      .map(Number)
+      .filter((n) => Number.isInteger(n) && n > 0);
+  } catch {
+    return [];
+  }
+}
+
+/** Zombies (state Z) among the descendants of `pid` (the server and its spawner process). */
+function zombiesUnder(pid: number): number[] {
   const out: number[] = [];
-  for (const line of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ')) {
-    const child = Number(line);
-    if (!Number.isInteger(child) || child <= 0) continue;
+  const todo = childrenOf(pid);
+  for (let i = 0; i < todo.length && i < 10_000; i++) {
+    const child = todo[i] as number;
     try {
       const stat = readFileSync(`/proc/${child}/stat`, 'utf8');
       if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) out.push(child);
     } catch {
       // gone meanwhile
     }
+    todo.push(...childrenOf(child));
   }
   return out;
 }
@@ -318,7 +331,7 @@ export async function ksr_request_route(KSR: Ksr): Promise<void> {
           const pid = Number(readFileSync(join(pids, `hang-${i}.pid`), 'utf8'));
           assert.equal(alive(pid), false, `script ${pid} survived`);
         }
-        assert.deepEqual(zombiesOf(server.pid), []);
+        assert.deepEqual(zombiesUnder(server.pid), []);
       } finally {
         sock.close();
       }

@@ -22,9 +22,10 @@ describe('pseudo-variables in a format string', () => {
       expandFormat(ctx, 'u=$rU d=$(rd) cid=$hdr(Call-ID)'),
       'u=alice d=example.com cid=a84b4c76e66710@pc33.atlanta.example.com',
     );
+    const braces = '$' + '{HOME}';
     assert.equal(
-      expandFormat(ctx, 'echo $$SIP_OUSER $SIP_HF_FROM ${HOME} $(date)'),
-      'echo $SIP_OUSER $SIP_HF_FROM ${HOME} $(date)',
+      expandFormat(ctx, `echo $$SIP_OUSER $SIP_HF_FROM ${braces} $(date)`),
+      `echo $SIP_OUSER $SIP_HF_FROM ${braces} $(date)`,
     );
   });
 
