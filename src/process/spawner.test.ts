@@ -60,7 +60,7 @@ test('many concurrent runs through one spawner all complete with their own outpu
       runner.run({ argv: ['sh', '-c', 'cat; echo "$N"'], stdin: `in-${i}:`, env: { N: String(i) } }),
     );
     const results = await Promise.all(runs);
-    results.forEach((r, i) => assert.equal(r.stdout, `in-${i}:${i}\n`));
+    for (const [i, r] of results.entries()) assert.equal(r.stdout, `in-${i}:${i}\n`);
   } finally {
     runner.close();
   }
