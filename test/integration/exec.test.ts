@@ -5,7 +5,6 @@
  * 100 hung scripts that do not stop the proxy, and caller-controlled values that never execute.
  */
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -28,6 +27,7 @@ import {
   writeFile,
   writeScript,
 } from './harness.ts';
+import { message, sipSocket } from './raw_sip.ts';
 import { uasReject } from './scenarios.ts';
 
 const FIXTURES = join(REPO, 'src/modules/exec/fixtures');
@@ -40,63 +40,6 @@ function envLines(text: string): Record<string, string> {
     if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
   }
   return out;
-}
-
-/** A UDP socket bound on 127.0.0.1 that sends requests and collects the final responses by Call-ID. */
-async function sipSocket(): Promise<{
-  port: number;
-  send(to: number, text: string | Buffer): void;
-  final(callId: string, timeoutMs: number): Promise<{ status: number; at: number }>;
-  close(): void;
-}> {
-  const sock = createSocket('udp4');
-  const finals = new Map<string, { status: number; at: number }>();
-  sock.on('message', (m) => {
-    const text = m.toString('latin1');
-    const status = Number(text.slice(8, 11));
-    const cid = /\r\n(?:Call-ID|i):\s*([^\r\n]+)/i.exec(text)?.[1]?.trim();
-    if (cid !== undefined && status >= 200 && !finals.has(cid))
-      finals.set(cid, { status, at: performance.now() });
-  });
-  const port = await new Promise<number>((ok) => sock.bind(0, '127.0.0.1', () => ok(sock.address().port)));
-  return {
-    port,
-    send: (to, text) =>
-      sock.send(typeof text === 'string' ? Buffer.from(text, 'latin1') : text, to, '127.0.0.1'),
-    async final(callId, timeoutMs) {
-      const deadline = performance.now() + timeoutMs;
-      for (;;) {
-        const f = finals.get(callId);
-        if (f !== undefined) return f;
-        if (performance.now() > deadline)
-          throw new Error(`no final response for ${callId} within ${timeoutMs} ms`);
-        await sleep(5);
-      }
-    },
-    close: () => sock.close(),
-  };
-}
-
-/** A MESSAGE from the socket's port to Junction (Request-URI user `user`). */
-function message(
-  port: number,
-  proxy: number,
-  user: string,
-  callId: string,
-  from = '<sip:alice@127.0.0.1>',
-): string {
-  return [
-    `MESSAGE sip:${user}@127.0.0.1:${proxy} SIP/2.0`,
-    `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-${callId}`,
-    'Max-Forwards: 70',
-    `From: ${from};tag=t-${callId}`,
-    `To: <sip:${user}@127.0.0.1>`,
-    `Call-ID: ${callId}`,
-    'CSeq: 1 MESSAGE',
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
 }
 
 /** Direct children of `pid` (none when it is gone). */
