@@ -20,6 +20,12 @@ export interface ProxySpec {
   /** Kamailio only. */
   shmMb?: number;
   memmgr?: string;
+  /** Junction: routing script (default routes/default.ts) and more top-level YAML. */
+  script?: string;
+  yaml?: string;
+  /** Kamailio: config file in ../shared/bench/kamailio (default stateful.cfg) and more `-A NAME=value` defines. */
+  cfg?: string;
+  defines?: string[];
 }
 
 export interface RunningProxy {
@@ -57,10 +63,11 @@ export function startProxy(spec: ProxySpec, o: StartOptions): RunningProxy {
           '# written by bench/proxy.ts',
           'listen:',
           '  - udp:127.0.0.1:5060',
-          `script: ${JSON.stringify(join(o.repo, 'routes/default.ts'))}`,
+          `script: ${JSON.stringify(spec.script ?? join(o.repo, 'routes/default.ts'))}`,
           'log_level: warn',
           'storage: memory',
           'mi: { http: false, fifo: false }',
+          spec.yaml ?? '',
           '',
         ].join('\n'),
       );
@@ -76,12 +83,13 @@ export function startProxy(spec: ProxySpec, o: StartOptions): RunningProxy {
       // pino JSON lines: level 50 = error, 60 = fatal.
       errorRe = /"level":\s*(?:50|60)\b/;
     } else {
-      const cfg = join(o.shared, 'kamailio/stateful.cfg');
+      const cfg = join(o.shared, 'kamailio', spec.cfg ?? 'stateful.cfg');
       const defs = [
         '-A',
         `KCHILDREN=${o.children ?? 2}`,
         '-A',
         `CTLSOCK="unix:${join(o.dir, 'kamailio_ctl')}"`,
+        ...(spec.defines ?? []).flatMap((d) => ['-A', d]),
       ];
       execFileSync('kamailio', ['-c', '-f', cfg, ...defs], { stdio: 'pipe' });
       const args = [
