@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { ProcessRunner, type ProcessRunnerOptions } from './run.ts';
+import { ProcessRunner, type ProcessRunnerOptions, simpleCommand } from './run.ts';
 
 /** The process state letter, or undefined when it no longer runs (gone, or a zombie awaiting its reaper). */
 function liveState(pid: number): string | undefined {
@@ -15,10 +15,11 @@ function liveState(pid: number): string | undefined {
   }
 }
 
-/** Every test runs twice: Node's own spawn, and the pre-forked spawner (same semantics). */
+/** Every test runs on each backend: Node's own spawn, the native spawner, the Perl spawner (same semantics). */
 for (const [name, spawner] of [
   ['spawn', false],
   ['spawner', true],
+  ['perl spawner', 'perl'],
 ] as const) {
   const made: ProcessRunner[] = [];
   const make = (o: ProcessRunnerOptions = {}): ProcessRunner => {
@@ -121,3 +122,46 @@ for (const [name, spawner] of [
     assert.ok(performance.now() - t0 < 1500);
   });
 }
+
+test('simple commands run without the shell; anything with shell syntax goes to /bin/sh', () => {
+  assert.deepEqual(simpleCommand("/usr/local/bin/hook.sh 'sip:alice@example.com' x=1 ''"), [
+    '/usr/local/bin/hook.sh',
+    'sip:alice@example.com',
+    'x=1',
+    '',
+  ]);
+  assert.deepEqual(simpleCommand("./a.sh 'it'\\''s'"), undefined);
+  for (const c of [
+    'hook.sh x',
+    'A=/x /bin/true',
+    '/bin/echo $HOME',
+    '/bin/echo a; /bin/true',
+    '/bin/echo a | cat',
+    '/bin/echo a > /tmp/x',
+    '/bin/echo `id`',
+    '/bin/echo "a"',
+    '/bin/echo ~',
+    '/bin/echo *',
+    '/bin/echo a#b',
+    "/bin/echo 'unterminated",
+    "'/bin/echo' x",
+  ])
+    assert.equal(simpleCommand(c), undefined, c);
+});
+
+test('a simple command behaves as through the shell: exit code, arguments, script without #!', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'junction-run-'));
+  try {
+    const script = join(dir, 'noshebang');
+    writeFileSync(script, 'printf "%s|" "$@"; exit 7\n');
+    chmodSync(script, 0o755);
+    for (const spawner of [false, true, 'perl'] as const) {
+      const runner = new ProcessRunner({ spawner });
+      const r = await runner.run({ command: `${script} 'a b' c` });
+      runner.close();
+      assert.deepEqual([r.exitCode, r.stdout], [7, 'a b|c|'], String(spawner));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

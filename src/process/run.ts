@@ -49,9 +49,10 @@ export interface ProcessRunnerOptions {
   readonly onStderr?: (line: string, argv0: string) => void;
   /**
    * Start children through a small pre-forked spawner process (spawner.ts) instead of forking
-   * this process: same results, a fraction of the CPU per child. Default false.
+   * this process: same results, a fraction of the CPU per child. `'perl'` forces the Perl
+   * implementation (the fallback when no C compiler is available). Default false.
    */
-  readonly spawner?: boolean;
+  readonly spawner?: boolean | 'perl';
 }
 
 const DEFAULT_MAX_OUTPUT = 1 << 20;
@@ -70,7 +71,8 @@ export class ProcessRunner {
     this.#maxConcurrent = options.maxConcurrent ?? 256;
     this.#killGraceMs = options.killGraceMs ?? 200;
     this.#onStderr = options.onStderr;
-    this.#spawner = options.spawner === true ? new Spawner() : undefined;
+    this.#spawner =
+      options.spawner === true ? new Spawner() : options.spawner === 'perl' ? new Spawner('perl') : undefined;
   }
 
   /** Children running now. */
@@ -291,8 +293,71 @@ function stderrLines(
 
 function programOf(req: RunRequest): readonly string[] | undefined {
   if (req.argv !== undefined) return req.argv.length > 0 && req.argv[0] !== '' ? req.argv : undefined;
-  if (req.command !== undefined && req.command.trim() !== '') return ['/bin/sh', '-c', req.command];
+  if (req.command !== undefined && req.command.trim() !== '')
+    return simpleCommand(req.command) ?? ['/bin/sh', '-c', req.command];
   return undefined;
+}
+
+/** Characters that mean nothing to the shell outside quotes (no expansion, globbing, operators). */
+function plain(c: number): boolean {
+  return (
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x2f /* / */ ||
+    c === 0x2e /* . */ ||
+    c === 0x5f /* _ */ ||
+    c === 0x2d /* - */ ||
+    c === 0x3a /* : */ ||
+    c === 0x40 /* @ */ ||
+    c === 0x25 /* % */ ||
+    c === 0x2b /* + */ ||
+    c === 0x2c /* , */ ||
+    c === 0x3d /* = */
+  );
+}
+
+/**
+ * The argv `/bin/sh -c command` would execute, when the command is that simple: a program path
+ * (with a `/`: no PATH search, no builtin, no function) followed by words made of plain characters
+ * and '…' strings, separated by blanks — nothing for the shell to expand, glob, redirect or
+ * chain. The shell would only remove the quotes and exec the program (dash and bash exec the
+ * last command in place), so running it directly is the same, minus one shell start. Anything
+ * else: undefined, and the shell runs it.
+ */
+export function simpleCommand(command: string): string[] | undefined {
+  const words: string[] = [];
+  let i = 0;
+  const n = command.length;
+  while (i < n) {
+    const c = command.charCodeAt(i);
+    if (c === 0x20 || c === 0x09) {
+      i++;
+      continue;
+    }
+    let word = '';
+    while (i < n) {
+      const d = command.charCodeAt(i);
+      if (d === 0x20 || d === 0x09) break;
+      if (d === 0x27 /* ' */) {
+        const close = command.indexOf("'", i + 1);
+        if (close < 0) return undefined;
+        word += command.slice(i + 1, close);
+        i = close + 1;
+      } else if (plain(d)) {
+        word += command[i];
+        i++;
+      } else return undefined;
+    }
+    words.push(word);
+  }
+  const program = words[0];
+  // A first word with '=' before any '/' would be an assignment; without '/' a PATH search or builtin.
+  if (program === undefined || !program.includes('/') || /^[A-Za-z_][A-Za-z0-9_]*=/.test(program))
+    return undefined;
+  // The first word must come from plain characters only (a quoted `'a b/c'` is rare: leave it to sh).
+  if (!command.trimStart().startsWith(program)) return undefined;
+  return words;
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { ProcessRunner } from './run.ts';
+import { nativeSpawner } from './spawner.ts';
 
 function alive(pid: number): boolean {
   try {
@@ -15,6 +18,17 @@ function alive(pid: number): boolean {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('the native spawner is built (with the C compiler, installed when missing)', () => {
+  try {
+    execFileSync('sh', ['-c', 'command -v cc'], { stdio: 'pipe' });
+  } catch {
+    execFileSync('bash', [fileURLToPath(new URL('../../scripts/ensure-debian.sh', import.meta.url)), 'gcc'], {
+      stdio: 'inherit',
+    });
+  }
+  assert.match(nativeSpawner() ?? '', /spawner-[0-9a-f]{16}$/);
+});
 
 test('a spawner that dies fails the runs in flight clearly, and the next run starts a new one', async () => {
   const runner = new ProcessRunner({ spawner: true });

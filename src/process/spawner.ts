@@ -11,11 +11,43 @@
  * if it dies (runs in flight then fail with a clear error); on close() or when the server exits
  * its stdin closes and it kills what is still running.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { constants } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SCRIPT = fileURLToPath(new URL('./spawner.pl', import.meta.url));
+const C_SOURCE = fileURLToPath(new URL('./spawner.c', import.meta.url));
+/** Built once per source version, beside the project's other caches. */
+const CACHE_DIR = fileURLToPath(new URL('../../node_modules/.cache/junction/', import.meta.url));
+
+let native: string | null | undefined;
+
+/**
+ * The native spawner (spawner.c, posix_spawn: cheapest per program), compiled with the system's
+ * C compiler on first use and cached by source hash; null when it cannot be built (no compiler),
+ * in which case spawner.pl does the same job. Synchronous (a fraction of a second, once per
+ * version): call it at startup, not on a hot path.
+ */
+export function nativeSpawner(): string | null {
+  if (native !== undefined) return native;
+  try {
+    const hash = createHash('sha256').update(readFileSync(C_SOURCE)).digest('hex').slice(0, 16);
+    const bin = join(CACHE_DIR, `spawner-${hash}`);
+    if (!existsSync(bin)) {
+      mkdirSync(CACHE_DIR, { recursive: true });
+      const tmp = `${bin}.${process.pid}.tmp`;
+      execFileSync('cc', ['-O2', '-o', tmp, C_SOURCE], { stdio: 'pipe', timeout: 60_000 });
+      renameSync(tmp, bin);
+    }
+    native = bin;
+  } catch {
+    native = null;
+  }
+  return native;
+}
 
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>();
 for (const [name, n] of Object.entries(constants.signals)) SIGNAL_NAMES.set(n, name as NodeJS.Signals);
@@ -46,10 +78,16 @@ export interface SpawnJob {
 }
 
 export class Spawner {
+  /** 'perl' forces spawner.pl (the fallback, tested on its own); 'auto' prefers the native one. */
+  readonly #impl: 'auto' | 'perl';
   #child: ChildProcess | undefined;
   readonly #jobs = new Map<number, SpawnJob>();
   #nextId = 1;
   #pending: Buffer = Buffer.alloc(0);
+
+  constructor(impl: 'auto' | 'perl' = 'auto') {
+    this.#impl = impl;
+  }
 
   /** Pid of the spawner process, undefined until the first run. */
   get pid(): number | undefined {
@@ -104,7 +142,11 @@ export class Spawner {
     if (this.#child !== undefined) return this.#child;
     let child: ChildProcess;
     try {
-      child = spawn('perl', [SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const bin = this.#impl === 'perl' ? null : nativeSpawner();
+      child =
+        bin !== null
+          ? spawn(bin, [], { stdio: ['pipe', 'pipe', 'inherit'] })
+          : spawn('perl', [SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'] });
     } catch {
       return undefined;
     }

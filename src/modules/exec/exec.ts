@@ -6,6 +6,7 @@
  */
 
 import { ProcessRunner, type RunRequest, type RunResult } from '../../process/run.ts';
+import { nativeSpawner } from '../../process/spawner.ts';
 import type { RouteContext } from '../../proxy/context.ts';
 import { appendBranch } from '../corex/index.ts';
 import { pvSet } from '../pv/pseudo_variables.ts';
@@ -40,6 +41,9 @@ function newRunner(): ProcessRunner {
 export function configureExec(p: Partial<ExecParams> | undefined, logger: ExecLog = quiet): void {
   params = { ...EXEC_DEFAULTS, ...p };
   log = logger;
+  // Build the native spawner now (once per version), not on the first call.
+  if (params.spawner === 1 && nativeSpawner() === null)
+    log.warn({}, 'exec: no C compiler for the native spawner; using the Perl one');
   const old = runner;
   runner = newRunner();
   old.close();
