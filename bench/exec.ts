@@ -26,28 +26,24 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { waitPorts } from './sipbench/ports.ts';
-import { Probe } from './sipbench/probe.ts';
 import {
-  cpuTicks,
-  cpuTicksWithChildren,
-  killAllSync,
-  stopAll,
-  stopTracked,
-  type Tracked,
-  ticksToMs,
-} from './sipbench/procs.ts';
+  FAIL_MAX,
+  guard,
+  PROBE_UAC_PORT,
+  PROBE_UAS_PORT,
+  PROXY,
+  passes,
+  RETRANS_MAX,
+  UAC_PORT,
+  UAS,
+  waitPorts,
+} from './sipbench/ports.ts';
+import { Probe } from './sipbench/probe.ts';
+import { cpuTicks, cpuTicksWithChildren, stopTracked, type Tracked, ticksToMs } from './sipbench/procs.ts';
 import { type ProxySpec, type RunningProxy, startProxy } from './sipbench/proxies.ts';
 import { runUac, startUas, type UacResult } from './sipbench/sipp.ts';
 
-const PROXY = { host: '127.0.0.1', port: 5060 };
-const UAS = { host: '127.0.0.1', port: 5080 };
-const UAC_PORT = 5070;
-const PROBE_UAC_PORT = 5072;
-const PROBE_UAS_PORT = 5082;
 const LADDER = [250, 500, 750, 1000, 1250, 1500, 2000, 2500, 3000];
-const FAIL_MAX = 0.001;
-const RETRANS_MAX = 0.005;
 const FIXED_RATE = 500;
 const PORT_WAIT_MS = 15 * 60_000;
 
@@ -114,20 +110,7 @@ const log = (s: string): void => {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const round = (v: number, d = 3): number => Math.round(v * 10 ** d) / 10 ** d;
 
-let cleaning: Promise<void> | undefined;
-const cleanup = (): Promise<void> => {
-  cleaning ??= stopAll();
-  return cleaning;
-};
-async function die(code: number, why: string): Promise<never> {
-  console.error(`bench:exec: ${why}; stopping everything it started`);
-  await cleanup();
-  process.exit(code);
-}
-process.on('SIGINT', () => void die(130, 'SIGINT'));
-process.on('SIGTERM', () => void die(143, 'SIGTERM'));
-process.on('exit', () => killAllSync());
-const deadline = setTimeout(() => void die(3, `deadline of ${maxMinutes} min reached`), maxMinutes * 60_000);
+const { cleanup, die, done } = guard('bench:exec', maxMinutes);
 
 interface Run {
   rate: number;
@@ -179,12 +162,7 @@ async function run(
     sipp,
     ownMs: ticksToMs(cpuTicks(pids) - own0) / n,
     totalMs: ticksToMs(cpuTicksWithChildren(pids) - all0) / n,
-    pass:
-      !sipp.aborted &&
-      sipp.created > 0 &&
-      sipp.notOk / sipp.calls < FAIL_MAX &&
-      sipp.retrans / sipp.calls <= RETRANS_MAX &&
-      sipp.cps >= 0.95 * rate,
+    pass: passes(sipp, rate),
   };
   const q = (p: number): number | undefined =>
     sipp.rtd[Math.min(sipp.rtd.length - 1, Math.floor(p * sipp.rtd.length))];
@@ -338,7 +316,7 @@ async function main(): Promise<void> {
 
 main()
   .then(() => {
-    clearTimeout(deadline);
+    done();
     process.exit(0);
   })
   .catch(async (err: unknown) => {

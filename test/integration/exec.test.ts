@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   assertAllPassed,
   counts,
+  proxyScript,
   runCalls,
   startBenchCalls,
   UAC_RR,
@@ -80,33 +81,7 @@ function alive(pid: number): boolean {
   }
 }
 
-/** A stateful proxy script: in-dialog by loose_route, `decide` before t_relay of initial requests. */
-function proxyScript(decide: string, extra = ''): string {
-  return writeScript(`
-export async function ksr_request_route(KSR: Ksr): Promise<void> {
-  if (KSR.maxfwd.process_maxfwd(10) < 0) {
-    KSR.sl.sl_send_reply(483, 'Too Many Hops');
-    KSR.x.exit();
-  }
-  if (KSR.is_CANCEL()) KSR.x.exit();
-  if (KSR.siputils.has_totag() > 0) {
-    if (KSR.rr.loose_route() > 0) {
-      if (KSR.is_ACK()) await KSR.forward();
-      else await KSR.tm.t_relay();
-      KSR.x.exit();
-    }
-    if (!KSR.is_ACK()) KSR.sl.sl_send_reply(404, 'Not here');
-    KSR.x.exit();
-  }
-${extra}
-  KSR.rr.record_route();
-${decide}
-  if ((await KSR.tm.t_relay()) < 0) KSR.sl.sl_reply_error();
-}
-`);
-}
-
-/** `extra` for proxyScript: a MESSAGE to user "hang" runs a script that never exits, answered 500 when killed. */
+/** `decide` for proxyScript: a MESSAGE to user "hang" runs a script that never exits, answered 500 when killed. */
 function hangRoute(pidDir: string): string {
   return `  if (KSR.is_MESSAGE() && KSR.pv.get('$rU') === 'hang') {
     KSR.tm.t_newtran();
@@ -248,7 +223,7 @@ export async function ksr_request_route(KSR: Ksr): Promise<void> {
     withJunction(async ({ s, junction, proxy }) => {
       const pids = tempDir();
       const server = await junction({
-        script: proxyScript('', hangRoute(pids)),
+        script: proxyScript(hangRoute(pids)),
         extraYaml: 'modules:\n  exec: { time_to_kill: 1 }',
       });
       const sock = await sipSocket();
@@ -287,7 +262,7 @@ export async function ksr_request_route(KSR: Ksr): Promise<void> {
     withJunction(async ({ s, junction, proxy }) => {
       const pids = tempDir();
       await junction({
-        script: proxyScript('', hangRoute(pids)),
+        script: proxyScript(hangRoute(pids)),
         extraYaml: 'modules:\n  exec: { time_to_kill: 6 }',
       });
       const sock = await sipSocket();
