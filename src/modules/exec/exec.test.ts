@@ -118,3 +118,21 @@ for (const spawner of [0, 1] as const) {
     });
   });
 }
+
+describe('exec statistics', () => {
+  it('are declared for get_statistics / Prometheus: counters, the running gauge, the duration histogram', async () => {
+    const { moduleStatistics, Statistics } = await import('../../mi/statistics.ts');
+    const stats = new Statistics();
+    for (const d of moduleStatistics()) if (d.group === 'exec') stats.define(d);
+    configureExec({ spawner: 1 });
+    const before = stats.get(['exec:']);
+    assert.equal(await ksr(fakeContext()).exec.exec_cmd('exit 1'), -1);
+    const after = stats.get(['exec:']);
+    assert.equal(after['exec:executions'], (before['exec:executions'] ?? 0) + 1);
+    assert.equal(after['exec:failures'], (before['exec:failures'] ?? 0) + 1);
+    assert.equal(after['exec:duration_ms_count'], (before['exec:duration_ms_count'] ?? 0) + 1);
+    assert.equal(after['exec:running'], 0);
+    assert.ok('exec:kills' in after && 'exec:refusals' in after && 'exec:duration_ms_le_inf' in after);
+    assert.match(stats.prometheus(), /# TYPE junction_exec_running gauge/);
+  });
+});
