@@ -41,6 +41,7 @@ function newRunner(): ProcessRunner {
 export function configureExec(p: Partial<ExecParams> | undefined, logger: ExecLog = quiet): void {
   params = { ...EXEC_DEFAULTS, ...p };
   log = logger;
+  serverEnv = snapshotEnv();
   // Build the native spawner now (once per version), not on the first call.
   if (params.spawner === 1 && nativeSpawner() === null)
     log.warn({}, 'exec: no C compiler for the native spawner; using the Perl one');
@@ -90,11 +91,22 @@ async function run(what: string, req: RunRequest): Promise<RunResult> {
   return res;
 }
 
+/**
+ * The server's environment as the programs inherit it, copied once per configuration: reading
+ * process.env goes through the C environment on every access, too slow to copy per call.
+ */
+let serverEnv: Readonly<Record<string, string>> = snapshotEnv();
+
+function snapshotEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  return env;
+}
+
 /** The child's environment: the server's, plus the SIP_* variables when setvars is on. */
 function environment(ctx: RouteContext, setvars: boolean, extra?: Readonly<Record<string, string>>) {
   if (!setvars && extra === undefined) return undefined;
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  const env: Record<string, string> = { ...serverEnv };
   if (setvars) Object.assign(env, sipVariables(ctx, params.bash_safety === 1));
   if (extra !== undefined) Object.assign(env, extra);
   return env;
