@@ -179,12 +179,17 @@ async function run(
 async function measure(spec: ProxySpec, probe: Probe): Promise<Result> {
   const res: Result = { spec, maxCps: 0, firstFail: 0 };
   const start = async (): Promise<RunningProxy> => {
-    await waitPorts([PROXY.port], PORT_WAIT_MS, log);
-    const proxy = startProxy(spec, { repo, shared, dir: runDir });
-    if (!(await probe.ready(20_000))) {
+    let proxy: RunningProxy;
+    for (let attempt = 1; ; attempt++) {
+      await waitPorts([PROXY.port], PORT_WAIT_MS, log);
+      proxy = startProxy(spec, { repo, shared, dir: runDir });
+      if (await probe.ready(20_000)) break;
       const tail = readFileSync(proxy.logFile, 'utf8').split('\n').slice(-15).join('\n');
       await stopTracked(proxy.tracked, 3000);
-      throw new Error(`${spec.label} did not answer OPTIONS:\n${tail}`);
+      // The machine is shared: another program may take the port between the check and the bind.
+      if (!tail.includes('EADDRINUSE') || attempt === 5)
+        throw new Error(`${spec.label} did not answer OPTIONS:\n${tail}`);
+      log(`${spec.label}: port 5060 taken meanwhile; waiting, then starting again`);
     }
     // Warm-up: JIT, the spawner process, Kamailio's workers.
     await run(proxy, FIXED_RATE, quick ? 500 : 1000, 'warmup', false);
