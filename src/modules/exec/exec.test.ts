@@ -89,6 +89,7 @@ for (const spawner of [0, 1] as const) {
       const stdin = await K.exec.run(['head', '-1'], { stdin: true });
       assert.equal(stdin.stdout, 'INVITE sip:bob@example.com SIP/2.0\r\n');
       assert.equal((await K.exec.run(['/nonexistent/program'])).rc, -1);
+      assert.equal((await K.exec.run(['true'], null)).rc, 1);
       assert.equal((await K.exec.run([] as string[])).rc, -1);
     });
 

@@ -257,8 +257,9 @@ export interface ExecRunResult {
 export async function execRun(
   ctx: RouteContext,
   argv: unknown,
-  opts: ExecRunOptions = {},
+  options?: ExecRunOptions | null,
 ): Promise<ExecRunResult> {
+  const opts: ExecRunOptions = options ?? {};
   const bad = (): ExecRunResult => ({
     rc: -1,
     code: null,
