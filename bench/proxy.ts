@@ -30,18 +30,27 @@
  * The last line printed is one JSON object.
  */
 import { execFileSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { engineCost, LUA_SPECS, luaSummary, luaTable } from './sipbench/lua.ts';
+import {
+  FAIL_MAX,
+  guard,
+  PROBE_UAC_PORT,
+  PROBE_UAS_PORT,
+  PROXY,
+  passes,
+  RETRANS_MAX,
+  UAC_PORT,
+  UAS,
+  waitPorts as waitPortsLogged,
+} from './sipbench/ports.ts';
 import { Probe, type ProbeStats, percentile } from './sipbench/probe.ts';
 import {
   cpuTicks,
-  killAllSync,
   MemorySampler,
-  stopAll,
   stopTracked,
   type Tracked,
   ticksToMs,
@@ -50,14 +59,7 @@ import {
 import { kamailioCfg, type ProxySpec, type RunningProxy, startProxy } from './sipbench/proxies.ts';
 import { runUac, startUas, type UacResult } from './sipbench/sipp.ts';
 
-const PROXY = { host: '127.0.0.1', port: 5060 };
-const UAS = { host: '127.0.0.1', port: 5080 };
-const UAC_PORT = 5070;
-const PROBE_UAC_PORT = 5072;
-const PROBE_UAS_PORT = 5082;
 const LADDER = [250, 500, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 7000, 8000, 10000, 12000, 16000];
-const FAIL_MAX = 0.001;
-const RETRANS_MAX = 0.005;
 
 const SUITES: Record<string, ProxySpec[]> = {
   proxy: [
@@ -177,20 +179,7 @@ const log = (s: string): void => {
   process.stdout.write(`${s}\n`);
 };
 
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= stopAll();
-  return cleaning;
-}
-async function die(code: number, why: string): Promise<never> {
-  console.error(`bench: ${why}; stopping everything it started`);
-  await cleanup();
-  process.exit(code);
-}
-process.on('SIGINT', () => void die(130, 'SIGINT'));
-process.on('SIGTERM', () => void die(143, 'SIGTERM'));
-process.on('exit', () => killAllSync());
-const deadline = setTimeout(() => void die(3, `deadline of ${maxMinutes} min reached`), maxMinutes * 60_000);
+const { cleanup, die, done } = guard('bench', maxMinutes);
 
 function install(): void {
   if (!existsSync(join(shared, 'scenarios/uac-rr.xml'))) throw new Error(`${shared}: shared bench not found`);
@@ -212,43 +201,8 @@ function install(): void {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createSocket('udp4');
-    s.once('error', () => {
-      s.close();
-      resolve(false);
-    });
-    s.bind({ address: '127.0.0.1', port, exclusive: true }, () => s.close(() => resolve(true)));
-  });
-}
-
-/** Ports are shared with other users of the machine: wait (bounded) until they are free. */
-async function waitPorts(ports: number[], timeoutMs: number): Promise<void> {
-  const until = performance.now() + timeoutMs;
-  let said = false;
-  for (;;) {
-    const busy: number[] = [];
-    for (const p of ports) if (!(await portFree(p))) busy.push(p);
-    if (busy.length === 0) return;
-    if (performance.now() > until) {
-      let who = '';
-      try {
-        who = execFileSync('ss', ['-Hulnp'], { encoding: 'utf8' })
-          .split('\n')
-          .filter((l) => busy.some((p) => l.includes(`:${p} `)))
-          .join('\n');
-      } catch {
-        // ss missing: no detail
-      }
-      throw new Error(`udp port(s) ${busy.join(', ')} still in use after ${timeoutMs / 1000} s\n${who}`);
-    }
-    if (!said) log(`waiting for udp port(s) ${busy.join(', ')} to be free ...`);
-    said = true;
-    await sleep(1000);
-  }
-}
+const waitPorts = (ports: number[], timeoutMs: number): Promise<void> =>
+  waitPortsLogged(ports, timeoutMs, log);
 
 // ------------------------------------------------------------------ measurement
 
@@ -311,12 +265,7 @@ async function step(
   await sleep(SETTLE_MS);
   const cpu2 = cpuTicks(pids);
   const n = sipp.created + probeStats.started;
-  const pass =
-    !sipp.aborted &&
-    sipp.created > 0 &&
-    sipp.notOk / sipp.calls < FAIL_MAX &&
-    sipp.retrans / sipp.calls <= RETRANS_MAX &&
-    sipp.cps >= 0.95 * rate;
+  const pass = passes(sipp, rate);
   const errs = proxy.errorLinesSince(logOff);
   const s: Step = {
     rate,
@@ -816,7 +765,7 @@ async function main(): Promise<void> {
 
 main()
   .then(() => {
-    clearTimeout(deadline);
+    done();
     process.exit(0);
   })
   .catch(async (err: unknown) => {

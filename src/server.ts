@@ -7,6 +7,8 @@ import type { Config } from './config/types.ts';
 import type { Logger } from './log/logger.ts';
 import { type Management, startManagement } from './mi/index.ts';
 import { type CallServices, startCallServices } from './modules/dialog/wire.ts';
+import { closeExec, configureExec } from './modules/exec/exec.ts';
+import type { ExecParams } from './modules/exec/params.ts';
 import { MODULES } from './modules/index.ts';
 import { startRegistration } from './modules/usrloc/wire.ts';
 import { buildErrorResponse } from './proxy/bad_request.ts';
@@ -42,6 +44,7 @@ const DRAIN_MS = 5000;
 export async function startServer(config: Config, log: Logger): Promise<Server> {
   // Location / subscriber storage first: REGISTERs may arrive as soon as a listener is bound.
   const registration = await startRegistration(config, log);
+  configureExec(config.modules.exec as ExecParams | undefined, log.child({ module: 'exec' }));
   const registry = new KsrRegistry(MODULES);
   const engine = new ScriptEngine({ path: config.script, registry, log, watch: config.script_watch });
   const loaded = await engine.reload();
@@ -188,6 +191,7 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
       await transport.stop(1000);
       await calls?.stop();
       await registration.stop();
+      closeExec();
     },
   };
   return server;

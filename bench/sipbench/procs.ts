@@ -160,6 +160,21 @@ export function cpuTicks(pids: readonly number[]): number {
   return sum;
 }
 
+/**
+ * utime+stime+cutime+cstime (clock ticks) summed over the PIDs: their own CPU plus that of the
+ * children they have reaped (a proxy's forked programs: Kamailio's popen'ed shells, Junction's
+ * spawner's children). Give long-lived PIDs only: a transient child counted here would be counted
+ * again in its parent's cutime once reaped.
+ */
+export function cpuTicksWithChildren(pids: readonly number[]): number {
+  let sum = 0;
+  for (const pid of pids) {
+    const f = statFields(pid);
+    if (f !== undefined) sum += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  }
+  return sum;
+}
+
 export const ticksToMs = (ticks: number): number => (ticks * 1000) / CLK_TCK;
 
 export interface Memory {

@@ -10,7 +10,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { descendants, startTracked, type Tracked } from './procs.ts';
 
 export interface ProxySpec {
@@ -26,10 +26,12 @@ export interface ProxySpec {
    * with dialog.so loaded and dlg_manage() on each initial INVITE (written into the run folder).
    */
   dialog?: boolean;
-  /** Junction: the routing script, relative to the repository (default routes/default.ts). */
+  /** Junction: routing script, relative to the repository or absolute (default routes/default.ts), and more top-level YAML. */
   script?: string;
-  /** Kamailio: the config in ../shared/bench/kamailio (default stateful.cfg). */
+  yaml?: string;
+  /** Kamailio: config file in ../shared/bench/kamailio (default stateful.cfg) and more `-A NAME=value` defines. */
   cfg?: string;
+  defines?: string[];
 }
 
 /** The Kamailio config file of a spec. */
@@ -72,11 +74,12 @@ export function startProxy(spec: ProxySpec, o: StartOptions): RunningProxy {
           '# written by bench/proxy.ts',
           'listen:',
           '  - udp:127.0.0.1:5060',
-          `script: ${JSON.stringify(join(o.repo, spec.script ?? 'routes/default.ts'))}`,
+          `script: ${JSON.stringify(resolve(o.repo, spec.script ?? 'routes/default.ts'))}`,
           'log_level: warn',
           'storage: memory',
           'mi: { http: false, fifo: false }',
           ...(spec.dialog === true ? ['modules: { dialog: { track_all: 1 } }'] : []),
+          spec.yaml ?? '',
           '',
         ].join('\n'),
       );
@@ -101,6 +104,7 @@ export function startProxy(spec: ProxySpec, o: StartOptions): RunningProxy {
         `KCHILDREN=${o.children ?? 2}`,
         '-A',
         `CTLSOCK="unix:${join(o.dir, 'kamailio_ctl')}"`,
+        ...(spec.defines ?? []).flatMap((d) => ['-A', d]),
       ];
       execFileSync('kamailio', ['-c', '-f', cfg, ...defs], { stdio: 'pipe' });
       const args = [

@@ -3,6 +3,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+// The exec module registers `modules.exec` (as the CLI does by importing src/modules/index.ts).
+import '../modules/exec/params.ts';
 import { defaultConfig, formatConfigError, loadConfig, parseConfig } from './load.ts';
 import { createModuleRegistry } from './modules.ts';
 import { DEFAULT_SCRIPT } from './schema.ts';
@@ -62,7 +64,14 @@ describe('defaults', () => {
       t4: 5000,
       wt_timer: 5000,
     });
-    assert.deepEqual(c.modules.exec, { setvars: 1, time_to_kill: 0 });
+    assert.deepEqual(c.modules.exec, {
+      setvars: 1,
+      time_to_kill: 0,
+      bash_safety: 1,
+      max_children: 128,
+      max_output: 65536,
+      spawner: 1,
+    });
     assert.equal(c.external_script_timeout_ms, 900);
     assert.equal(c.external_script_reject_on_timeout, 0);
     assert.deepEqual(c.connection_points, []);

@@ -6,7 +6,7 @@
  * Registration must happen before the config is loaded: modules register at import time, and the
  * CLI imports `src/modules/index.ts` (when it exists) before reading the config.
  */
-import { EXEC_FIELDS, TM_FIELDS } from './modules_builtin.ts';
+import { TM_FIELDS } from './modules_builtin.ts';
 import {
   type Fields,
   type InferFields,
@@ -36,7 +36,7 @@ export interface ModuleRegistry extends ModuleSchemaLookup {
 
 const MODULE_NAME = /^[a-z][a-z0-9_]*$/;
 
-/** A registry; with `builtins` (the default) it starts with tm and exec (modules_builtin.ts). */
+/** A registry; with `builtins` (the default) it starts with tm (modules_builtin.ts); exec registers from src/modules/exec/params.ts. */
 export function createModuleRegistry(options: { builtins?: boolean } = {}): ModuleRegistry {
   const specs = new Map<string, ObjectSpec<unknown>>();
   const registry: ModuleRegistry = {
@@ -66,7 +66,6 @@ function registerBuiltins(registry: ModuleRegistry): void {
       if (tm.t2 < tm.t1) ctx.report([...at, 't2'], `must not be below t1 (${tm.t1} ms), got ${tm.t2}`);
     },
   });
-  registry.register('exec', EXEC_FIELDS, { doc: 'Running external programs from the routing script.' });
 }
 
 /** The process-wide registry that loadConfig uses unless given another. */

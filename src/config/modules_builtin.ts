@@ -1,10 +1,10 @@
 /**
  * Parameter schemas of modules whose folders do not exist yet. They live here so the embedded
- * defaults (`modules.tm`, `modules.exec`) validate from day one; when a module's folder is written
+ * defaults (`modules.tm`) validate from day one; when a module's folder is written
  * it should move its table there and call registerModuleSchema itself (and drop it from here:
  * registering a name twice throws).
  */
-import { flag, integer, millis } from './spec.ts';
+import { millis } from './spec.ts';
 
 /** Kamailio tm parameter names; RFC 3261 §17 timer names for T1/T2/T4. All milliseconds. */
 export const TM_FIELDS = {
@@ -36,18 +36,5 @@ export const TM_FIELDS = {
     doc: 'How long an INVITE transaction lingers after its final reply absorbing retransmissions (caps Timers D, L, M; Kamailio tm wt_timer). 32000 = the RFC values.',
     default: 5000,
     min: 1,
-  }),
-} as const;
-
-export const EXEC_FIELDS = {
-  setvars: flag({
-    doc: 'Set the SIP_* environment variables for executed programs (Kamailio exec setvars).',
-    default: 1,
-  }),
-  time_to_kill: integer({
-    doc: 'Kill an executed program after this many seconds; 0 = never (Kamailio exec time_to_kill).',
-    default: 0,
-    min: 0,
-    unit: 's',
   }),
 } as const;

@@ -119,13 +119,6 @@ export type TmParams = {
   readonly wt_timer: number;
 };
 
-/** `modules.exec` (Kamailio exec parameter names). */
-export type ExecParams = {
-  readonly setvars: 0 | 1;
-  /** Seconds, as Kamailio; 0 = never killed. */
-  readonly time_to_kill: number;
-};
-
 /** A registered module's validated parameters (every registered module is present, defaults filled). */
 export type ModuleParams = Readonly<Record<string, unknown>>;
 
@@ -135,7 +128,6 @@ export type ModuleParams = Readonly<Record<string, unknown>>;
  */
 export type ModulesConfig = {
   readonly tm: TmParams;
-  readonly exec: ExecParams;
   readonly [name: string]: ModuleParams | undefined;
 };
 

@@ -15,6 +15,7 @@ describe('MODULES', () => {
       'auth_db',
       'corex',
       'dialog',
+      'exec',
       'hdr',
       'kx',
       'maxfwd',

@@ -9,6 +9,7 @@ import auth_db from './auth_db/index.ts';
 import core from './core/index.ts';
 import corex from './corex/index.ts';
 import dialog from './dialog/index.ts';
+import exec from './exec/index.ts';
 import hdr from './hdr/index.ts';
 import kx from './kx/index.ts';
 import maxfwd from './maxfwd/index.ts';
@@ -47,6 +48,7 @@ export const MODULES: ModuleDefinition[] = [
   dialog,
   acc,
   uac,
+  exec,
 ];
 
 export {
@@ -56,6 +58,7 @@ export {
   core,
   corex,
   dialog,
+  exec,
   hdr,
   kx,
   maxfwd,

@@ -168,6 +168,8 @@ export interface KSR {
   readonly corex: KsrCorex;
   /** Dialog tracking: call state, lifetime, profiles (concurrent-call limits), dialog variables */
   readonly dialog: KsrDialog;
+  /** Run external programs (Kamailio exec): asynchronous, killed at time_to_kill, bounded */
+  readonly exec: KsrExec;
   /** Header lines: append, insert, remove, test, read, add to the local reply */
   readonly hdr: KsrHdr;
   /** Direct getters for common message values (Kamailio kemix) */
@@ -270,6 +272,30 @@ export interface KsrDialog {
   readonly set_dlg_profile_static: (profile: string) => number;
   /** Allowed in: request_route, branch_route, onsend_route, reply_route, onreply_route, failure_route, branch_failure_route, event_route. */
   readonly unset_dlg_profile: (profile: string, value?: string) => number;
+}
+
+/** KSR.exec */
+export interface KsrExec {
+  /** Run `cmd`; each output line goes to the next AVP of `avplist` ("$avp(a),$avp(b)") or $avp(1), $avp(2) … Allowed in: request_route, failure_route. */
+  readonly exec_avp: (cmd: string, avplist?: string) => Promise<number>;
+  /** Run `cmd` without SIP_* variables; output ignored; 1 on exit 0, else -1. */
+  readonly exec_cmd: (cmd: string) => Promise<number>;
+  /** Run `cmd '<R-URI>'`; output lines become the R-URI and further branches; -1 on failure or no URI. Allowed in: request_route, failure_route. */
+  readonly exec_dset: (cmd: string) => Promise<number>;
+  /** Run `cmd` by /bin/sh with the SIP request on stdin, SIP_* in the environment; 1 on exit 0, else -1. Allowed in: request_route, failure_route. */
+  readonly exec_msg: (cmd: string) => Promise<number>;
+  /** Shell-free: run argv[0] with argv[1..] as they are (no shell, no $pv expansion); stdin, extra env, timeout (s). */
+  readonly run: (
+    argv: string[],
+    opts?: { stdin?: string | true; env?: Record<string, string>; timeout?: number; setvars?: boolean },
+  ) => Promise<{
+    rc: number;
+    code: number | null;
+    signal: string | null;
+    stdout: string;
+    timedOut: boolean;
+    refused: boolean;
+  }>;
 }
 
 /** KSR.hdr */

@@ -10,6 +10,7 @@ import {
   assertAllPassed,
   counts,
   type JunctionTest,
+  proxyScript,
   runCalls,
   UAC_RR,
   UAS,
@@ -35,35 +36,6 @@ import {
   uasCancelled,
   uasReject,
 } from './scenarios.ts';
-
-/**
- * A kamailio-basic-kemi-like script: in-dialog requests by loose routing, Record-Route, then
- * `decide` (code run before t_relay on an initial request) and t_relay. `extra` adds exports.
- */
-function proxyScript(decide: string, extra = ''): string {
-  return writeScript(`
-export async function ksr_request_route(KSR: Ksr): Promise<void> {
-  if (KSR.maxfwd.process_maxfwd(10) < 0) {
-    KSR.sl.sl_send_reply(483, 'Too Many Hops');
-    KSR.x.exit();
-  }
-  // A CANCEL that matched its INVITE was handled before the script: this one matched nothing (481).
-  if (KSR.is_CANCEL()) KSR.x.exit();
-  if (KSR.siputils.has_totag() > 0) {
-    if (KSR.rr.loose_route() > 0) {
-      if (KSR.is_ACK()) await KSR.forward();
-      else await KSR.tm.t_relay();
-      KSR.x.exit();
-    }
-    if (!KSR.is_ACK()) KSR.sl.sl_send_reply(404, 'Not here');
-    KSR.x.exit();
-  }
-  KSR.rr.record_route();
-${decide}
-  if ((await KSR.tm.t_relay()) < 0) KSR.sl.sl_reply_error();
-}
-${extra}`);
-}
 
 /** `proxyScript`'s `decide` for parallel forking: the Request-URI's branch plus one to `port`. */
 function appendBranch(port: number): string {

@@ -23,7 +23,7 @@ function qValue(q: unknown): number | undefined | null {
  * (Kamailio's use: keep it as one destination before rewriting the R-URI for another). The branch
  * gets the current branch flags. t_relay sends to the R-URI and every appended branch.
  */
-function appendBranch(ctx: RouteContext, uri?: string, q?: string | number): number {
+export function appendBranch(ctx: RouteContext, uri?: string, q?: string | number): number {
   let target: BranchTarget;
   if (uri === undefined || uri === null || uri === '') {
     if (!ctx.msg.isRequest) return -1;
