@@ -16,6 +16,7 @@ import { ScriptEngine } from './script/engine.ts';
 import { KsrRegistry } from './script/registry.ts';
 import { newTag } from './sip/build.ts';
 import { TransactionLayer } from './transaction/transaction_layer.ts';
+import { readTlsSettings } from './transport/tls_files.ts';
 import { TransportLayer } from './transport/transport_layer.ts';
 
 export interface RunningServer {
@@ -56,14 +57,13 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
   const stateless = config.proxy.stateless;
   const transport = new TransportLayer(
     {
-      listen: config.listen
-        .filter((l) => l.protocol === 'udp' || l.protocol === 'tcp')
-        .map((l) => ({
-          protocol: l.protocol as 'udp' | 'tcp',
-          address: l.address,
-          port: l.port,
-          ...(l.advertise === undefined ? {} : { advertise: l.advertise }),
-        })),
+      listen: config.listen.map((l) => ({
+        protocol: l.protocol,
+        address: l.address,
+        port: l.port,
+        ...(l.advertise === undefined ? {} : { advertise: l.advertise }),
+      })),
+      ...(config.tls === undefined ? {} : { tls: readTlsSettings(config.tls) }),
       limits: {
         idleTimeoutMs: config.transport.tcp_idle_timeout_ms,
         maxConnections: config.transport.max_connections,
@@ -96,10 +96,6 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
       },
     },
   );
-  for (const l of config.listen) {
-    if (l.protocol !== 'udp' && l.protocol !== 'tcp')
-      log.warn({ listen: l.spec }, 'transport not available yet: listener skipped');
-  }
   try {
     await transport.start();
   } catch (e) {

@@ -354,7 +354,12 @@ connection_points:
     assert.deepEqual(c.storage, { kind: 'sqlite', spec: 'sqlite:db/j.db', path: join(dir, 'db/j.db') });
     assert.equal(c.mi.fifo, join(dir, 'run/fifo'));
     assert.equal(c.log_destination, join(dir, 'logs/j.log'));
-    assert.deepEqual(c.tls, { certificate: join(dir, 'cert.pem'), private_key: join(dir, 'key.pem') });
+    assert.deepEqual(c.tls, {
+      certificate: join(dir, 'cert.pem'),
+      private_key: join(dir, 'key.pem'),
+      verify_client: false,
+      verify_server: false,
+    });
     assert.deepEqual(c.connection_points[0]!.external_script, { kind: 'exec', path: join(dir, 'hook.sh') });
   });
 

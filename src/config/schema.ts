@@ -516,6 +516,14 @@ const rootFields = {
         certificate: filePath({ doc: 'PEM certificate (chain).', mustExist: true }),
         private_key: filePath({ doc: 'PEM private key.', mustExist: true }),
         ca_list: optional(filePath({ doc: 'PEM CA bundle to verify peers with.', mustExist: true })),
+        verify_client: boolean({
+          doc: 'Require a client certificate signed by ca_list on tls:/wss: listeners (Kamailio require_certificate).',
+          default: false,
+        }),
+        verify_server: boolean({
+          doc: 'Verify the certificate chain of TLS servers Junction connects to against ca_list (Kamailio verify_certificate).',
+          default: false,
+        }),
       },
       { doc: 'TLS settings for `tls:` and `wss:` listeners (required when there is one).' },
     ),

@@ -60,6 +60,10 @@ export interface TlsConfig {
   readonly certificate: string;
   readonly private_key: string;
   readonly ca_list?: string;
+  /** Require a client certificate on tls:/wss: listeners. */
+  readonly verify_client: boolean;
+  /** Verify the chain of TLS servers we connect to. */
+  readonly verify_server: boolean;
 }
 
 export interface Cidr {

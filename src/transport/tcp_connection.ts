@@ -26,6 +26,8 @@ export type ErrorCallback = ((error: TransportError) => void) | undefined;
 
 /** What a connection needs from the transport that owns it. */
 export interface ConnectionOwner {
+  /** The socket event that says an outbound connection is ready ('secureConnect' for TLS). */
+  readonly connectEvent: string;
   readonly limits: TransportLimits;
   readonly logger: TransportLogger;
   readonly counters: ProtocolCounters;
@@ -54,6 +56,8 @@ export class TcpConnection {
   readonly key: string;
   readonly listener: ListenerInfo;
   readonly inbound: boolean;
+  /** Other table keys (RFC 5923 aliases) that point at this connection. */
+  readonly aliases: string[] = [];
   private readonly owner: ConnectionOwner;
   private readonly framer: StreamFramer;
   private state: number;
@@ -93,7 +97,7 @@ export class TcpConnection {
       if (limits.idleTimeoutMs > 0) socket.setTimeout(limits.idleTimeoutMs);
     } else {
       socket.setTimeout(limits.connectTimeoutMs);
-      socket.once('connect', () => this.onConnect());
+      socket.once(owner.connectEvent, () => this.onConnect());
     }
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('timeout', () => this.onTimeout());
