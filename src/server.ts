@@ -7,6 +7,7 @@ import type { Config } from './config/types.ts';
 import type { Logger } from './log/logger.ts';
 import { type Management, startManagement } from './mi/index.ts';
 import { MODULES } from './modules/index.ts';
+import { startNathelper } from './modules/nathelper/wire.ts';
 import { startRegistration } from './modules/usrloc/wire.ts';
 import { buildErrorResponse } from './proxy/bad_request.ts';
 import { ProxyCore, type ScriptPort } from './proxy/core.ts';
@@ -103,6 +104,7 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
     throw e;
   }
 
+  const pinger = startNathelper(config, registration.service, transport);
   const scriptPort: ScriptPort = engine;
   core = new ProxyCore({
     transport,
@@ -137,6 +139,7 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
       config.mi,
     );
   } catch (e) {
+    pinger.stop();
     transactions.stop();
     await transport.stop(0);
     await registration.stop();
@@ -171,6 +174,7 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
       while (transactions !== undefined && transactions.unanswered() > 0 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 50));
       }
+      pinger.stop();
       transactions?.stop();
       await transport.stop(1000);
       await registration.stop();

@@ -17,6 +17,7 @@ describe('MODULES', () => {
       'kx',
       'maxfwd',
       'mi',
+      'nathelper',
       'pv',
       'registrar',
       'rr',

@@ -11,6 +11,7 @@ import hdr from './hdr/index.ts';
 import kx from './kx/index.ts';
 import maxfwd from './maxfwd/index.ts';
 import mi from './mi/index.ts';
+import nathelper from './nathelper/index.ts';
 import pv from './pv/index.ts';
 import registrar from './registrar/index.ts';
 import rr from './rr/index.ts';
@@ -41,6 +42,7 @@ export const MODULES: ModuleDefinition[] = [
   usrloc,
   auth,
   auth_db,
+  nathelper,
 ];
 
 export {
@@ -52,6 +54,7 @@ export {
   kx,
   maxfwd,
   mi,
+  nathelper,
   pv,
   registrar,
   rr,

@@ -358,6 +358,7 @@ export class ProxyCore {
 
   private targetsOf(ctx: ScriptContext): BranchTarget[] {
     const first: BranchTarget = { uri: ctx.msg.ruri };
+    if (ctx.bflags !== 0) first.flags = ctx.bflags;
     if (ctx.dstUri !== undefined) first.dstUri = ctx.dstUri;
     // Route set of the R-URI branch (registrar lookup: the binding's Path).
     const rctx = ctx as ScriptContext & { ruriPath?: string[] };
@@ -523,6 +524,7 @@ export class ProxyCore {
     const opts: SendOptions & { timerC?: number; frTimer?: number } = { listenerId: out.id };
     if (isInvite && ptx.state.frInvMs > 0) opts.timerC = ptx.state.frInvMs;
     if (ptx.state.frMs > 0) opts.frTimer = ptx.state.frMs;
+    b.dest = ep;
     b.clientTx = txs.sendRequest(data, sent, ep, handler, opts);
     rctx.relayed = true;
     return true;

@@ -6,16 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { testCerts } from '../../src/transport/test_certs.ts';
 import { assertAllPassed, UAC_RR, UAS } from './call_flow.ts';
 import { ensureSipp, freePort, removeTempDirs, Session, sippUac, waitSippBound } from './harness.ts';
 import { messageTable, rows, showTable } from './scenarios.ts';
-import { tlsTunnel } from './tls_tunnel.ts';
-
-export function tlsYaml(): string {
-  const c = testCerts().main;
-  return `tls:\n  certificate: ${c.certPath}\n  private_key: ${c.keyPath}\n`;
-}
+import { tlsTunnel, tlsYaml } from './tls_tunnel.ts';
 
 describe('calls over TLS (SIPp → TLS → Junction → UDP → SIPp)', () => {
   before(() => ensureSipp());

@@ -7,6 +7,13 @@
 import { once } from 'node:events';
 import { createServer, type Socket } from 'node:net';
 import { connect } from 'node:tls';
+import { testCerts } from '../../src/transport/test_certs.ts';
+
+/** The `tls:` config section for the test certificate (generated at test time). */
+export function tlsYaml(): string {
+  const c = testCerts().main;
+  return `tls:\n  certificate: ${c.certPath}\n  private_key: ${c.keyPath}\n`;
+}
 
 export interface TlsTunnel {
   port: number;

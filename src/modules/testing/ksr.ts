@@ -28,6 +28,7 @@ export type TestKsr = Api<typeof M.core> & {
   sanity: Api<typeof M.sanity>;
   siputils: Api<typeof M.siputils>;
   corex: Api<typeof M.corex>;
+  nathelper: Api<typeof M.nathelper>;
 };
 
 function bound(ctx: RouteContext, name: string, f: KsrFunction): (...args: unknown[]) => unknown {
