@@ -12,6 +12,7 @@ import { startRegistration } from './modules/usrloc/wire.ts';
 import { buildErrorResponse } from './proxy/bad_request.ts';
 import { ProxyCore, type ScriptPort } from './proxy/core.ts';
 import { LocalAddresses } from './proxy/myself.ts';
+import { dnsQueries } from './proxy/rfc3263.ts';
 import { Resolver } from './proxy/target.ts';
 import { ScriptEngine } from './script/engine.ts';
 import { KsrRegistry } from './script/registry.ts';
@@ -109,7 +110,14 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
   core = new ProxyCore({
     transport,
     local: new LocalAddresses(transport.listeners, config.aliases),
-    resolver: new Resolver(config.proxy.dns_cache_ttl_s * 1000),
+    resolver: new Resolver(config.proxy.dns_cache_ttl_s * 1000, 30_000, 10_000, undefined, {
+      dns: dnsQueries({
+        servers: config.dns.servers,
+        timeoutMs: config.dns.timeout_ms,
+        tries: config.dns.tries,
+      }),
+      supports: (p) => transport.supports(p),
+    }),
     script: scriptPort,
     log: log.child({ module: 'core' }),
     stateless,

@@ -583,6 +583,27 @@ const rootFields = {
     },
     { doc: 'Transport resource caps.' },
   ),
+  dns: object(
+    {
+      servers: array(
+        custom<string>('ip[:port]', { doc: 'A DNS server address.' }, (value, at, ctx) => {
+          const hp = typeof value === 'string' ? parseHostPort(value, 53) : undefined;
+          if (hp?.ok === true && hp.value.family !== null) return value as string;
+          ctx.report(at, `expected a DNS server ip or ip:port, got ${describe(value)}`);
+          return undefined;
+        }),
+        {
+          doc: 'DNS servers for RFC 3263 lookups (NAPTR, SRV, A/AAAA); empty = the system resolvers.',
+          default: [],
+        },
+      ),
+      timeout_ms: millis({ doc: 'Timeout of one DNS query attempt.', default: 2000, min: 1 }),
+      tries: integer({ doc: 'Attempts per DNS query and server.', default: 2, min: 1, max: 10 }),
+    },
+    {
+      doc: 'RFC 3263 resolution of outbound targets (NAPTR → SRV → A/AAAA, cached up to proxy.dns_cache_ttl_s).',
+    },
+  ),
 } as const;
 
 /** Checks that span sections: TLS files for TLS listeners, hook ids that exist. */

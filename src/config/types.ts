@@ -113,6 +113,14 @@ export interface TransportConfig {
   readonly max_buffered_bytes: number;
 }
 
+/** `dns`: the RFC 3263 resolver's client settings. */
+export interface DnsConfig {
+  /** `ip` or `ip:port` (`[ipv6]:port`); empty = the system's resolvers. */
+  readonly servers: readonly string[];
+  readonly timeout_ms: number;
+  readonly tries: number;
+}
+
 /** `modules.tm` (Kamailio tm parameter names; all milliseconds). */
 export type TmParams = {
   readonly fr_timer: number;
@@ -162,6 +170,7 @@ export interface Config {
 
   readonly proxy: ProxyConfig;
   readonly transport: TransportConfig;
+  readonly dns: DnsConfig;
   /** The file this config came from (absolute); null for the embedded defaults. */
   readonly source: string | null;
 }

@@ -16,7 +16,7 @@ import type { LocalAddresses } from './myself.ts';
 import { type ProxyBranch, ProxyTransaction } from './proxy_transaction.ts';
 import { addRecordRoute } from './routing.ts';
 import { newRelayState, ScriptContext } from './script_context.ts';
-import { nextHopOf, nextHopOfVia, type Resolver } from './target.ts';
+import { nextHopOfVia, type Resolver } from './target.ts';
 
 // ---- what the core needs from the layers around it (structural, so tests can fake them)
 
@@ -92,6 +92,8 @@ export interface CoreStats {
   dropped: number;
   relayFailures: number;
   scriptErrors: number;
+  /** Branches retried at the next DNS target (RFC 3263 §4.3). */
+  dnsFailovers: number;
 }
 
 export class ProxyCore {
@@ -112,6 +114,7 @@ export class ProxyCore {
     dropped: 0,
     relayFailures: 0,
     scriptErrors: 0,
+    dnsFailovers: 0,
   };
   /**
    * Proxy transaction per server transaction key. (The server transaction of a request being routed
@@ -418,11 +421,11 @@ export class ProxyCore {
     return 1;
   }
 
+  /** The first RFC 3263 target of a URI (stateless forwarding has no failover). */
   private async endpointFor(uri: string): Promise<Endpoint | null> {
-    const hop = nextHopOf(uri);
-    if (isParseError(hop)) return null;
-    const ep = this.resolver.resolve(hop);
-    return ep instanceof Promise ? await ep : ep;
+    const r = this.resolver.resolveUri(uri);
+    const list = r instanceof Promise ? await r : r;
+    return list[0] ?? null;
   }
 
   private async sendBranch(ptx: ProxyTransaction, b: ProxyBranch, rctx: ScriptContext): Promise<boolean> {
@@ -468,7 +471,14 @@ export class ProxyCore {
     const mfDone = req.maxForwardsProcessed;
     req.maxForwardsProcessed = mfBefore;
     const hopUri = dstUri ?? (path !== undefined ? stripAngle(path[0]) : ruri);
-    const ep = await this.endpointFor(hopUri);
+    // RFC 3263: every target of the next hop, in failover order (a failover branch brings the rest).
+    let targets = b.failover;
+    if (targets === undefined) {
+      const r = this.resolver.resolveUri(hopUri);
+      targets = r instanceof Promise ? await r : r;
+    }
+    const ep = targets.length === 0 ? null : targets[0];
+    const rest = targets.slice(1);
     // The transaction moved on while the branch route ran or the name resolved (CANCEL, a 2xx or
     // 6xx elsewhere, an answer sent upstream): sending now would ring a phone nobody cancels.
     if (b.final !== undefined) return false;
@@ -517,9 +527,18 @@ export class ProxyCore {
     const isInvite = ptx.isInvite;
     const handler: ClientHandlerPort = {
       onProvisional: (res) => ptx.onResponse(b, res),
-      onFinal: (res) => ptx.onResponse(b, res),
-      onTimeout: () => ptx.branchFailed(b, 408),
-      onTransportError: () => ptx.branchFailed(b, 503),
+      onFinal: (res) => {
+        if (res.status === 503 && rest.length > 0) this.failover(ptx, b, rctx, rest, 503, res);
+        else ptx.onResponse(b, res);
+      },
+      onTimeout: () => {
+        if (b.provisional === 0 && rest.length > 0) this.failover(ptx, b, rctx, rest, 408);
+        else ptx.branchFailed(b, 408);
+      },
+      onTransportError: () => {
+        if (rest.length > 0) this.failover(ptx, b, rctx, rest, 503);
+        else ptx.branchFailed(b, 503);
+      },
     };
     const opts: SendOptions & { timerC?: number; frTimer?: number } = { listenerId: out.id };
     if (isInvite && ptx.state.frInvMs > 0) opts.timerC = ptx.state.frInvMs;
@@ -528,6 +547,43 @@ export class ProxyCore {
     b.clientTx = txs.sendRequest(data, sent, ep, handler, opts);
     rctx.relayed = true;
     return true;
+  }
+
+  /**
+   * RFC 3263 §4.3: a branch whose target answered 503, timed out without answering, or could not
+   * be reached is retried at the next target of the same hop, as a new branch (new transaction);
+   * the failed one keeps its outcome for response selection if every target fails.
+   */
+  private failover(
+    ptx: ProxyTransaction,
+    b: ProxyBranch,
+    rctx: ScriptContext,
+    rest: Endpoint[],
+    status: number,
+    res?: SipMessage,
+  ): void {
+    if (ptx.canceled || ptx.finalSent) {
+      if (res === undefined) ptx.branchFailed(b, status);
+      else ptx.onResponse(b, res);
+      return;
+    }
+    this.stats.dnsFailovers++;
+    ptx.hold();
+    const next = ptx.newBranch(b.target);
+    next.failover = rest;
+    if (res === undefined) ptx.branchFailed(b, status);
+    else ptx.onResponse(b, res);
+    this.sendBranch(ptx, next, rctx).then(
+      () => {
+        ptx.unhold();
+        ptx.checkDone();
+      },
+      (err: unknown) => {
+        this.log.error({ err }, 'failover branch failed');
+        ptx.unhold();
+        ptx.checkDone();
+      },
+    );
   }
 
   /**

@@ -19,6 +19,8 @@ export interface ProxyBranch {
   clientTx: ClientTxPort | undefined;
   /** Where the branch's request was sent (its responses come from there); set once sent. */
   dest?: Endpoint;
+  /** A DNS failover branch: the targets left to try (RFC 3263 §4.3), first one first. */
+  failover?: Endpoint[];
   /** Highest provisional seen (0 none). */
   provisional: number;
   /** Final outcome: a received response or a locally generated status. */
