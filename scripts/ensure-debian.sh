@@ -12,6 +12,7 @@ declare -A PROVIDES=(
   [lua5.4]=lua5.4
   [dnsmasq-base]=dnsmasq
   [iproute2]=ip
+  [nftables]=nft
 )
 
 wanted=("$@")

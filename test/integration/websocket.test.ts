@@ -19,8 +19,8 @@ import {
   writeFile,
 } from './harness.ts';
 import { uacCalleeHangsUp } from './scenarios.ts';
+import { SipPhone } from './sip_phone.ts';
 import { tlsYaml } from './tls_tunnel.ts';
-import { WsPhone } from './ws_phone.ts';
 
 /** One call from a UDP SIPp (`scenario`) to `user` at Junction. */
 function callUser(
@@ -95,7 +95,7 @@ describe('WebSocket phones (RFC 7118) through Junction', () => {
     { timeout: 60_000 },
     () =>
       withWsJunction(async (s, _j, { proxy, wss }) => {
-        const phone = await WsPhone.connect(`wss://127.0.0.1:${wss}/`, 'alice', `127.0.0.1:${proxy}`);
+        const phone = await SipPhone.connect(`wss://127.0.0.1:${wss}/`, 'alice', `127.0.0.1:${proxy}`);
         try {
           const reg = await phone.register();
           assert.equal(reg.status, 200);
@@ -120,7 +120,7 @@ describe('WebSocket phones (RFC 7118) through Junction', () => {
 
   it('a WS phone answers, then hangs up itself; the BYE reaches the UDP caller', { timeout: 60_000 }, () =>
     withWsJunction(async (s, _j, { proxy, ws }) => {
-      const phone = await WsPhone.connect(`ws://127.0.0.1:${ws}/`, 'bob', `127.0.0.1:${proxy}`);
+      const phone = await SipPhone.connect(`ws://127.0.0.1:${ws}/`, 'bob', `127.0.0.1:${proxy}`);
       try {
         assert.equal((await phone.register()).status, 200);
         const scenario = writeFile(tempDir('junction-ws-'), 'uac.xml', uacCalleeHangsUp());

@@ -1,11 +1,12 @@
 /**
- * A minimal SIP-over-WebSocket phone for tests (RFC 7118, in the manner of JsSIP / SIP.js): one
- * WebSocket connection with the `sip` subprotocol, a random `.invalid` host in its Via and
- * Contact, REGISTER, answering an INVITE and hanging up along the dialog's route set. Built on
- * the `ws` package and Junction's own SIP builders and parser.
+ * A minimal SIP phone for tests: REGISTER, answering an INVITE and hanging up along the dialog's
+ * route set, over WebSocket (RFC 7118, in the manner of JsSIP / SIP.js: one connection with the
+ * `sip` subprotocol, a random `.invalid` host in Via and Contact; built on the `ws` package) or
+ * over UDP (a phone behind NAT: its own private address in Via and Contact). Junction's own SIP
+ * builders and parser do the rest.
  */
-
 import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { WebSocket } from 'ws';
 import { buildRequest, buildResponse, newBranch, newCallId, newTag } from '../../src/sip/build.ts';
@@ -26,43 +27,93 @@ export interface Dialog {
   cseq: number;
 }
 
-export class WsPhone {
-  readonly ws: WebSocket;
+/** How a phone reaches its proxy. */
+interface Link {
+  /** Via transport token. */
+  transport: 'UDP' | 'WS' | 'WSS';
+  /** Via sent-by and Contact host[:port]. */
+  host: string;
+  /** Contact URI parameters (`;transport=ws`). */
+  contactParams: string;
+  send(data: Buffer): void;
+  close(): void;
+}
+
+export class SipPhone {
   readonly user: string;
   readonly domain: string;
-  readonly host = `${randomBytes(6).toString('hex')}.invalid`;
-  readonly transport: 'WS' | 'WSS';
+  private readonly link: Link;
   private readonly inbox: SipMessage[] = [];
   private readonly waiters: Array<{ match: (m: SipMessage) => boolean; done: (m: SipMessage) => void }> = [];
   private cseq = 1;
 
-  private constructor(ws: WebSocket, user: string, domain: string, secure: boolean) {
-    this.ws = ws;
+  private constructor(link: Link, user: string, domain: string) {
+    this.link = link;
     this.user = user;
     this.domain = domain;
-    this.transport = secure ? 'WSS' : 'WS';
-    ws.on('message', (data: Buffer) => {
-      const m = parseMessage(data, { datagram: true });
-      if (isParseError(m)) return;
-      const i = this.waiters.findIndex((w) => w.match(m));
-      if (i >= 0) this.waiters.splice(i, 1)[0].done(m);
-      else this.inbox.push(m);
-    });
-    ws.on('error', () => undefined);
   }
 
-  static async connect(url: string, user: string, domain: string): Promise<WsPhone> {
+  private receive(data: Buffer): void {
+    const m = parseMessage(data, { datagram: true });
+    if (isParseError(m)) return;
+    const i = this.waiters.findIndex((w) => w.match(m));
+    if (i >= 0) this.waiters.splice(i, 1)[0].done(m);
+    else this.inbox.push(m);
+  }
+
+  /** A WebSocket phone (`ws://` or `wss://` URL; certificates are not checked). */
+  static async connect(url: string, user: string, domain: string): Promise<SipPhone> {
     const ws = new WebSocket(url, 'sip', { rejectUnauthorized: false });
     await once(ws, 'open');
-    return new WsPhone(ws, user, domain, url.startsWith('wss:'));
+    const secure = url.startsWith('wss:');
+    const phone = new SipPhone(
+      {
+        transport: secure ? 'WSS' : 'WS',
+        host: `${randomBytes(6).toString('hex')}.invalid`,
+        contactParams: ';transport=ws',
+        send: (d) => ws.send(d),
+        close: () => ws.terminate(),
+      },
+      user,
+      domain,
+    );
+    ws.on('message', (data: Buffer) => phone.receive(data));
+    ws.on('error', () => undefined);
+    return phone;
+  }
+
+  /** A UDP phone bound to `address:port`, talking to the proxy at `proxy`. */
+  static async udp(
+    bind: { address: string; port: number },
+    proxy: { address: string; port: number },
+    user: string,
+    domain: string,
+  ): Promise<SipPhone> {
+    const sock = createSocket('udp4');
+    sock.bind(bind.port, bind.address);
+    await once(sock, 'listening');
+    const phone = new SipPhone(
+      {
+        transport: 'UDP',
+        host: `${bind.address}:${bind.port}`,
+        contactParams: '',
+        send: (d) => sock.send(d, proxy.port, proxy.address),
+        close: () => sock.close(),
+      },
+      user,
+      domain,
+    );
+    sock.on('message', (data: Buffer) => phone.receive(data));
+    return phone;
   }
 
   get contact(): string {
-    return `<sip:${this.user}@${this.host};transport=ws>`;
+    return `<sip:${this.user}@${this.link.host}${this.link.contactParams}>`;
   }
 
   private via(): string {
-    return `SIP/2.0/${this.transport} ${this.host};branch=${newBranch()}`;
+    const rport = this.link.transport === 'UDP' ? ';rport' : '';
+    return `SIP/2.0/${this.link.transport} ${this.link.host}${rport};branch=${newBranch()}`;
   }
 
   /** The next message matching `match` (already received, or within `timeoutMs`). */
@@ -99,11 +150,11 @@ export class WsPhone {
   }
 
   send(data: Buffer): void {
-    this.ws.send(data);
+    this.link.send(data);
   }
 
   async register(expires = 600): Promise<SipMessage> {
-    const callId = newCallId(this.host);
+    const callId = newCallId(this.link.host.split(':')[0]);
     const aor = `<sip:${this.user}@${this.domain}>`;
     this.send(
       buildRequest({
@@ -173,6 +224,6 @@ export class WsPhone {
   }
 
   close(): void {
-    this.ws.terminate();
+    this.link.close();
   }
 }
