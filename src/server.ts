@@ -70,6 +70,7 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
         idleTimeoutMs: config.transport.tcp_idle_timeout_ms,
         maxConnections: config.transport.max_connections,
         maxBufferedBytesPerConnection: config.transport.max_buffered_bytes,
+        keepAliveIntervalMs: config.transport.keepalive_interval_ms,
       },
       logger: log.child({ module: 'transport' }),
     },

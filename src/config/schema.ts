@@ -574,6 +574,10 @@ const rootFields = {
         default: 4096,
         min: 1,
       }),
+      keepalive_interval_ms: millis({
+        doc: 'RFC 5626 §4.4.1 CRLF keep-alive ping on TCP/TLS connections Junction opened, after this long without traffic (no pong within 10 s closes the connection); 0 = off.',
+        default: 0,
+      }),
       max_buffered_bytes: integer({
         doc: 'Unframed input and queued output per connection; the connection is closed beyond it.',
         default: 262144,

@@ -111,6 +111,7 @@ export interface TransportConfig {
   readonly tcp_idle_timeout_ms: number;
   readonly max_connections: number;
   readonly max_buffered_bytes: number;
+  readonly keepalive_interval_ms: number;
 }
 
 /** `dns`: the RFC 3263 resolver's client settings. */

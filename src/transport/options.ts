@@ -33,6 +33,12 @@ export interface TransportLimits {
   udpRecvBufferBytes: number;
   /** TCP keep-alive probe delay; 0 (default) leaves keep-alive off (SIP has its own, RFC 5626). */
   tcpKeepAliveMs: number;
+  /**
+   * RFC 5626 §4.4.1: on stream connections this server opened (TCP, TLS), send a CRLFCRLF ping
+   * after this long without traffic, and close the connection when no CRLF pong comes back within
+   * 10 s. 0 (default) disables. WebSocket connections get a WebSocket ping instead.
+   */
+  keepAliveIntervalMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<TransportLimits> = Object.freeze({
@@ -46,6 +52,7 @@ export const DEFAULT_LIMITS: Readonly<TransportLimits> = Object.freeze({
   maxBodyBytes: DEFAULT_FRAMER_LIMITS.maxBodyBytes,
   udpRecvBufferBytes: 4 * 1024 * 1024,
   tcpKeepAliveMs: 0,
+  keepAliveIntervalMs: 0,
 });
 
 /** pino-compatible subset; every call site passes a context object first. */

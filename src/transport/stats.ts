@@ -29,6 +29,8 @@ export interface ConnectionCounters {
   connectFailures: number;
   /** TLS handshakes that failed (inbound): bad or missing client certificate, not TLS at all. */
   handshakeFailures: number;
+  /** Outbound connections closed because a keep-alive ping got no pong (RFC 5626 §4.4.1). */
+  keepAliveClosed: number;
 }
 
 export interface TransportStats {
@@ -64,6 +66,7 @@ export function connectionCounters(): ConnectionCounters {
     framingClosed: 0,
     connectFailures: 0,
     handshakeFailures: 0,
+    keepAliveClosed: 0,
   };
 }
 

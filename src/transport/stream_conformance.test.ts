@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { isParseError } from '../sip/errors.ts';
 import { parseMessage } from '../sip/parse_message.ts';
-import type { ListenConfig } from './options.ts';
+import type { ListenConfig, TransportLimits } from './options.ts';
 import { openClient, openServer, type StreamProtocol } from './stream_peers.ts';
 import { testCerts } from './test_certs.ts';
 import { Inbox, request, response, waitUntil } from './test_util.ts';
@@ -18,6 +18,7 @@ export async function streamLayer(
   t: TestContext,
   protocol: StreamProtocol,
   tls: { verifyClient?: boolean } = {},
+  limits: Partial<TransportLimits> = {},
 ): Promise<{ tl: TransportLayer; inbox: Inbox; port: number }> {
   const inbox = new Inbox();
   const certs = testCerts().main;
@@ -26,6 +27,7 @@ export async function streamLayer(
     {
       listen,
       tls: { certificate: certs.cert, privateKey: certs.key, ca: certs.cert, verifyClient: tls.verifyClient },
+      limits,
     },
     inbox,
   );
@@ -132,6 +134,28 @@ for (const protocol of ['tcp', 'tls', 'ws', 'wss'] as const) {
       c.write(request({ via: `SIP/2.0/${token} h.invalid;branch=z9hG4bK6` }));
       await inbox.nextMessage();
       assert.equal(c.closed, false);
+    });
+  });
+}
+
+for (const protocol of ['tcp', 'tls'] as const) {
+  describe(`RFC 5626 §4.4.1 keep-alive pings: ${protocol}`, () => {
+    it('pings a quiet outbound connection with CRLFCRLF; the pong keeps it open', async (t) => {
+      const { tl } = await streamLayer(t, protocol, {}, { keepAliveIntervalMs: 200 });
+      const peer = await openServer(protocol);
+      t.after(() => peer.close());
+      tl.send(Buffer.from(request({ via: `SIP/2.0/${VIA_TOKEN[protocol]} x;branch=z9hG4bKk` })), {
+        protocol,
+        address: '127.0.0.1',
+        port: peer.port,
+      });
+      await waitUntil(() => peer.connections.length === 1, 'the connection');
+      const conn = peer.connections[0];
+      await conn.waitFor('\r\n\r\n\r\n\r\n', 3000); // the request's own CRLFCRLF, then the ping
+      conn.write('\r\n');
+      await waitUntil(() => tl.stats()[protocol].keepAlives >= 1, 'the pong to be counted');
+      assert.equal(conn.closed, false);
+      assert.equal(tl.stats().connections.keepAliveClosed, 0);
     });
   });
 }

@@ -46,6 +46,7 @@ const CLOSED = 3;
 
 /** RFC 5626 §3.5.1: the answer to a CRLFCRLF ping is a single CRLF pong. */
 const PONG = Buffer.from('\r\n');
+const PING = Buffer.from('\r\n\r\n');
 
 export class TcpConnection {
   readonly id: number;
@@ -66,6 +67,10 @@ export class TcpConnection {
   private queuedBytes = 0;
   /** Why the connection failed, for the sends still queued when it closes. */
   private failure: TransportError | undefined;
+  /** performance.now() of the last traffic either way (keep-alive sweeps read it). */
+  lastActivity = performance.now();
+  /** When the unanswered keep-alive ping went out (0: none outstanding). */
+  pingSentAt = 0;
 
   constructor(
     owner: ConnectionOwner,
@@ -146,6 +151,7 @@ export class TcpConnection {
     }
     this.owner.counters.messagesOut++;
     this.owner.counters.bytesOut += data.length;
+    this.lastActivity = performance.now();
     if (onError === undefined) {
       this.socket.write(data);
     } else {
@@ -153,6 +159,14 @@ export class TcpConnection {
         if (err) this.fail(this.sendFailed(err), onError);
       });
     }
+  }
+
+  /** RFC 5626 §4.4.1 keep-alive: a CRLFCRLF ping; the pong clears `pingSentAt`. */
+  ping(now: number): void {
+    if (this.state !== OPEN) return;
+    this.pingSentAt = now;
+    this.lastActivity = now;
+    this.socket.write(PING);
   }
 
   /** Close after flushing pending output (stop, framing error). */
@@ -228,6 +242,7 @@ export class TcpConnection {
   private onData(chunk: Buffer): void {
     const counters = this.owner.counters;
     counters.bytesIn += chunk.length;
+    this.lastActivity = performance.now();
     // Node hands every 'data' event a fresh Buffer, so the framer may keep it without a copy.
     const events = this.framer.push(chunk);
     for (let i = 0; i < events.length; i++) {
@@ -243,6 +258,7 @@ export class TcpConnection {
           break;
         case 'pong':
           counters.keepAlives++;
+          this.pingSentAt = 0;
           break;
         case 'error':
           this.owner.connCounters.framingClosed++;

@@ -24,6 +24,9 @@ export interface StreamSink {
   reportError(error: TransportError, onError: ErrorCallback): void;
 }
 
+/** RFC 5626 §4.4.1: how long a CRLFCRLF ping may wait for its pong. */
+const PONG_TIMEOUT_MS = 10_000;
+
 /** What the transport layer needs from each stream transport (TCP, TLS, WS, WSS). */
 export interface StreamTransport {
   readonly openConnections: number;
@@ -53,6 +56,7 @@ export class TcpTransport implements ConnectionOwner, StreamTransport {
   private readonly servers: Server[] = [];
   private nextId = 1;
   private stopping = false;
+  private keepAliveTimer: NodeJS.Timeout | undefined;
   private drained: (() => void) | undefined;
 
   constructor(
@@ -67,6 +71,13 @@ export class TcpTransport implements ConnectionOwner, StreamTransport {
     this.connectEvent = tls === undefined ? 'connect' : 'secureConnect';
     this.tls = tls;
     this.limits = limits;
+    if (limits.keepAliveIntervalMs > 0) {
+      this.keepAliveTimer = setInterval(
+        () => this.keepAlive(),
+        Math.max(100, Math.min(limits.keepAliveIntervalMs / 2, 5000)),
+      );
+      this.keepAliveTimer.unref();
+    }
     this.logger = logger;
     this.counters = counters;
     this.connCounters = connCounters;
@@ -143,6 +154,25 @@ export class TcpTransport implements ConnectionOwner, StreamTransport {
     const conn = new TcpConnection(this, this.nextId++, socket, remote, keyOf(remote), listener, true);
     this.connCounters.accepted++;
     this.register(conn);
+  }
+
+  /**
+   * RFC 5626 §4.4.1: ping our outbound connections that were quiet for keepAliveIntervalMs; a
+   * ping unanswered for 10 s means the flow is dead (the connection is closed).
+   */
+  private keepAlive(): void {
+    const now = performance.now();
+    const idle = this.limits.keepAliveIntervalMs;
+    for (const c of this.table.values()) {
+      if (c.inbound) continue;
+      if (c.pingSentAt > 0) {
+        if (now - c.pingSentAt > PONG_TIMEOUT_MS) {
+          this.logger.info({ connection: c.id, remote: c.remote }, 'keep-alive pong missing, closing');
+          this.connCounters.keepAliveClosed++;
+          c.destroy();
+        }
+      } else if (now - c.lastActivity >= idle) c.ping(now);
+    }
   }
 
   private register(conn: TcpConnection): void {
@@ -267,6 +297,7 @@ export class TcpTransport implements ConnectionOwner, StreamTransport {
    */
   async close(graceMs: number): Promise<void> {
     this.stopping = true;
+    if (this.keepAliveTimer !== undefined) clearInterval(this.keepAliveTimer);
     const servers = this.servers.splice(0);
     const serversClosed = Promise.all(
       servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
