@@ -45,8 +45,16 @@ import {
   ticksToMs,
   udpCounters,
 } from './sipbench/procs.ts';
-import { type ProxySpec, type RunningProxy, startProxy } from './sipbench/proxies.ts';
+import {
+  type ProxySpec,
+  type RunningProxy,
+  type StartOptions,
+  startProxy,
+  TLS_PORT,
+  WS_PORT,
+} from './sipbench/proxies.ts';
 import { runUac, startUas, type UacResult } from './sipbench/sipp.ts';
+import { startTunnel } from './sipbench/tunnels.ts';
 
 const PROXY = { host: '127.0.0.1', port: 5060 };
 const UAS = { host: '127.0.0.1', port: 5080 };
@@ -67,7 +75,7 @@ const SPECS: ProxySpec[] = [
 
 const USAGE = `usage: node bench/proxy.ts [--quick] [--only junction|kamailio|all] [--calls N]
                           [--soak N [--rate R]] [--probe-rate N] [--cpu-prof DIR]
-                          [--node-options "..."] [--max-minutes M]`;
+                          [--node-options "..."] [--max-minutes M] [--transport tls|ws]`;
 
 const { values: opts } = parseArgs({
   options: {
@@ -80,6 +88,7 @@ const { values: opts } = parseArgs({
     'cpu-prof': { type: 'string' },
     'node-options': { type: 'string' },
     'max-minutes': { type: 'string' },
+    transport: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -104,6 +113,11 @@ const soakCalls = opts.soak === undefined ? 0 : intOpt('soak', opts.soak, 0);
 const only = opts.only ?? (soakCalls > 0 ? 'junction' : 'all');
 if (!['junction', 'kamailio', 'all'].includes(only)) {
   console.error(`--only: expected junction, kamailio or all, got ${JSON.stringify(only)}\n${USAGE}`);
+  process.exit(2);
+}
+const transportOpt = opts.transport ?? 'udp';
+if (!['udp', 'tls', 'ws'].includes(transportOpt)) {
+  console.error(`--transport: expected udp, tls or ws, got ${JSON.stringify(transportOpt)}\n${USAGE}`);
   process.exit(2);
 }
 const FIXED_SECONDS = quick ? 4 : 10;
@@ -241,6 +255,10 @@ async function step(
   calls: number,
   name: string,
   abort: boolean,
+  target: { proxy: { host: string; port: number }; transport: 'u1' | 't1' } = {
+    proxy: PROXY,
+    transport: 'u1',
+  },
 ): Promise<Step> {
   const pids = proxy.pids();
   let logOff = proxy.logOffset();
@@ -255,7 +273,8 @@ async function step(
       rate,
       calls,
       uas: UAS,
-      proxy: PROXY,
+      proxy: target.proxy,
+      transport: target.transport,
       uacPort: UAC_PORT,
       recvTimeoutMs: 8000,
       abortOn: abort ? { failMax: FAIL_MAX, retransMax: RETRANS_MAX } : undefined,
@@ -322,13 +341,18 @@ interface ProxyResult {
   error?: string;
 }
 
-async function startAndWait(spec: ProxySpec, probe: Probe): Promise<RunningProxy> {
+async function startAndWait(
+  spec: ProxySpec,
+  probe: Probe,
+  transport?: StartOptions['transport'],
+): Promise<RunningProxy> {
   await waitPorts([PROXY.port], 60_000);
   const proxy = startProxy(spec, {
     repo,
     shared,
-    dir: runDir,
+    dir: transport === undefined ? runDir : join(runDir, `${spec.id}-${transport.protocol}`),
     nodeOptions: spec.kind === 'junction' ? junctionNodeOptions : undefined,
+    transport,
   });
   if (!(await probe.ready(20_000))) {
     const tail = readFileSync(proxy.logFile, 'utf8').split('\n').slice(-15).join('\n');
@@ -657,6 +681,66 @@ function summary(results: ProxyResult[]): Record<string, unknown> {
   return out;
 }
 
+// ------------------------------------------------------------------ --transport tls|ws
+
+/**
+ * CPU per call over TLS or WebSocket vs UDP, for Junction and Kamailio tuned in the same run:
+ * each proxy listens on UDP and on TLS (:5061) / WS (:5062); SIPp calls it at a fixed rate over
+ * UDP, then over TCP through a tunnel (bench/sipbench/tunnels.ts: SIPp has no TLS/WS) that
+ * carries the calls on one TLS / WebSocket connection. The UAS side stays UDP. CPU is the
+ * proxy's only (the tunnel runs in this process).
+ */
+async function transportComparison(protocol: 'tls' | 'ws', probe: Probe): Promise<Record<string, unknown>> {
+  const { testCerts } = await import('../src/transport/test_certs.ts');
+  const certs = testCerts().main;
+  const transport = { protocol, certPath: certs.certPath, keyPath: certs.keyPath };
+  const rate = 500;
+  const calls = fixedCalls(rate);
+  const out: Record<string, unknown> = { transport: protocol, rate, calls };
+  const rows: string[] = [];
+  for (const spec of specs.filter((s) => s.id !== 'kamailio-shipped')) {
+    const key = spec.kind === 'junction' ? 'junction' : 'kamailio';
+    await withUas(spec, async () => {
+      const proxy = await startAndWait(spec, probe, transport);
+      const tunnel = await startTunnel({
+        protocol,
+        host: '127.0.0.1',
+        port: protocol === 'tls' ? TLS_PORT : WS_PORT,
+        viaToken: protocol === 'tls' ? 'TLS' : 'WS',
+      });
+      const viaTunnel = { proxy: { host: '127.0.0.1', port: tunnel.port }, transport: 't1' as const };
+      try {
+        await step(proxy, probe, rate, WARMUP_CALLS, 'warmup', false);
+        const udp = await step(proxy, probe, rate, calls, 'udp', false);
+        await step(proxy, probe, rate, WARMUP_CALLS, `warm-${protocol}`, false, viaTunnel);
+        const sec = await step(proxy, probe, rate, calls, protocol, false, viaTunnel);
+        out[`${key}_udp_cpu_ms_per_call`] = round(msPerCall(udp));
+        out[`${key}_${protocol}_cpu_ms_per_call`] = round(msPerCall(sec));
+        out[`${key}_${protocol}_over_udp`] = round(msPerCall(sec) / msPerCall(udp), 2);
+        out[`${key}_${protocol}_ok`] = sec.sipp.ok;
+        out[`${key}_${protocol}_not_ok`] = sec.sipp.notOk;
+        rows.push(
+          `${spec.label.padEnd(16)} udp ${msPerCall(udp).toFixed(3)} ms/call   ${protocol} ${msPerCall(sec).toFixed(3)} ms/call` +
+            `   ratio ${(msPerCall(sec) / msPerCall(udp)).toFixed(2)}   ${protocol} ok ${sec.sipp.ok}/${calls}`,
+        );
+      } finally {
+        await tunnel.close();
+        await stopProxy(proxy);
+      }
+    });
+  }
+  const j = out[`junction_${protocol}_cpu_ms_per_call`];
+  const k = out[`kamailio_${protocol}_cpu_ms_per_call`];
+  if (typeof j === 'number' && typeof k === 'number')
+    out[`junction_vs_kamailio_${protocol}`] = round(j / k, 2);
+  log('');
+  log(
+    `CPU per call at ${rate} calls/s, UDP vs ${protocol.toUpperCase()} (SIPp over TCP through a ${protocol} tunnel):`,
+  );
+  for (const r of rows) log(`  ${r}`);
+  return out;
+}
+
 // ------------------------------------------------------------------ main
 
 /**
@@ -731,6 +815,14 @@ async function main(): Promise<void> {
         [`${pfx}rss_growth_mb`]: round(r.lastMb - r.at50Mb, 1),
       });
     }
+    probe.close();
+    await cleanup();
+    log(JSON.stringify(out));
+    return;
+  }
+
+  if (transportOpt !== 'udp') {
+    const out = await transportComparison(transportOpt as 'tls' | 'ws', probe);
     probe.close();
     await cleanup();
     log(JSON.stringify(out));

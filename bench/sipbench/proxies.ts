@@ -41,6 +41,61 @@ export interface StartOptions {
   /** Extra NODE_OPTIONS for Junction (e.g. --cpu-prof). */
   nodeOptions?: string;
   children?: number;
+  /**
+   * Also listen over TLS on 127.0.0.1:5061 or WebSocket on 127.0.0.1:5062 (transport benchmark).
+   * Kamailio gets stateful.cfg with tls.so, or xhttp.so + websocket.so, added.
+   */
+  transport?: { protocol: 'tls' | 'ws'; certPath: string; keyPath: string };
+}
+
+export const TLS_PORT = 5061;
+export const WS_PORT = 5062;
+
+/** stateful.cfg plus a TLS or WebSocket listener (Kamailio's tls / websocket modules). */
+function kamailioTransportCfg(base: string, dir: string, t: NonNullable<StartOptions['transport']>): string {
+  let cfg = readFileSync(base, 'utf8');
+  const mods: string[] = [];
+  if (t.protocol === 'tls') {
+    const tlsCfg = join(dir, 'kamailio-tls.cfg');
+    writeFileSync(
+      tlsCfg,
+      [
+        '[server:default]',
+        'method = TLSv1.2+',
+        'verify_certificate = no',
+        'require_certificate = no',
+        `private_key = ${t.keyPath}`,
+        `certificate = ${t.certPath}`,
+        '',
+        '[client:default]',
+        'verify_certificate = no',
+        'require_certificate = no',
+        '',
+      ].join('\n'),
+    );
+    cfg = cfg.replace('disable_tcp=yes', `disable_tcp=no\nenable_tls=yes\nlisten=tls:127.0.0.1:${TLS_PORT}`);
+    mods.push('loadmodule "tls.so"', `modparam("tls", "config", "${tlsCfg}")`);
+  } else {
+    cfg = cfg.replace(
+      'disable_tcp=yes',
+      `disable_tcp=no\ntcp_accept_no_cl=yes\nlisten=tcp:127.0.0.1:${WS_PORT}`,
+    );
+    mods.push('loadmodule "xhttp.so"', 'loadmodule "websocket.so"');
+    cfg += [
+      '',
+      'event_route[xhttp:request] {',
+      '\tif ($hdr(Upgrade) =~ "websocket" && $hdr(Connection) =~ "Upgrade" && $rm =~ "GET") {',
+      '\t\tif (ws_handle_handshake()) exit;',
+      '\t}',
+      '\txhttp_reply("404", "Not Found", "", "");',
+      '}',
+      '',
+    ].join('\n');
+  }
+  cfg = cfg.replace('loadmodule "ctl.so"', `loadmodule "ctl.so"\n${mods.join('\n')}`);
+  const out = join(dir, `kamailio-${t.protocol}.cfg`);
+  writeFileSync(out, cfg);
+  return out;
 }
 
 export function startProxy(spec: ProxySpec, o: StartOptions): RunningProxy {
@@ -57,6 +112,14 @@ export function startProxy(spec: ProxySpec, o: StartOptions): RunningProxy {
           '# written by bench/proxy.ts',
           'listen:',
           '  - udp:127.0.0.1:5060',
+          ...(o.transport === undefined
+            ? []
+            : [
+                o.transport.protocol === 'tls'
+                  ? `  - tls:127.0.0.1:${TLS_PORT}`
+                  : `  - ws:127.0.0.1:${WS_PORT}`,
+                `tls: { certificate: ${JSON.stringify(o.transport.certPath)}, private_key: ${JSON.stringify(o.transport.keyPath)} }`,
+              ]),
           `script: ${JSON.stringify(join(o.repo, 'routes/default.ts'))}`,
           'log_level: warn',
           'storage: memory',
@@ -76,7 +139,8 @@ export function startProxy(spec: ProxySpec, o: StartOptions): RunningProxy {
       // pino JSON lines: level 50 = error, 60 = fatal.
       errorRe = /"level":\s*(?:50|60)\b/;
     } else {
-      const cfg = join(o.shared, 'kamailio/stateful.cfg');
+      const base = join(o.shared, 'kamailio/stateful.cfg');
+      const cfg = o.transport === undefined ? base : kamailioTransportCfg(base, o.dir, o.transport);
       const defs = [
         '-A',
         `KCHILDREN=${o.children ?? 2}`,
