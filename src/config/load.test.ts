@@ -71,7 +71,9 @@ describe('defaults', () => {
       tcp_idle_timeout_ms: 60000,
       max_connections: 4096,
       max_buffered_bytes: 262144,
+      keepalive_interval_ms: 0,
     });
+    assert.deepEqual(c.dns, { servers: [], timeout_ms: 2000, tries: 2 });
     assert.equal(c.script_watch, false);
     assert.equal(c.tls, undefined);
     assert.equal(c.source, null);
@@ -277,6 +279,12 @@ describe('errors name the key path and the problem', () => {
     ['termination_points: [ { id: 1, uri: "http://x" } ]', 'termination_points[0].uri', /sip: or sips:/],
     ['termination_points: [ { id: 1, uri: "sip:" } ]', 'termination_points[0].uri', /bad SIP URI/],
     ['aliases: [ "bad host" ]', 'aliases[0]', /not an IPv4 address/],
+    ['dns: { servers: [ "dns.example.com" ] }', 'dns.servers[0]', /expected a DNS server ip or ip:port/],
+    [
+      'transport: { keepalive_interval_ms: -1 }',
+      'transport.keepalive_interval_ms',
+      /must not be negative, got -1/,
+    ],
     ['log_level:', 'log_level', /has no value \(remove the key to use the default, "info"\)/],
     ['mi:\n  http:', 'mi.http', /has no value/],
     ['[1, 2]', '', /must be a mapping/],
