@@ -421,13 +421,6 @@ export class ProxyCore {
     return 1;
   }
 
-  /** The first RFC 3263 target of a URI (stateless forwarding has no failover). */
-  private async endpointFor(uri: string): Promise<Endpoint | null> {
-    const r = this.resolver.resolveUri(uri);
-    const list = r instanceof Promise ? await r : r;
-    return list[0] ?? null;
-  }
-
   private async sendBranch(ptx: ProxyTransaction, b: ProxyBranch, rctx: ScriptContext): Promise<boolean> {
     const req = ptx.request;
     const edits = new EditList();
@@ -609,8 +602,12 @@ export class ProxyCore {
   async forwardStateless(ctx: ScriptContext, uri?: string): Promise<number> {
     const req = ctx.request;
     const hopUri = uri ?? ctx.dstUri ?? req.ruri;
-    const ep = await this.endpointFor(hopUri);
-    if (ep === null) return -1;
+    // The first RFC 3263 target (stateless forwarding has no failover). No await when it is known
+    // (IP literal, cached): an ACK must not fall behind the BYE read after it (both go out in
+    // the tick they were read in, in order).
+    const r = this.resolver.resolveUri(hopUri);
+    const ep = (r instanceof Promise ? await r : r)[0];
+    if (ep === undefined) return -1;
     const out = this.transport.selectListener(ep);
     if (out === undefined) return -1;
     const edits = new EditList();
