@@ -575,7 +575,7 @@ const rootFields = {
         min: 1,
       }),
       keepalive_interval_ms: millis({
-        doc: 'RFC 5626 §4.4.1 CRLF keep-alive ping on TCP/TLS connections Junction opened, after this long without traffic (no pong within 10 s closes the connection); 0 = off.',
+        doc: 'RFC 5626 §4.4.1 keep-alive on connections Junction opened, after this long without traffic: CRLF ping on TCP/TLS, WebSocket ping on WS/WSS (no pong within 10 s closes the connection); 0 = off.',
         default: 0,
       }),
       max_buffered_bytes: integer({

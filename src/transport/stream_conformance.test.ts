@@ -160,6 +160,25 @@ for (const protocol of ['tcp', 'tls'] as const) {
   });
 }
 
+for (const protocol of ['ws', 'wss'] as const) {
+  describe(`keep-alive pings: ${protocol}`, () => {
+    it('pings a quiet outbound connection with a WebSocket ping; the pong is counted', async (t) => {
+      const { tl } = await streamLayer(t, protocol, {}, { keepAliveIntervalMs: 200 });
+      const peer = await openServer(protocol);
+      t.after(() => peer.close());
+      tl.send(Buffer.from(request({ via: `SIP/2.0/${VIA_TOKEN[protocol]} x;branch=z9hG4bKw` })), {
+        protocol,
+        address: '127.0.0.1',
+        port: peer.port,
+      });
+      await waitUntil(() => peer.connections.length === 1, 'the connection');
+      // The ws server answers pings with pongs by itself.
+      await waitUntil(() => tl.stats()[protocol].keepAlives >= 1, 'a pong', 3000);
+      assert.equal(peer.connections[0].closed, false);
+    });
+  });
+}
+
 describe('TLS specifics', () => {
   it('verify_client: a client without a certificate gets no connection', async (t) => {
     const { tl, port } = await streamLayer(t, 'tls', { verifyClient: true });

@@ -38,6 +38,8 @@ export class WsConnection {
   readonly aliases: string[] = [];
   /** performance.now() of the last traffic either way (the owner's idle sweep reads it). */
   lastActivity = performance.now();
+  /** When the unanswered keep-alive ping went out (0: none outstanding). */
+  pingSentAt = 0;
   private readonly owner: WsOwner;
   private queue: Buffer[] = [];
   private queueErrors: ErrorCallback[] = [];
@@ -67,6 +69,10 @@ export class WsConnection {
     ws.on('message', (data: Buffer) => this.onData(data));
     ws.on('error', (err: Error) => this.onError(err));
     ws.on('close', () => this.onClose());
+    ws.on('pong', () => {
+      this.pingSentAt = 0;
+      this.owner.counters.keepAlives++;
+    });
     if (!inbound) ws.once('open', () => this.onOpen());
   }
 
@@ -109,6 +115,14 @@ export class WsConnection {
     }
     this.count(data.length);
     this.send(data, onError);
+  }
+
+  /** A keep-alive WebSocket ping (answered by a pong frame). */
+  ping(now: number): void {
+    if (this.closed || this.ws.readyState !== OPEN) return;
+    this.pingSentAt = now;
+    this.lastActivity = now;
+    this.ws.ping();
   }
 
   close(): void {

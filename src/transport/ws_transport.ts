@@ -23,6 +23,8 @@ import type { Endpoint, ListenerInfo, ReceiveInfo } from './types.ts';
 import { WsConnection, type WsOwner } from './ws_connection.ts';
 
 const SUBPROTOCOL = 'sip';
+/** How long a keep-alive ping may wait for its pong. */
+const PONG_TIMEOUT_MS = 10_000;
 
 export class WsTransport implements WsOwner, StreamTransport {
   readonly protocol: 'ws' | 'wss';
@@ -197,21 +199,34 @@ export class WsTransport implements WsOwner, StreamTransport {
     return conn;
   }
 
-  /** One timer for every connection's idle timeout (WebSocket has no per-socket timeout here). */
+  /**
+   * One timer for every connection: the idle timeout (WebSocket has no per-socket timeout here),
+   * and keep-alive WebSocket pings on connections we opened (keepAliveIntervalMs; no pong within
+   * 10 s closes the connection, as RFC 5626 §4.4.1 does with CRLF on TCP).
+   */
   private startSweep(): void {
     const idle = this.limits.idleTimeoutMs;
-    if (idle <= 0 || this.sweep !== undefined) return;
+    const ka = this.limits.keepAliveIntervalMs;
+    if ((idle <= 0 && ka <= 0) || this.sweep !== undefined) return;
+    const periods = [idle, ka].filter((x) => x > 0).map((x) => x / 2);
     this.sweep = setInterval(
       () => {
-        const cutoff = performance.now() - idle;
+        const now = performance.now();
         for (const c of this.table.values()) {
-          if (c.lastActivity < cutoff) {
+          if (idle > 0 && c.lastActivity < now - idle) {
             this.connCounters.idleClosed++;
             c.destroy();
+          } else if (ka > 0 && !c.inbound) {
+            if (c.pingSentAt > 0) {
+              if (now - c.pingSentAt > PONG_TIMEOUT_MS) {
+                this.connCounters.keepAliveClosed++;
+                c.destroy();
+              }
+            } else if (now - c.lastActivity >= ka) c.ping(now);
           }
         }
       },
-      Math.max(250, Math.min(idle / 2, 5000)),
+      Math.max(100, Math.min(...periods, 5000)),
     );
     this.sweep.unref();
   }
