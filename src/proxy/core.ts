@@ -708,10 +708,12 @@ function stripAngle(v: string): string {
   return a >= 0 && b > a ? v.slice(a + 1, b) : v;
 }
 
+/** Our Via; over TLS with `;alias` (RFC 5923: the peer may send its requests back over our connection). */
 function viaValue(out: ListenerInfo, branch: string): string {
   const h = out.advertisedHost;
   const host = h.includes(':') && h.charCodeAt(0) !== 0x5b ? `[${h}]` : h;
-  return `SIP/2.0/${out.protocol.toUpperCase()} ${host}:${out.advertisedPort};branch=${branch}`;
+  const alias = out.protocol === 'tls' ? ';alias' : '';
+  return `SIP/2.0/${out.protocol.toUpperCase()} ${host}:${out.advertisedPort};branch=${branch}${alias}`;
 }
 
 /**
