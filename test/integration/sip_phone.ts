@@ -206,6 +206,59 @@ export class SipPhone {
     this.send(buildResponse(req, status));
   }
 
+  /**
+   * Call `uri` (through the proxy): INVITE, wait for the final response, ACK a 2xx along the route
+   * set. The dialog (for bye) and the final response.
+   */
+  async call(uri: string, timeoutMs = 10_000): Promise<{ dialog: Dialog; final: SipMessage }> {
+    const callId = newCallId(this.link.host.split(':')[0]);
+    const from = `<sip:${this.user}@${this.domain}>;tag=${newTag()}`;
+    const cseq = this.cseq++;
+    this.send(
+      buildRequest({
+        method: 'INVITE',
+        uri,
+        via: [this.via()],
+        from,
+        to: `<${uri}>`,
+        callId,
+        cseq,
+        contact: this.contact,
+        contentType: 'application/sdp',
+        body: 'v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n',
+      }),
+    );
+    const final = await this.finalResponse(callId, 'INVITE', timeoutMs);
+    const rr = final.recordRoutes();
+    const contacts = final.contacts();
+    const target = contacts === undefined || isParseError(contacts) ? undefined : contacts.contacts[0];
+    const dialog: Dialog = {
+      callId,
+      localTag: from.slice(from.lastIndexOf('=') + 1),
+      remote: final.getHeader('To') ?? '',
+      local: from,
+      remoteTarget: target?.uriText ?? uri,
+      // The caller's route set is the Record-Route list reversed (RFC 3261 §12.1.2).
+      routes: isParseError(rr) ? [] : rr.map((r) => `<${r.uriText}>`).reverse(),
+      cseq,
+    };
+    if (final.status >= 200 && final.status < 300) {
+      this.send(
+        buildRequest({
+          method: 'ACK',
+          uri: dialog.remoteTarget,
+          via: [this.via()],
+          from: dialog.local,
+          to: dialog.remote,
+          callId,
+          cseq,
+          route: dialog.routes,
+        }),
+      );
+    }
+    return { dialog, final };
+  }
+
   /** Hang up: BYE along the route set; resolves with the final response. */
   async bye(d: Dialog): Promise<SipMessage> {
     this.send(

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { assertAllPassed, UAC_RR } from './call_flow.ts';
+import { assertAllPassed, UAC_RR, UAS } from './call_flow.ts';
 import {
   ensureSipp,
   freePort,
@@ -16,6 +16,7 @@ import {
   Session,
   type SippResult,
   tempDir,
+  waitUdpBound,
   writeFile,
 } from './harness.ts';
 import { uacCalleeHangsUp } from './scenarios.ts';
@@ -116,6 +117,45 @@ describe('WebSocket phones (RFC 7118) through Junction', () => {
           phone.close();
         }
       }),
+  );
+
+  it('a WSS phone calls a UDP SIPp callee through Junction and hangs up', { timeout: 60_000 }, () =>
+    withWsJunction(async (s, _j, { proxy, wss }) => {
+      const phone = await SipPhone.connect(`wss://127.0.0.1:${wss}/`, 'dave', `127.0.0.1:${proxy}`);
+      try {
+        assert.equal((await phone.register()).status, 200);
+        const uas = { port: await freePort() };
+        const callee = s.sipp(
+          [
+            '-sf',
+            UAS(),
+            '-i',
+            '127.0.0.1',
+            '-p',
+            String(uas.port),
+            '-m',
+            '1',
+            '-timeout',
+            '20s',
+            '-timeout_error',
+            '-default_behaviors',
+            'all,-abortunexp',
+          ],
+          40_000,
+        );
+        await waitUdpBound(uas.port);
+        const { dialog, final } = await phone.call(`sip:service@127.0.0.1:${uas.port}`);
+        assert.equal(final.status, 200);
+        // Double Record-Route (WSS in, UDP out), the phone's route set is it reversed.
+        assert.equal(dialog.routes.length, 2);
+        assert.match(dialog.routes[0], new RegExp(`:${wss};transport=wss;r2=on;lr`));
+        const ok = await phone.bye(dialog);
+        assert.equal(ok.status, 200);
+        assertAllPassed('uas', await callee.done, 1);
+      } finally {
+        phone.close();
+      }
+    }),
   );
 
   it('a WS phone answers, then hangs up itself; the BYE reaches the UDP caller', { timeout: 60_000 }, () =>
