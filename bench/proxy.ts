@@ -50,17 +50,12 @@ import {
   type RunningProxy,
   type StartOptions,
   startProxy,
-  TLS_PORT,
-  WS_PORT,
+  tlsPort,
+  wsPort,
 } from './sipbench/proxies.ts';
 import { runUac, startUas, type UacResult } from './sipbench/sipp.ts';
 import { startTunnel } from './sipbench/tunnels.ts';
 
-const PROXY = { host: '127.0.0.1', port: 5060 };
-const UAS = { host: '127.0.0.1', port: 5080 };
-const UAC_PORT = 5070;
-const PROBE_UAC_PORT = 5072;
-const PROBE_UAS_PORT = 5082;
 const LADDER = [250, 500, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 7000, 8000, 10000, 12000, 16000];
 const FAIL_MAX = 0.001;
 const RETRANS_MAX = 0.005;
@@ -75,7 +70,8 @@ const SPECS: ProxySpec[] = [
 
 const USAGE = `usage: node bench/proxy.ts [--quick] [--only junction|kamailio|all] [--calls N]
                           [--soak N [--rate R]] [--probe-rate N] [--cpu-prof DIR]
-                          [--node-options "..."] [--max-minutes M] [--transport tls|ws]`;
+                          [--node-options "..."] [--max-minutes M] [--transport tls|ws]
+                          [--port-offset N]`;
 
 const { values: opts } = parseArgs({
   options: {
@@ -89,6 +85,7 @@ const { values: opts } = parseArgs({
     'node-options': { type: 'string' },
     'max-minutes': { type: 'string' },
     transport: { type: 'string' },
+    'port-offset': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -120,6 +117,13 @@ if (!['udp', 'tls', 'ws'].includes(transportOpt)) {
   console.error(`--transport: expected udp, tls or ws, got ${JSON.stringify(transportOpt)}\n${USAGE}`);
   process.exit(2);
 }
+/** --port-offset N: every port + N (the machine is shared; another benchmark may hold 5060 …). */
+const portOffset = intOpt('port-offset', opts['port-offset'], 0, 0);
+const PROXY = { host: '127.0.0.1', port: 5060 + portOffset };
+const UAS = { host: '127.0.0.1', port: 5080 + portOffset };
+const UAC_PORT = 5070 + portOffset;
+const PROBE_UAC_PORT = 5072 + portOffset;
+const PROBE_UAS_PORT = 5082 + portOffset;
 const FIXED_SECONDS = quick ? 4 : 10;
 const STEP_SECONDS = quick ? 3 : 8;
 const MIN_STEP_CALLS = quick ? 1000 : 2000;
@@ -347,12 +351,15 @@ async function startAndWait(
   transport?: StartOptions['transport'],
 ): Promise<RunningProxy> {
   await waitPorts([PROXY.port], 60_000);
+  const dir = transport === undefined ? runDir : join(runDir, `${spec.id}-${transport.protocol}`);
+  mkdirSync(dir, { recursive: true });
   const proxy = startProxy(spec, {
     repo,
     shared,
-    dir: transport === undefined ? runDir : join(runDir, `${spec.id}-${transport.protocol}`),
+    dir,
     nodeOptions: spec.kind === 'junction' ? junctionNodeOptions : undefined,
     transport,
+    port: PROXY.port,
   });
   if (!(await probe.ready(20_000))) {
     const tail = readFileSync(proxy.logFile, 'utf8').split('\n').slice(-15).join('\n');
@@ -705,7 +712,7 @@ async function transportComparison(protocol: 'tls' | 'ws', probe: Probe): Promis
       const tunnel = await startTunnel({
         protocol,
         host: '127.0.0.1',
-        port: protocol === 'tls' ? TLS_PORT : WS_PORT,
+        port: protocol === 'tls' ? tlsPort(PROXY.port) : wsPort(PROXY.port),
         viaToken: protocol === 'tls' ? 'TLS' : 'WS',
       });
       const viaTunnel = { proxy: { host: '127.0.0.1', port: tunnel.port }, transport: 't1' as const };

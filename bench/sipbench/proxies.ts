@@ -1,5 +1,5 @@
 /**
- * The proxies under test, each started on udp:127.0.0.1:5060 and stopped by PID.
+ * The proxies under test, each started on udp:127.0.0.1:5060 (or `port`) and stopped by PID.
  *
  * - Junction: `bin/junction start -c cfg.yaml` (udp only, log_level warn, storage memory, no MI,
  *   routes/default.ts). bin/junction execs node, so the tracked PID is the node process.
@@ -46,16 +46,22 @@ export interface StartOptions {
    * Kamailio gets stateful.cfg with tls.so, or xhttp.so + websocket.so, added.
    */
   transport?: { protocol: 'tls' | 'ws'; certPath: string; keyPath: string };
+  /** UDP port (default 5060); TLS listens on port + 1, WS on port + 2. */
+  port?: number;
 }
 
-export const TLS_PORT = 5061;
-export const WS_PORT = 5062;
+export const tlsPort = (udpPort: number): number => udpPort + 1;
+export const wsPort = (udpPort: number): number => udpPort + 2;
 
-/** stateful.cfg plus a TLS or WebSocket listener (Kamailio's tls / websocket modules). */
-function kamailioTransportCfg(base: string, dir: string, t: NonNullable<StartOptions['transport']>): string {
-  let cfg = readFileSync(base, 'utf8');
+/** stateful.cfg on another port and/or with a TLS or WebSocket listener (tls / websocket modules). */
+function kamailioCfg(base: string, dir: string, port: number, t: StartOptions['transport']): string {
+  let cfg = readFileSync(base, 'utf8').replace('listen=udp:127.0.0.1:5060', `listen=udp:127.0.0.1:${port}`);
+  const TLS_PORT = tlsPort(port);
+  const WS_PORT = wsPort(port);
   const mods: string[] = [];
-  if (t.protocol === 'tls') {
+  if (t === undefined) {
+    // port only
+  } else if (t.protocol === 'tls') {
     const tlsCfg = join(dir, 'kamailio-tls.cfg');
     writeFileSync(
       tlsCfg,
@@ -92,13 +98,14 @@ function kamailioTransportCfg(base: string, dir: string, t: NonNullable<StartOpt
       '',
     ].join('\n');
   }
-  cfg = cfg.replace('loadmodule "ctl.so"', `loadmodule "ctl.so"\n${mods.join('\n')}`);
-  const out = join(dir, `kamailio-${t.protocol}.cfg`);
+  if (mods.length > 0) cfg = cfg.replace('loadmodule "ctl.so"', `loadmodule "ctl.so"\n${mods.join('\n')}`);
+  const out = join(dir, `kamailio-${t?.protocol ?? 'udp'}-${port}.cfg`);
   writeFileSync(out, cfg);
   return out;
 }
 
 export function startProxy(spec: ProxySpec, o: StartOptions): RunningProxy {
+  const port = o.port ?? 5060;
   const logFile = join(o.dir, `${spec.id}.log`);
   const out = openSync(logFile, 'w');
   let tracked: Tracked;
@@ -111,13 +118,13 @@ export function startProxy(spec: ProxySpec, o: StartOptions): RunningProxy {
         [
           '# written by bench/proxy.ts',
           'listen:',
-          '  - udp:127.0.0.1:5060',
+          `  - udp:127.0.0.1:${port}`,
           ...(o.transport === undefined
             ? []
             : [
                 o.transport.protocol === 'tls'
-                  ? `  - tls:127.0.0.1:${TLS_PORT}`
-                  : `  - ws:127.0.0.1:${WS_PORT}`,
+                  ? `  - tls:127.0.0.1:${tlsPort(port)}`
+                  : `  - ws:127.0.0.1:${wsPort(port)}`,
                 `tls: { certificate: ${JSON.stringify(o.transport.certPath)}, private_key: ${JSON.stringify(o.transport.keyPath)} }`,
               ]),
           `script: ${JSON.stringify(join(o.repo, 'routes/default.ts'))}`,
@@ -140,7 +147,8 @@ export function startProxy(spec: ProxySpec, o: StartOptions): RunningProxy {
       errorRe = /"level":\s*(?:50|60)\b/;
     } else {
       const base = join(o.shared, 'kamailio/stateful.cfg');
-      const cfg = o.transport === undefined ? base : kamailioTransportCfg(base, o.dir, o.transport);
+      const cfg =
+        o.transport === undefined && port === 5060 ? base : kamailioCfg(base, o.dir, port, o.transport);
       const defs = [
         '-A',
         `KCHILDREN=${o.children ?? 2}`,
