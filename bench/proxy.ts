@@ -35,18 +35,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { engineCost, LUA_SPECS, luaSummary, luaTable } from './sipbench/lua.ts';
-import {
-  FAIL_MAX,
-  guard,
-  PROBE_UAC_PORT,
-  PROBE_UAS_PORT,
-  PROXY,
-  passes,
-  RETRANS_MAX,
-  UAC_PORT,
-  UAS,
-  waitPorts as waitPortsLogged,
-} from './sipbench/ports.ts';
+import { FAIL_MAX, guard, passes, RETRANS_MAX, waitPorts as waitPortsLogged } from './sipbench/ports.ts';
 import { Probe, type ProbeStats, percentile } from './sipbench/probe.ts';
 import {
   cpuTicks,
@@ -56,8 +45,17 @@ import {
   ticksToMs,
   udpCounters,
 } from './sipbench/procs.ts';
-import { kamailioCfg, type ProxySpec, type RunningProxy, startProxy } from './sipbench/proxies.ts';
+import {
+  kamailioCfg,
+  type ProxySpec,
+  type RunningProxy,
+  type StartOptions,
+  startProxy,
+  tlsPort,
+  wsPort,
+} from './sipbench/proxies.ts';
 import { runUac, startUas, type UacResult } from './sipbench/sipp.ts';
+import { startTunnel } from './sipbench/tunnels.ts';
 
 const LADDER = [250, 500, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 7000, 8000, 10000, 12000, 16000];
 
@@ -76,6 +74,7 @@ const SUITES: Record<string, ProxySpec[]> = {
 const USAGE = `usage: node bench/proxy.ts [--suite proxy|lua] [--quick] [--only junction|kamailio|all|ID] [--calls N]
                           [--soak N [--rate R]] [--probe-rate N] [--cpu-prof DIR]
                           [--node-options "..."] [--max-minutes M] [--dialog]
+                          [--transport tls|ws] [--port-offset N]
   --dialog: each proxy also runs with every call tracked as a dialog (Junction track_all,
             Kamailio dialog.so + dlg_manage()), next to its plain run`;
 
@@ -92,6 +91,8 @@ const { values: opts } = parseArgs({
     'node-options': { type: 'string' },
     'max-minutes': { type: 'string' },
     dialog: { type: 'boolean', default: false },
+    transport: { type: 'string' },
+    'port-offset': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -123,6 +124,18 @@ if (
   );
   process.exit(2);
 }
+const transportOpt = opts.transport ?? 'udp';
+if (!['udp', 'tls', 'ws'].includes(transportOpt)) {
+  console.error(`--transport: expected udp, tls or ws, got ${JSON.stringify(transportOpt)}\n${USAGE}`);
+  process.exit(2);
+}
+/** --port-offset N: every port + N (the machine is shared; another benchmark may hold 5060 …). */
+const portOffset = intOpt('port-offset', opts['port-offset'], 0, 0);
+const PROXY = { host: '127.0.0.1', port: 5060 + portOffset };
+const UAS = { host: '127.0.0.1', port: 5080 + portOffset };
+const UAC_PORT = 5070 + portOffset;
+const PROBE_UAC_PORT = 5072 + portOffset;
+const PROBE_UAS_PORT = 5082 + portOffset;
 const FIXED_SECONDS = quick ? 4 : 10;
 const STEP_SECONDS = quick ? 3 : 8;
 const MIN_STEP_CALLS = quick ? 1000 : 2000;
@@ -229,6 +242,10 @@ async function step(
   calls: number,
   name: string,
   abort: boolean,
+  target: { proxy: { host: string; port: number }; transport: 'u1' | 't1' } = {
+    proxy: PROXY,
+    transport: 'u1',
+  },
 ): Promise<Step> {
   const pids = proxy.pids();
   let logOff = proxy.logOffset();
@@ -243,7 +260,8 @@ async function step(
       rate,
       calls,
       uas: UAS,
-      proxy: PROXY,
+      proxy: target.proxy,
+      transport: target.transport,
       uacPort: UAC_PORT,
       recvTimeoutMs: 8000,
       abortOn: abort ? { failMax: FAIL_MAX, retransMax: RETRANS_MAX } : undefined,
@@ -305,13 +323,21 @@ export interface ProxyResult {
   error?: string;
 }
 
-async function startAndWait(spec: ProxySpec, probe: Probe): Promise<RunningProxy> {
+async function startAndWait(
+  spec: ProxySpec,
+  probe: Probe,
+  transport?: StartOptions['transport'],
+): Promise<RunningProxy> {
   await waitPorts([PROXY.port], 60_000);
+  const dir = transport === undefined ? runDir : join(runDir, `${spec.id}-${transport.protocol}`);
+  mkdirSync(dir, { recursive: true });
   const proxy = startProxy(spec, {
     repo,
     shared,
-    dir: runDir,
+    dir,
     nodeOptions: spec.kind === 'junction' ? junctionNodeOptions : undefined,
+    transport,
+    port: PROXY.port,
   });
   if (!(await probe.ready(20_000))) {
     const tail = readFileSync(proxy.logFile, 'utf8').split('\n').slice(-15).join('\n');
@@ -653,6 +679,66 @@ function summary(results: ProxyResult[]): Record<string, unknown> {
   return out;
 }
 
+// ------------------------------------------------------------------ --transport tls|ws
+
+/**
+ * CPU per call over TLS or WebSocket vs UDP, for Junction and Kamailio tuned in the same run:
+ * each proxy listens on UDP and on TLS (:5061) / WS (:5062); SIPp calls it at a fixed rate over
+ * UDP, then over TCP through a tunnel (bench/sipbench/tunnels.ts: SIPp has no TLS/WS) that
+ * carries the calls on one TLS / WebSocket connection. The UAS side stays UDP. CPU is the
+ * proxy's only (the tunnel runs in this process).
+ */
+async function transportComparison(protocol: 'tls' | 'ws', probe: Probe): Promise<Record<string, unknown>> {
+  const { testCerts } = await import('../src/transport/test_certs.ts');
+  const certs = testCerts().main;
+  const transport = { protocol, certPath: certs.certPath, keyPath: certs.keyPath };
+  const rate = 500;
+  const calls = fixedCalls(rate);
+  const out: Record<string, unknown> = { transport: protocol, rate, calls };
+  const rows: string[] = [];
+  for (const spec of specs.filter((s) => s.id !== 'kamailio-shipped')) {
+    const key = spec.kind === 'junction' ? 'junction' : 'kamailio';
+    await withUas(spec, async () => {
+      const proxy = await startAndWait(spec, probe, transport);
+      const tunnel = await startTunnel({
+        protocol,
+        host: '127.0.0.1',
+        port: protocol === 'tls' ? tlsPort(PROXY.port) : wsPort(PROXY.port),
+        viaToken: protocol === 'tls' ? 'TLS' : 'WS',
+      });
+      const viaTunnel = { proxy: { host: '127.0.0.1', port: tunnel.port }, transport: 't1' as const };
+      try {
+        await step(proxy, probe, rate, WARMUP_CALLS, 'warmup', false);
+        const udp = await step(proxy, probe, rate, calls, 'udp', false);
+        await step(proxy, probe, rate, WARMUP_CALLS, `warm-${protocol}`, false, viaTunnel);
+        const sec = await step(proxy, probe, rate, calls, protocol, false, viaTunnel);
+        out[`${key}_udp_cpu_ms_per_call`] = round(msPerCall(udp));
+        out[`${key}_${protocol}_cpu_ms_per_call`] = round(msPerCall(sec));
+        out[`${key}_${protocol}_over_udp`] = round(msPerCall(sec) / msPerCall(udp), 2);
+        out[`${key}_${protocol}_ok`] = sec.sipp.ok;
+        out[`${key}_${protocol}_not_ok`] = sec.sipp.notOk;
+        rows.push(
+          `${spec.label.padEnd(16)} udp ${msPerCall(udp).toFixed(3)} ms/call   ${protocol} ${msPerCall(sec).toFixed(3)} ms/call` +
+            `   ratio ${(msPerCall(sec) / msPerCall(udp)).toFixed(2)}   ${protocol} ok ${sec.sipp.ok}/${calls}`,
+        );
+      } finally {
+        await tunnel.close();
+        await stopProxy(proxy);
+      }
+    });
+  }
+  const j = out[`junction_${protocol}_cpu_ms_per_call`];
+  const k = out[`kamailio_${protocol}_cpu_ms_per_call`];
+  if (typeof j === 'number' && typeof k === 'number')
+    out[`junction_vs_kamailio_${protocol}`] = round(j / k, 2);
+  log('');
+  log(
+    `CPU per call at ${rate} calls/s, UDP vs ${protocol.toUpperCase()} (SIPp over TCP through a ${protocol} tunnel):`,
+  );
+  for (const r of rows) log(`  ${r}`);
+  return out;
+}
+
 // ------------------------------------------------------------------ main
 
 /**
@@ -727,6 +813,14 @@ async function main(): Promise<void> {
         [`${pfx}rss_growth_mb`]: round(r.lastMb - r.at50Mb, 1),
       });
     }
+    probe.close();
+    await cleanup();
+    log(JSON.stringify(out));
+    return;
+  }
+
+  if (transportOpt !== 'udp') {
+    const out = await transportComparison(transportOpt as 'tls' | 'ws', probe);
     probe.close();
     await cleanup();
     log(JSON.stringify(out));

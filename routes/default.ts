@@ -5,16 +5,29 @@
  * authentication once the subscriber table has entries (`junction subscriber add`); calls to a
  * user of this server go to its registered contacts (KSR.registrar.lookup). Requests for other
  * hosts are relayed as before.
+ * NAT traversal (kamailio-basic-kemi's NATDETECT / NATMANAGE / DLGURI): phones behind NAT and
+ * WebSocket phones are detected (nathelper nat_uac_test), their registrations saved with the
+ * source address and the NAT / keep-alive branch flags, their Contacts aliased to the source so
+ * in-dialog requests find them again (set_contact_alias / handle_ruri_alias), and dialogs with
+ * them marked `;nat=yes` in Record-Route. (No RTP relay: media anchoring is out of scope.)
  *
  * Copy it, edit it, reload it (`kill -HUP <pid>` or the `reload_routes` management command):
  * a script that does not load is refused and this one keeps running.
  */
 import type { KSR as Ksr } from '../src/script/types.ts';
 
+/** Flags as kamailio-basic-kemi numbers them: NAT seen on this transaction; NAT and ping per branch. */
+const FLT_NATS = 5;
+const FLB_NATB = 6;
+const FLB_NATSIPPING = 7;
+
 /** SIP request routing: the equivalent of request_route {}. */
 export async function ksr_request_route(KSR: Ksr): Promise<void> {
   // Per-request initial checks.
   route_reqinit(KSR);
+
+  // NAT detection.
+  route_natdetect(KSR);
 
   // CANCEL: Junction matches it to its INVITE before the script runs (t_check_trans semantics);
   // a CANCEL that reaches the script matched nothing and is answered 481.
@@ -32,6 +45,11 @@ export async function ksr_request_route(KSR: Ksr): Promise<void> {
   // Registrations to this server: authenticate (when subscribers exist), then save.
   if (KSR.is_REGISTER() && KSR.is_myself_ruri()) {
     await route_auth(KSR);
+    if (KSR.isflagset(FLT_NATS)) {
+      KSR.setbflag(FLB_NATB);
+      // Keep-alive pings to this contact (modules.nathelper.natping_interval).
+      KSR.setbflag(FLB_NATSIPPING);
+    }
     // save() answers itself: 200 with the bindings, or 400 / 423 / 500 / 503.
     await KSR.registrar.save('location', 0);
     KSR.x.exit();
@@ -75,6 +93,11 @@ async function route_auth(KSR: Ksr): Promise<void> {
 }
 
 async function route_relay(KSR: Ksr): Promise<void> {
+  // Branch and reply routes for NAT handling of forwarded requests.
+  if (KSR.is_method_in('IBSU') && KSR.tm.t_is_set('branch_route') < 0)
+    KSR.tm.t_on_branch('ksr_branch_manage');
+  if (KSR.is_method_in('ISU') && KSR.tm.t_is_set('onreply_route') < 0)
+    KSR.tm.t_on_reply('ksr_onreply_manage');
   if (KSR.is_method_in('IBSCUP')) {
     if (KSR.tm.t_is_set('failure_route') < 0) KSR.tm.t_on_failure('ksr_failure_manage');
   }
@@ -99,8 +122,10 @@ async function route_withindlg(KSR: Ksr): Promise<void> {
   if (KSR.siputils.has_totag() < 0) return;
   // Sequential request within a dialog: take the path determined by record-routing.
   if (KSR.rr.loose_route() > 0) {
+    route_dlguri(KSR);
     if (KSR.is_ACK()) {
       // ACK for a 2xx is end to end: stateless forward.
+      route_natmanage(KSR);
       await KSR.forward();
       KSR.x.exit();
     }
@@ -118,8 +143,47 @@ async function route_withindlg(KSR: Ksr): Promise<void> {
   KSR.x.exit();
 }
 
+/** Caller NAT detection: route[NATDETECT]. 19 = private Contact, Via address or port mismatch; 64 = WebSocket. */
+function route_natdetect(KSR: Ksr): void {
+  KSR.force_rport();
+  if (KSR.nathelper.nat_uac_test(19 | 64) > 0) {
+    if (KSR.is_REGISTER()) KSR.nathelper.fix_nated_register();
+    else if (KSR.siputils.is_first_hop() > 0) KSR.nathelper.set_contact_alias();
+    KSR.setflag(FLT_NATS);
+  }
+}
+
+/** NAT handling of branches and replies: route[NATMANAGE] (without RTP relaying). */
+function route_natmanage(KSR: Ksr): void {
+  if (KSR.siputils.is_request() > 0 && KSR.siputils.has_totag() > 0) {
+    if (KSR.rr.check_route_param('nat=yes') > 0) KSR.setbflag(FLB_NATB);
+  }
+  if (!(KSR.isflagset(FLT_NATS) || KSR.isbflagset(FLB_NATB))) return;
+  if (KSR.siputils.is_request() > 0 && KSR.siputils.has_totag() < 0) {
+    if (KSR.tmx.t_is_branch_route() > 0) KSR.rr.add_rr_param(';nat=yes');
+  }
+  if (KSR.siputils.is_reply() > 0 && KSR.isbflagset(FLB_NATB)) KSR.nathelper.set_contact_alias();
+}
+
+/** URI update for dialog requests: route[DLGURI]. */
+function route_dlguri(KSR: Ksr): void {
+  if (!KSR.isdsturiset()) KSR.nathelper.handle_ruri_alias();
+}
+
+/** Branch route: route[MANAGE_BRANCH]. */
+export function ksr_branch_manage(KSR: Ksr): void {
+  route_natmanage(KSR);
+}
+
+/** Reply route for forwarded requests: onreply_route[MANAGE_REPLY]. */
+export function ksr_onreply_manage(KSR: Ksr): void {
+  const code = KSR.kx.get_status();
+  if (code > 100 && code < 299) route_natmanage(KSR);
+}
+
 /** Failure route: the equivalent of failure_route[MANAGE_FAILURE]. */
 export async function ksr_failure_manage(KSR: Ksr): Promise<void> {
+  route_natmanage(KSR);
   if (KSR.tm.t_is_canceled() > 0) return;
   // Serial forking: contacts registered with a lower q are tried after the better ones failed.
   if (KSR.registrar.next_contacts() > 0) {

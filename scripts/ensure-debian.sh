@@ -10,6 +10,9 @@ declare -A PROVIDES=(
   [redis-server]=redis-server
   [tshark]=tshark
   [lua5.4]=lua5.4
+  [dnsmasq-base]=dnsmasq
+  [iproute2]=ip
+  [nftables]=nft
 )
 
 wanted=("$@")

@@ -10,15 +10,18 @@ import { type CallServices, startCallServices } from './modules/dialog/wire.ts';
 import { closeExec, configureExec } from './modules/exec/exec.ts';
 import type { ExecParams } from './modules/exec/params.ts';
 import { MODULES } from './modules/index.ts';
+import { startNathelper } from './modules/nathelper/wire.ts';
 import { startRegistration } from './modules/usrloc/wire.ts';
 import { buildErrorResponse } from './proxy/bad_request.ts';
 import { ProxyCore, type ScriptPort } from './proxy/core.ts';
 import { LocalAddresses } from './proxy/myself.ts';
+import { dnsQueries } from './proxy/rfc3263.ts';
 import { Resolver } from './proxy/target.ts';
 import { ScriptEngine } from './script/engine.ts';
 import { KsrRegistry } from './script/registry.ts';
 import { newTag } from './sip/build.ts';
 import { TransactionLayer } from './transaction/transaction_layer.ts';
+import { readTlsSettings } from './transport/tls_files.ts';
 import { TransportLayer } from './transport/transport_layer.ts';
 
 export interface RunningServer {
@@ -60,18 +63,18 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
   const stateless = config.proxy.stateless;
   const transport = new TransportLayer(
     {
-      listen: config.listen
-        .filter((l) => l.protocol === 'udp' || l.protocol === 'tcp')
-        .map((l) => ({
-          protocol: l.protocol as 'udp' | 'tcp',
-          address: l.address,
-          port: l.port,
-          ...(l.advertise === undefined ? {} : { advertise: l.advertise }),
-        })),
+      listen: config.listen.map((l) => ({
+        protocol: l.protocol,
+        address: l.address,
+        port: l.port,
+        ...(l.advertise === undefined ? {} : { advertise: l.advertise }),
+      })),
+      ...(config.tls === undefined ? {} : { tls: readTlsSettings(config.tls) }),
       limits: {
         idleTimeoutMs: config.transport.tcp_idle_timeout_ms,
         maxConnections: config.transport.max_connections,
         maxBufferedBytesPerConnection: config.transport.max_buffered_bytes,
+        keepAliveIntervalMs: config.transport.keepalive_interval_ms,
       },
       logger: log.child({ module: 'transport' }),
     },
@@ -100,10 +103,6 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
       },
     },
   );
-  for (const l of config.listen) {
-    if (l.protocol !== 'udp' && l.protocol !== 'tcp')
-      log.warn({ listen: l.spec }, 'transport not available yet: listener skipped');
-  }
   try {
     await transport.start();
   } catch (e) {
@@ -111,11 +110,19 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
     throw e;
   }
 
+  const pinger = startNathelper(config, registration.service, transport);
   const scriptPort: ScriptPort = engine;
   core = new ProxyCore({
     transport,
     local: new LocalAddresses(transport.listeners, config.aliases),
-    resolver: new Resolver(config.proxy.dns_cache_ttl_s * 1000),
+    resolver: new Resolver(config.proxy.dns_cache_ttl_s * 1000, 30_000, 10_000, undefined, {
+      dns: dnsQueries({
+        servers: config.dns.servers,
+        timeoutMs: config.dns.timeout_ms,
+        tries: config.dns.tries,
+      }),
+      supports: (p) => transport.supports(p),
+    }),
     script: scriptPort,
     log: log.child({ module: 'core' }),
     stateless,
@@ -152,6 +159,7 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
       config.mi,
     );
   } catch (e) {
+    pinger.stop();
     transactions.stop();
     await transport.stop(0);
     await calls?.stop();
@@ -187,6 +195,7 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
       while (transactions !== undefined && transactions.unanswered() > 0 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 50));
       }
+      pinger.stop();
       transactions?.stop();
       await transport.stop(1000);
       await calls?.stop();

@@ -1,5 +1,5 @@
 /**
- * The proxies under test, each started on udp:127.0.0.1:5060 and stopped by PID.
+ * The proxies under test, each started on udp:127.0.0.1:5060 (or `port`) and stopped by PID.
  *
  * - Junction: `bin/junction start -c cfg.yaml` (udp only, log_level warn, storage memory, no MI,
  *   routes/default.ts or the spec's script). bin/junction execs node, so the tracked PID is the
@@ -58,9 +58,71 @@ export interface StartOptions {
   /** Extra NODE_OPTIONS for Junction (e.g. --cpu-prof). */
   nodeOptions?: string;
   children?: number;
+  /**
+   * Also listen over TLS on 127.0.0.1:5061 or WebSocket on 127.0.0.1:5062 (transport benchmark).
+   * Kamailio gets stateful.cfg with tls.so, or xhttp.so + websocket.so, added.
+   */
+  transport?: { protocol: 'tls' | 'ws'; certPath: string; keyPath: string };
+  /** UDP port (default 5060); TLS listens on port + 1, WS on port + 2. */
+  port?: number;
+}
+
+export const tlsPort = (udpPort: number): number => udpPort + 1;
+export const wsPort = (udpPort: number): number => udpPort + 2;
+
+/** stateful.cfg on another port and/or with a TLS or WebSocket listener (tls / websocket modules). */
+function derivedKamailioCfg(base: string, dir: string, port: number, t: StartOptions['transport']): string {
+  let cfg = readFileSync(base, 'utf8').replace('listen=udp:127.0.0.1:5060', `listen=udp:127.0.0.1:${port}`);
+  const TLS_PORT = tlsPort(port);
+  const WS_PORT = wsPort(port);
+  const mods: string[] = [];
+  if (t === undefined) {
+    // port only
+  } else if (t.protocol === 'tls') {
+    const tlsCfg = join(dir, 'kamailio-tls.cfg');
+    writeFileSync(
+      tlsCfg,
+      [
+        '[server:default]',
+        'method = TLSv1.2+',
+        'verify_certificate = no',
+        'require_certificate = no',
+        `private_key = ${t.keyPath}`,
+        `certificate = ${t.certPath}`,
+        '',
+        '[client:default]',
+        'verify_certificate = no',
+        'require_certificate = no',
+        '',
+      ].join('\n'),
+    );
+    cfg = cfg.replace('disable_tcp=yes', `disable_tcp=no\nenable_tls=yes\nlisten=tls:127.0.0.1:${TLS_PORT}`);
+    mods.push('loadmodule "tls.so"', `modparam("tls", "config", "${tlsCfg}")`);
+  } else {
+    cfg = cfg.replace(
+      'disable_tcp=yes',
+      `disable_tcp=no\ntcp_accept_no_cl=yes\nlisten=tcp:127.0.0.1:${WS_PORT}`,
+    );
+    mods.push('loadmodule "xhttp.so"', 'loadmodule "websocket.so"');
+    cfg += [
+      '',
+      'event_route[xhttp:request] {',
+      '\tif ($hdr(Upgrade) =~ "websocket" && $hdr(Connection) =~ "Upgrade" && $rm =~ "GET") {',
+      '\t\tif (ws_handle_handshake()) exit;',
+      '\t}',
+      '\txhttp_reply("404", "Not Found", "", "");',
+      '}',
+      '',
+    ].join('\n');
+  }
+  if (mods.length > 0) cfg = cfg.replace('loadmodule "ctl.so"', `loadmodule "ctl.so"\n${mods.join('\n')}`);
+  const out = join(dir, `kamailio-${t?.protocol ?? 'udp'}-${port}.cfg`);
+  writeFileSync(out, cfg);
+  return out;
 }
 
 export function startProxy(spec: ProxySpec, o: StartOptions): RunningProxy {
+  const port = o.port ?? 5060;
   const logFile = join(o.dir, `${spec.id}.log`);
   const out = openSync(logFile, 'w');
   let tracked: Tracked;
@@ -73,7 +135,15 @@ export function startProxy(spec: ProxySpec, o: StartOptions): RunningProxy {
         [
           '# written by bench/proxy.ts',
           'listen:',
-          '  - udp:127.0.0.1:5060',
+          `  - udp:127.0.0.1:${port}`,
+          ...(o.transport === undefined
+            ? []
+            : [
+                o.transport.protocol === 'tls'
+                  ? `  - tls:127.0.0.1:${tlsPort(port)}`
+                  : `  - ws:127.0.0.1:${wsPort(port)}`,
+                `tls: { certificate: ${JSON.stringify(o.transport.certPath)}, private_key: ${JSON.stringify(o.transport.keyPath)} }`,
+              ]),
           `script: ${JSON.stringify(resolve(o.repo, spec.script ?? 'routes/default.ts'))}`,
           'log_level: warn',
           'storage: memory',
@@ -95,7 +165,11 @@ export function startProxy(spec: ProxySpec, o: StartOptions): RunningProxy {
       // pino JSON lines: level 50 = error, 60 = fatal.
       errorRe = /"level":\s*(?:50|60)\b/;
     } else {
-      const cfg = spec.dialog === true ? dialogCfg(o.shared, o.dir) : kamailioCfg(o.shared, spec);
+      const base = spec.dialog === true ? dialogCfg(o.shared, o.dir) : kamailioCfg(o.shared, spec);
+      const cfg =
+        o.transport === undefined && port === 5060
+          ? base
+          : derivedKamailioCfg(base, o.dir, port, o.transport);
       const defs = [
         // Path defines some configs use (as kam.sh passes them).
         '-A',

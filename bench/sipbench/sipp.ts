@@ -104,6 +104,8 @@ export interface UacOptions {
   uacPort: number;
   /** SIPp -recv_timeout: a call waiting longer for its next message fails. */
   recvTimeoutMs: number;
+  /** SIPp transport: u1 (UDP, default) or t1 (one TCP connection, e.g. to a TLS/WS tunnel). */
+  transport?: 'u1' | 't1';
   /**
    * Stop as soon as the cumulative counters prove the step failed (failed calls ≥ failMax × calls,
    * or retransmissions > retransMax × calls). For ladder steps, not for measured fixed-rate runs.
@@ -127,7 +129,7 @@ export async function runUac(o: UacOptions): Promise<UacResult> {
     '-p',
     String(o.uacPort),
     '-t',
-    'u1',
+    o.transport ?? 'u1',
     '-r',
     String(o.rate),
     '-rp',

@@ -87,7 +87,9 @@ describe('defaults', () => {
       tcp_idle_timeout_ms: 60000,
       max_connections: 4096,
       max_buffered_bytes: 262144,
+      keepalive_interval_ms: 0,
     });
+    assert.deepEqual(c.dns, { servers: [], timeout_ms: 2000, tries: 2 });
     assert.equal(c.script_watch, false);
     assert.equal(c.tls, undefined);
     assert.equal(c.source, null);
@@ -293,6 +295,12 @@ describe('errors name the key path and the problem', () => {
     ['termination_points: [ { id: 1, uri: "http://x" } ]', 'termination_points[0].uri', /sip: or sips:/],
     ['termination_points: [ { id: 1, uri: "sip:" } ]', 'termination_points[0].uri', /bad SIP URI/],
     ['aliases: [ "bad host" ]', 'aliases[0]', /not an IPv4 address/],
+    ['dns: { servers: [ "dns.example.com" ] }', 'dns.servers[0]', /expected a DNS server ip or ip:port/],
+    [
+      'transport: { keepalive_interval_ms: -1 }',
+      'transport.keepalive_interval_ms',
+      /must not be negative, got -1/,
+    ],
     ['log_level:', 'log_level', /has no value \(remove the key to use the default, "info"\)/],
     ['mi:\n  http:', 'mi.http', /has no value/],
     ['[1, 2]', '', /must be a mapping/],
@@ -370,7 +378,12 @@ connection_points:
     assert.deepEqual(c.storage, { kind: 'sqlite', spec: 'sqlite:db/j.db', path: join(dir, 'db/j.db') });
     assert.equal(c.mi.fifo, join(dir, 'run/fifo'));
     assert.equal(c.log_destination, join(dir, 'logs/j.log'));
-    assert.deepEqual(c.tls, { certificate: join(dir, 'cert.pem'), private_key: join(dir, 'key.pem') });
+    assert.deepEqual(c.tls, {
+      certificate: join(dir, 'cert.pem'),
+      private_key: join(dir, 'key.pem'),
+      verify_client: false,
+      verify_server: false,
+    });
     assert.deepEqual(c.connection_points[0]!.external_script, { kind: 'exec', path: join(dir, 'hook.sh') });
   });
 

@@ -516,6 +516,14 @@ const rootFields = {
         certificate: filePath({ doc: 'PEM certificate (chain).', mustExist: true }),
         private_key: filePath({ doc: 'PEM private key.', mustExist: true }),
         ca_list: optional(filePath({ doc: 'PEM CA bundle to verify peers with.', mustExist: true })),
+        verify_client: boolean({
+          doc: 'Require a client certificate signed by ca_list on tls:/wss: listeners (Kamailio require_certificate).',
+          default: false,
+        }),
+        verify_server: boolean({
+          doc: 'Verify the certificate chain of TLS servers Junction connects to against ca_list (Kamailio verify_certificate).',
+          default: false,
+        }),
       },
       { doc: 'TLS settings for `tls:` and `wss:` listeners (required when there is one).' },
     ),
@@ -566,6 +574,10 @@ const rootFields = {
         default: 4096,
         min: 1,
       }),
+      keepalive_interval_ms: millis({
+        doc: 'RFC 5626 §4.4.1 keep-alive on connections Junction opened, after this long without traffic: CRLF ping on TCP/TLS, WebSocket ping on WS/WSS (no pong within 10 s closes the connection); 0 = off.',
+        default: 0,
+      }),
       max_buffered_bytes: integer({
         doc: 'Unframed input and queued output per connection; the connection is closed beyond it.',
         default: 262144,
@@ -574,6 +586,27 @@ const rootFields = {
       }),
     },
     { doc: 'Transport resource caps.' },
+  ),
+  dns: object(
+    {
+      servers: array(
+        custom<string>('ip[:port]', { doc: 'A DNS server address.' }, (value, at, ctx) => {
+          const hp = typeof value === 'string' ? parseHostPort(value, 53) : undefined;
+          if (hp?.ok === true && hp.value.family !== null) return value as string;
+          ctx.report(at, `expected a DNS server ip or ip:port, got ${describe(value)}`);
+          return undefined;
+        }),
+        {
+          doc: 'DNS servers for RFC 3263 lookups (NAPTR, SRV, A/AAAA); empty = the system resolvers.',
+          default: [],
+        },
+      ),
+      timeout_ms: millis({ doc: 'Timeout of one DNS query attempt.', default: 2000, min: 1 }),
+      tries: integer({ doc: 'Attempts per DNS query and server.', default: 2, min: 1, max: 10 }),
+    },
+    {
+      doc: 'RFC 3263 resolution of outbound targets (NAPTR → SRV → A/AAAA, cached up to proxy.dns_cache_ttl_s).',
+    },
   ),
 } as const;
 

@@ -60,6 +60,10 @@ export interface TlsConfig {
   readonly certificate: string;
   readonly private_key: string;
   readonly ca_list?: string;
+  /** Require a client certificate on tls:/wss: listeners. */
+  readonly verify_client: boolean;
+  /** Verify the chain of TLS servers we connect to. */
+  readonly verify_server: boolean;
 }
 
 export interface Cidr {
@@ -107,6 +111,15 @@ export interface TransportConfig {
   readonly tcp_idle_timeout_ms: number;
   readonly max_connections: number;
   readonly max_buffered_bytes: number;
+  readonly keepalive_interval_ms: number;
+}
+
+/** `dns`: the RFC 3263 resolver's client settings. */
+export interface DnsConfig {
+  /** `ip` or `ip:port` (`[ipv6]:port`); empty = the system's resolvers. */
+  readonly servers: readonly string[];
+  readonly timeout_ms: number;
+  readonly tries: number;
 }
 
 /** `modules.tm` (Kamailio tm parameter names; all milliseconds). */
@@ -151,6 +164,7 @@ export interface Config {
 
   readonly proxy: ProxyConfig;
   readonly transport: TransportConfig;
+  readonly dns: DnsConfig;
   /** The file this config came from (absolute); null for the embedded defaults. */
   readonly source: string | null;
 }

@@ -8,12 +8,14 @@ import { toThreshold } from '../log/levels.ts';
 import type { Logger } from '../log/logger.ts';
 import { bindMiRegistry } from '../modules/mi/index.ts';
 import type { ModuleDefinition } from '../script/module.ts';
+import type { TlsSettings } from '../transport/options.ts';
 import { coreCommands } from './core_commands.ts';
 import { type FifoServer, startFifoServer } from './fifo.ts';
 import { type MiHttpServer, startHttpServer } from './http.ts';
 import { MiRegistry } from './registry.ts';
 import { type MiSocketServer, startSocketServer } from './socket.ts';
 import { moduleStatistics, Statistics } from './statistics.ts';
+import { tlsReloadCommand } from './tls_command.ts';
 import { type UacPort, uacCommand } from './uac.ts';
 
 export { type MiCallContext, type MiCommand, MiError, type MiParam } from './command.ts';
@@ -22,7 +24,7 @@ export { defineModuleStatistic, Statistics } from './statistics.ts';
 
 /** What the management interface reads from the server (src/server.ts's Server fits). */
 export interface ManagedServer {
-  readonly transport: UacPort['transport'] & { stats(): object };
+  readonly transport: UacPort['transport'] & { stats(): object; reloadTls?(settings: TlsSettings): void };
   readonly transactions: UacPort['transactions'] & { readonly stats: object; size(): number };
   readonly core: { readonly stats: object; readonly resolver: UacPort['resolver'] };
   readonly engine: {
@@ -126,7 +128,9 @@ export interface ManagementOptions {
   readonly modules: readonly ModuleDefinition[];
   readonly log: Logger;
   readonly version: string;
-  readonly config?: Pick<Config, 'connection_points' | 'termination_points'>;
+  readonly config?: Pick<Config, 'connection_points' | 'termination_points'> & {
+    readonly tls?: Config['tls'];
+  };
   readonly startedAt?: Date;
 }
 
@@ -171,6 +175,11 @@ export function createManagement(opts: ManagementOptions): { registry: MiRegistr
     }),
     'tm',
   );
+  if (server.transport.reloadTls !== undefined)
+    registry.register(
+      tlsReloadCommand({ reloadTls: server.transport.reloadTls.bind(server.transport) }, opts.config?.tls),
+      'core',
+    );
   registry.registerModules(opts.modules);
   bindMiRegistry(registry, log);
   return { registry, statistics };

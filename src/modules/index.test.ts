@@ -20,6 +20,7 @@ describe('MODULES', () => {
       'kx',
       'maxfwd',
       'mi',
+      'nathelper',
       'pv',
       'registrar',
       'rr',

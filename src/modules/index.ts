@@ -14,6 +14,7 @@ import hdr from './hdr/index.ts';
 import kx from './kx/index.ts';
 import maxfwd from './maxfwd/index.ts';
 import mi from './mi/index.ts';
+import nathelper from './nathelper/index.ts';
 import pv from './pv/index.ts';
 import registrar from './registrar/index.ts';
 import rr from './rr/index.ts';
@@ -49,6 +50,7 @@ export const MODULES: ModuleDefinition[] = [
   acc,
   uac,
   exec,
+  nathelper,
 ];
 
 export {
@@ -63,6 +65,7 @@ export {
   kx,
   maxfwd,
   mi,
+  nathelper,
   pv,
   registrar,
   rr,

@@ -7,6 +7,7 @@ import { Resolver } from './target.ts';
 import {
   deliver,
   headerList,
+  LISTENERS,
   parse,
   recvInfo,
   req,
@@ -51,6 +52,17 @@ describe('ProxyCore: stateful relay to one target', () => {
     assert.equal(c.msg.topVia.branch, v.branch, 'the parsed request handed to the layer is what was sent');
     assert.equal(s.core.stats.relayed, 1);
     assert.deepEqual(tx?.statuses(), [], 'nothing answered yet');
+  });
+
+  it('over TLS our Via carries ;alias (RFC 5923) and the request goes to the TLS listener', async () => {
+    const TLS = { ...TCP, id: 4, protocol: 'tls' as const, port: 5061, advertisedPort: 5061 };
+    const s = setupCore({ routes: { request: relayRoute }, listeners: [...LISTENERS, TLS] });
+    await deliver(s, reqText({ ruri: 'sip:bob@10.0.0.2;transport=tls' }));
+    const c = s.txs.clients[0];
+    assert.deepEqual(c.dest, { protocol: 'tls', address: '10.0.0.2', port: 5061 });
+    const top = parse(c.data).topVia;
+    assert.equal(top.transport, 'TLS');
+    assert.ok(top.params.has('alias'), top.raw);
   });
 
   it('forwards provisional and final responses upstream without our Via', async () => {

@@ -16,7 +16,7 @@ import type { LocalAddresses } from './myself.ts';
 import { type ProxyBranch, ProxyTransaction } from './proxy_transaction.ts';
 import { addRecordRoute } from './routing.ts';
 import { newRelayState, type RelayState, ScriptContext } from './script_context.ts';
-import { nextHopOf, nextHopOfVia, type Resolver } from './target.ts';
+import { nextHopOfVia, type Resolver } from './target.ts';
 
 // ---- what the core needs from the layers around it (structural, so tests can fake them)
 
@@ -104,6 +104,8 @@ export interface CoreStats {
   dropped: number;
   relayFailures: number;
   scriptErrors: number;
+  /** Branches retried at the next DNS target (RFC 3263 §4.3). */
+  dnsFailovers: number;
 }
 
 export class ProxyCore {
@@ -124,6 +126,7 @@ export class ProxyCore {
     dropped: 0,
     relayFailures: 0,
     scriptErrors: 0,
+    dnsFailovers: 0,
   };
   /**
    * Proxy transaction per server transaction key. (The server transaction of a request being routed
@@ -381,6 +384,7 @@ export class ProxyCore {
 
   private targetsOf(ctx: ScriptContext): BranchTarget[] {
     const first: BranchTarget = { uri: ctx.msg.ruri };
+    if (ctx.bflags !== 0) first.flags = ctx.bflags;
     if (ctx.dstUri !== undefined) first.dstUri = ctx.dstUri;
     // Route set of the R-URI branch (registrar lookup: the binding's Path).
     const rctx = ctx as ScriptContext & { ruriPath?: string[] };
@@ -440,13 +444,6 @@ export class ProxyCore {
     return 1;
   }
 
-  private async endpointFor(uri: string): Promise<Endpoint | null> {
-    const hop = nextHopOf(uri);
-    if (isParseError(hop)) return null;
-    const ep = this.resolver.resolve(hop);
-    return ep instanceof Promise ? await ep : ep;
-  }
-
   private async sendBranch(ptx: ProxyTransaction, b: ProxyBranch, rctx: ScriptContext): Promise<boolean> {
     const req = ptx.request;
     const edits = new EditList();
@@ -490,7 +487,14 @@ export class ProxyCore {
     const mfDone = req.maxForwardsProcessed;
     req.maxForwardsProcessed = mfBefore;
     const hopUri = dstUri ?? (path !== undefined ? stripAngle(path[0]) : ruri);
-    const ep = await this.endpointFor(hopUri);
+    // RFC 3263: every target of the next hop, in failover order (a failover branch brings the rest).
+    let targets = b.failover;
+    if (targets === undefined) {
+      const r = this.resolver.resolveUri(hopUri);
+      targets = r instanceof Promise ? await r : r;
+    }
+    const ep = targets.length === 0 ? null : targets[0];
+    const rest = targets.slice(1);
     // The transaction moved on while the branch route ran or the name resolved (CANCEL, a 2xx or
     // 6xx elsewhere, an answer sent upstream): sending now would ring a phone nobody cancels.
     if (b.final !== undefined) return false;
@@ -539,16 +543,63 @@ export class ProxyCore {
     const isInvite = ptx.isInvite;
     const handler: ClientHandlerPort = {
       onProvisional: (res) => ptx.onResponse(b, res),
-      onFinal: (res) => ptx.onResponse(b, res),
-      onTimeout: () => ptx.branchFailed(b, 408),
-      onTransportError: () => ptx.branchFailed(b, 503),
+      onFinal: (res) => {
+        if (res.status === 503 && rest.length > 0) this.failover(ptx, b, rctx, rest, 503, res);
+        else ptx.onResponse(b, res);
+      },
+      onTimeout: () => {
+        if (b.provisional === 0 && rest.length > 0) this.failover(ptx, b, rctx, rest, 408);
+        else ptx.branchFailed(b, 408);
+      },
+      onTransportError: () => {
+        if (rest.length > 0) this.failover(ptx, b, rctx, rest, 503);
+        else ptx.branchFailed(b, 503);
+      },
     };
     const opts: SendOptions & { timerC?: number; frTimer?: number } = { listenerId: out.id };
     if (isInvite && ptx.state.frInvMs > 0) opts.timerC = ptx.state.frInvMs;
     if (ptx.state.frMs > 0) opts.frTimer = ptx.state.frMs;
+    b.dest = ep;
     b.clientTx = txs.sendRequest(data, sent, ep, handler, opts);
     rctx.relayed = true;
     return true;
+  }
+
+  /**
+   * RFC 3263 §4.3: a branch whose target answered 503, timed out without answering, or could not
+   * be reached is retried at the next target of the same hop, as a new branch (new transaction);
+   * the failed one keeps its outcome for response selection if every target fails.
+   */
+  private failover(
+    ptx: ProxyTransaction,
+    b: ProxyBranch,
+    rctx: ScriptContext,
+    rest: Endpoint[],
+    status: number,
+    res?: SipMessage,
+  ): void {
+    if (ptx.canceled || ptx.finalSent) {
+      if (res === undefined) ptx.branchFailed(b, status);
+      else ptx.onResponse(b, res);
+      return;
+    }
+    this.stats.dnsFailovers++;
+    ptx.hold();
+    const next = ptx.newBranch(b.target);
+    next.failover = rest;
+    if (res === undefined) ptx.branchFailed(b, status);
+    else ptx.onResponse(b, res);
+    this.sendBranch(ptx, next, rctx).then(
+      () => {
+        ptx.unhold();
+        ptx.checkDone();
+      },
+      (err: unknown) => {
+        this.log.error({ err }, 'failover branch failed');
+        ptx.unhold();
+        ptx.checkDone();
+      },
+    );
   }
 
   /**
@@ -574,8 +625,12 @@ export class ProxyCore {
   async forwardStateless(ctx: ScriptContext, uri?: string): Promise<number> {
     const req = ctx.request;
     const hopUri = uri ?? ctx.dstUri ?? req.ruri;
-    const ep = await this.endpointFor(hopUri);
-    if (ep === null) return -1;
+    // The first RFC 3263 target (stateless forwarding has no failover). No await when it is known
+    // (IP literal, cached): an ACK must not fall behind the BYE read after it (both go out in
+    // the tick they were read in, in order).
+    const r = this.resolver.resolveUri(hopUri);
+    const ep = (r instanceof Promise ? await r : r)[0];
+    if (ep === undefined) return -1;
     const out = this.transport.selectListener(ep);
     if (out === undefined) return -1;
     const edits = new EditList();
@@ -676,10 +731,12 @@ function stripAngle(v: string): string {
   return a >= 0 && b > a ? v.slice(a + 1, b) : v;
 }
 
+/** Our Via; over TLS with `;alias` (RFC 5923: the peer may send its requests back over our connection). */
 function viaValue(out: ListenerInfo, branch: string): string {
   const h = out.advertisedHost;
   const host = h.includes(':') && h.charCodeAt(0) !== 0x5b ? `[${h}]` : h;
-  return `SIP/2.0/${out.protocol.toUpperCase()} ${host}:${out.advertisedPort};branch=${branch}`;
+  const alias = out.protocol === 'tls' ? ';alias' : '';
+  return `SIP/2.0/${out.protocol.toUpperCase()} ${host}:${out.advertisedPort};branch=${branch}${alias}`;
 }
 
 /**

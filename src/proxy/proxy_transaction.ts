@@ -7,7 +7,7 @@ import { buildResponse } from '../sip/build.ts';
 import { isParseError } from '../sip/errors.ts';
 import { H } from '../sip/header_names.ts';
 import type { SipMessage } from '../sip/message.ts';
-import type { ReceiveInfo } from '../transport/types.ts';
+import type { Endpoint, ReceiveInfo } from '../transport/types.ts';
 import type { BranchTarget } from './context.ts';
 import type { ClientTxPort, ProxyCore, ServerTxPort } from './core.ts';
 import { selectBest } from './response_selection.ts';
@@ -17,6 +17,10 @@ export interface ProxyBranch {
   readonly index: number;
   readonly target: BranchTarget;
   clientTx: ClientTxPort | undefined;
+  /** Where the branch's request was sent (its responses come from there); set once sent. */
+  dest?: Endpoint;
+  /** A DNS failover branch: the targets left to try (RFC 3263 §4.3), first one first. */
+  failover?: Endpoint[];
   /** Highest provisional seen (0 none). */
   provisional: number;
   /** Final outcome: a received response or a locally generated status. */

@@ -55,6 +55,21 @@ describe('addRecordRoute', () => {
     ]);
   });
 
+  it('a sips: request records its TLS / WSS interfaces as sips: (RFC 5630)', () => {
+    const TLS = { ...TCP, id: 7, protocol: 'tls' as const, advertisedPort: 5061 };
+    const WSS = { ...TCP, id: 8, protocol: 'wss' as const, advertisedPort: 8443 };
+    assert.equal(interfaceUri(TLS, true), 'sips:192.0.2.10:5061');
+    assert.equal(interfaceUri(WSS, true), 'sips:192.0.2.10:8443;transport=ws');
+    assert.equal(interfaceUri(TLS, false), 'sip:192.0.2.10:5061;transport=tls');
+    const m = req({ ruri: 'sips:bob@example.com' });
+    const list = new EditList();
+    addRecordRoute(m, { params: '', preset: undefined }, WSS, TLS, list);
+    assert.deepEqual(headerList(out(m, list), 'Record-Route'), [
+      '<sips:192.0.2.10:5061;r2=on;lr;ftag=f1>',
+      '<sips:192.0.2.10:8443;transport=ws;r2=on;lr;ftag=f1>',
+    ]);
+  });
+
   it('double Record-Route when the address family changes', () => {
     const m = req();
     const list = new EditList();

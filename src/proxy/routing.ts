@@ -25,10 +25,21 @@ function hostOf(listener: ListenerInfo): string {
   return h.includes(':') && h.charCodeAt(0) !== 0x5b ? `[${h}]` : h;
 }
 
-/** `sip:host:port;transport=x` for an interface (transport omitted for UDP). */
-export function interfaceUri(listener: ListenerInfo): string {
-  const transport = listener.protocol === 'udp' ? '' : `;transport=${listener.protocol}`;
+/**
+ * `sip:host:port;transport=x` for an interface (transport omitted for UDP). For a sips: request
+ * (RFC 5630 §4: every hop secured) a TLS or WSS interface is recorded as `sips:` so in-dialog
+ * requests keep the scheme: `sips:host:port` and `sips:host:port;transport=ws`.
+ */
+export function interfaceUri(listener: ListenerInfo, secure = false): string {
+  const p = listener.protocol;
+  if (secure && (p === 'tls' || p === 'wss'))
+    return `sips:${hostOf(listener)}:${listener.advertisedPort}${p === 'wss' ? ';transport=ws' : ''}`;
+  const transport = p === 'udp' ? '' : `;transport=${p}`;
   return `sip:${hostOf(listener)}:${listener.advertisedPort}${transport}`;
+}
+
+function isSips(uri: string): boolean {
+  return uri.charCodeAt(4) === 0x3a /* : */ && uri.slice(0, 4).toLowerCase() === 'sips';
 }
 
 function rrValue(uri: string, fromTag: string | undefined, extra: string, r2: boolean): string {
@@ -53,13 +64,26 @@ export function addRecordRoute(
     msg.prependHeader('Record-Route', rrValue(uri, msg.fromTag, rr.params, false), list);
     return;
   }
+  const secure = isSips(msg.ruri);
   if (inbound.id === outbound.id) {
-    msg.prependHeader('Record-Route', rrValue(interfaceUri(inbound), msg.fromTag, rr.params, false), list);
+    msg.prependHeader(
+      'Record-Route',
+      rrValue(interfaceUri(inbound, secure), msg.fromTag, rr.params, false),
+      list,
+    );
     return;
   }
   // prependHeader puts each new line above the previous one: inbound first, then outbound on top.
-  msg.prependHeader('Record-Route', rrValue(interfaceUri(inbound), msg.fromTag, rr.params, true), list);
-  msg.prependHeader('Record-Route', rrValue(interfaceUri(outbound), msg.fromTag, rr.params, true), list);
+  msg.prependHeader(
+    'Record-Route',
+    rrValue(interfaceUri(inbound, secure), msg.fromTag, rr.params, true),
+    list,
+  );
+  msg.prependHeader(
+    'Record-Route',
+    rrValue(interfaceUri(outbound, secure), msg.fromTag, rr.params, true),
+    list,
+  );
 }
 
 /** Render a Route/Record-Route value back to text. */

@@ -5,7 +5,7 @@
  */
 import { buildResponse } from '../sip/build.ts';
 import type { SipMessage } from '../sip/message.ts';
-import type { ReceiveInfo } from '../transport/types.ts';
+import type { Endpoint, ReceiveInfo } from '../transport/types.ts';
 import type { BranchTarget, RouteContext, RouteHandler, RouteKind } from './context.ts';
 import type { ProxyCore } from './core.ts';
 import type { ProxyTransaction } from './proxy_transaction.ts';
@@ -55,7 +55,7 @@ export class ScriptContext implements RouteContext {
   readonly info: ReceiveInfo;
   dstUri: string | undefined = undefined;
   readonly branches: BranchTarget[] = [];
-  bflags = 0;
+  private ownBflags = 0;
   dropped = false;
   exited = false;
   forceRport = false;
@@ -97,6 +97,20 @@ export class ScriptContext implements RouteContext {
 
   get flags(): number {
     return this.state.flags;
+  }
+
+  /**
+   * Branch flags: in branch, reply and failure routes of a branch, that branch's (saved with its
+   * target, so a flag set in the branch route is seen by its replies); elsewhere this context's.
+   */
+  get bflags(): number {
+    const b = this.branchIndex >= 0 ? this.ptx?.branches[this.branchIndex] : undefined;
+    return b === undefined ? this.ownBflags : (b.target.flags ?? 0);
+  }
+  set bflags(v: number) {
+    const b = this.branchIndex >= 0 ? this.ptx?.branches[this.branchIndex] : undefined;
+    if (b === undefined) this.ownBflags = v;
+    else b.target.flags = v;
   }
   set flags(v: number) {
     this.state.flags = v;
@@ -192,6 +206,12 @@ export class ScriptContext implements RouteContext {
   }
 
   /** remove_record_route(): undo record_route() for this transaction. */
+  /** In reply routes: where the response came from (the endpoint its branch was sent to). */
+  replySource(): Endpoint | undefined {
+    if (this.msg.isRequest || this.ptx === undefined) return undefined;
+    return this.ptx.branches[this.branchIndex]?.dest;
+  }
+
   removeRecordRoute(): boolean {
     const had = this.state.recordRoute !== undefined;
     this.state.recordRoute = undefined;

@@ -1,8 +1,8 @@
 /**
  * Where to send a request: the next-hop URI ($du, else the Request-URI) turned into a transport
  * endpoint (RFC 3261 §8.1.2, §19.1.2: maddr, transport parameter, sips → TLS, default ports).
- * Hostnames resolve asynchronously through a small cache; full RFC 3263 (NAPTR/SRV) arrives with
- * the transports issue.
+ * Hostnames resolve asynchronously through a small cache; `resolveUri` runs full RFC 3263
+ * (NAPTR → SRV → A/AAAA, rfc3263.ts) and returns the failover list.
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
@@ -10,6 +10,14 @@ import { fail, isParseError, type ParseError, SipErrors } from '../sip/errors.ts
 import type { Via } from '../sip/types.ts';
 import { isSipUri, parseUri } from '../sip/uri.ts';
 import type { Endpoint, Protocol } from '../transport/types.ts';
+import { type DnsQueries, dnsQueries, Rfc3263Resolver, targetSpecOf } from './rfc3263.ts';
+
+export interface ResolverOptions {
+  /** DNS client (default: node:dns, system servers; A/AAAA through `lookupHost`). */
+  dns?: DnsQueries;
+  /** Transports this server can send over (NAPTR/SRV choices are limited to them). */
+  supports?: (p: Protocol) => boolean;
+}
 
 export interface NextHop {
   protocol: Protocol;
@@ -68,17 +76,46 @@ export class Resolver {
   private readonly negativeTtlMs: number;
   private readonly maxEntries: number;
   private readonly lookupHost: (host: string) => Promise<string | null>;
+  private readonly rfc3263: Rfc3263Resolver;
   /** `lookupHost` replaces the system resolver (tests); it resolves to null when the name does not resolve. */
   constructor(
     ttlMs = 300_000,
     negativeTtlMs = 30_000,
     maxEntries = 10_000,
     lookupHost: (host: string) => Promise<string | null> = systemLookup,
+    options: ResolverOptions = {},
   ) {
     this.ttlMs = ttlMs;
     this.negativeTtlMs = negativeTtlMs;
     this.maxEntries = maxEntries;
     this.lookupHost = lookupHost;
+    // A replaced lookupHost (tests) means "these names, nothing else": no NAPTR/SRV from the network.
+    const none = (): Promise<never[]> => Promise.resolve([]);
+    const sys = lookupHost === systemLookup ? dnsQueries() : { naptr: none, srv: none };
+    const dns = options.dns ?? {
+      naptr: sys.naptr,
+      srv: sys.srv,
+      addresses: async (name: string) => {
+        const a = await lookupHost(name);
+        return a === null ? [] : [{ address: a, ttl: 0 }];
+      },
+    };
+    this.rfc3263 = new Rfc3263Resolver(dns, {
+      maxTtlMs: ttlMs,
+      negativeTtlMs,
+      maxEntries,
+      supports: options.supports ?? (() => true),
+    });
+  }
+
+  /**
+   * RFC 3263: the targets to try for a request to `uri`, in failover order ([] when nothing
+   * resolves or the URI cannot be routed). Synchronous for IP literals and cached answers.
+   */
+  resolveUri(uri: string): Endpoint[] | Promise<Endpoint[]> {
+    const spec = targetSpecOf(uri);
+    if (spec === undefined || isParseError(spec)) return [];
+    return this.rfc3263.targets(spec);
   }
 
   /** Endpoint for a next hop, synchronously when the host is an IP literal or cached. */

@@ -178,6 +178,8 @@ export interface KSR {
   readonly maxfwd: KsrMaxfwd;
   /** Management commands from the routing script (OpenSIPS mi_script) */
   readonly mi: KsrMi;
+  /** NAT traversal helpers */
+  readonly nathelper: KsrNathelper;
   /** Pseudo-variables: get/set/test $ru, $var(x), $avp(x), $hdr(Name) ... */
   readonly pv: KsrPv;
   /** Registrar: save REGISTER bindings, look up registered contacts */
@@ -452,6 +454,22 @@ export interface KsrMi {
   ) => Promise<number>;
 }
 
+/** KSR.nathelper */
+export interface KsrNathelper {
+  /** Add ;alias to the Contact URI: the source, or the given address. Allowed in: request_route, branch_route, onsend_route, reply_route, onreply_route, failure_route, branch_failure_route, event_route. */
+  readonly add_contact_alias: (ip?: string, port?: string | number, proto?: string) => number;
+  /** Contact host:port := source address. Allowed in: request_route, branch_route, onsend_route, reply_route, onreply_route, failure_route, branch_failure_route, event_route. */
+  readonly fix_nated_contact: () => number;
+  /** Save the source address as the binding received address. Allowed in: request_route, failure_route, branch_route. */
+  readonly fix_nated_register: () => number;
+  /** R-URI ;alias → $du, alias removed. Allowed in: request_route, failure_route, branch_route. */
+  readonly handle_ruri_alias: () => number;
+  /** NAT tests by flag bits (1, 2, 4, 8, 16, 32, 64, 128); 1 when any holds. Allowed in: request_route, branch_route, onsend_route, reply_route, onreply_route, failure_route, branch_failure_route, event_route. */
+  readonly nat_uac_test: (flags: number) => number;
+  /** Add ;alias=ip~port~proto of the source to the Contact URI. Allowed in: request_route, branch_route, onsend_route, reply_route, onreply_route, failure_route, branch_failure_route, event_route. */
+  readonly set_contact_alias: () => number;
+}
+
 /** KSR.pv */
 export interface KsrPv {
   /** Value of a pseudo-variable ($ru, $var(x), $hdr(Name) ...), null when $null. */
@@ -500,7 +518,7 @@ export interface KsrRegistrar {
 export interface KsrRr {
   /** Add a parameter to our Record-Route. Allowed in: request_route, failure_route, branch_route. */
   readonly add_rr_param: (param: string) => number;
-  /** 1 when the parameters of our Route entry contain `text` (a substring; Kamailio takes a regex). Allowed in: request_route. */
+  /** 1 when the parameters of our Route entry contain `text` (a substring; Kamailio takes a regex). Allowed in: request_route, failure_route, branch_route. */
   readonly check_route_param: (text: string) => number;
   /** Allowed in: request_route, branch_route, onsend_route, reply_route, onreply_route, failure_route, branch_failure_route, event_route. */
   readonly is_direction: (dir: 'downstream' | 'upstream') => number;

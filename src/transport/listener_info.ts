@@ -7,11 +7,13 @@ import { familyOf, isAnyAddress, stripBrackets } from './ip.ts';
 import type { ListenConfig } from './options.ts';
 import type { ListenerInfo } from './types.ts';
 
+const PROTOCOLS = new Set<string>(['udp', 'tcp', 'tls', 'ws', 'wss']);
+
 /** The configured address without brackets, and its family; throws on anything but an IP literal. */
 export function checkListenAddress(cfg: ListenConfig): { address: string; family: 4 | 6 } {
-  if (cfg.protocol !== 'udp' && cfg.protocol !== 'tcp') {
+  if (!PROTOCOLS.has(cfg.protocol)) {
     throw new Error(
-      `listen ${String(cfg.protocol)}:${cfg.address}:${cfg.port}: protocol not supported (udp, tcp)`,
+      `listen ${String(cfg.protocol)}:${cfg.address}:${cfg.port}: protocol not supported (udp, tcp, tls, ws, wss)`,
     );
   }
   const address = stripBrackets(cfg.address);

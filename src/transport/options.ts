@@ -3,10 +3,11 @@
  * flood or a misbehaving peer from exhausting memory, file descriptors or the event loop.
  */
 import { DEFAULT_FRAMER_LIMITS } from '../sip/stream_framer.ts';
+import type { Protocol } from './types.ts';
 
 /** One `proto:host:port` listener. `address` is an IP literal (IPv6 with or without brackets). */
 export interface ListenConfig {
-  protocol: 'udp' | 'tcp';
+  protocol: Protocol;
   address: string;
   /** 0 lets the OS pick a free port; the bound port is reported in `TransportLayer.listeners`. */
   port: number;
@@ -32,6 +33,12 @@ export interface TransportLimits {
   udpRecvBufferBytes: number;
   /** TCP keep-alive probe delay; 0 (default) leaves keep-alive off (SIP has its own, RFC 5626). */
   tcpKeepAliveMs: number;
+  /**
+   * RFC 5626 §4.4.1: on stream connections this server opened (TCP, TLS), send a CRLFCRLF ping
+   * after this long without traffic, and close the connection when no CRLF pong comes back within
+   * 10 s. 0 (default) disables. WebSocket connections get a WebSocket ping instead.
+   */
+  keepAliveIntervalMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<TransportLimits> = Object.freeze({
@@ -45,6 +52,7 @@ export const DEFAULT_LIMITS: Readonly<TransportLimits> = Object.freeze({
   maxBodyBytes: DEFAULT_FRAMER_LIMITS.maxBodyBytes,
   udpRecvBufferBytes: 4 * 1024 * 1024,
   tcpKeepAliveMs: 0,
+  keepAliveIntervalMs: 0,
 });
 
 /** pino-compatible subset; every call site passes a context object first. */
@@ -63,10 +71,24 @@ export const SILENT_LOGGER: TransportLogger = Object.freeze({
   error: noop,
 });
 
+/** Certificates for `tls:` and `wss:` listeners and for outbound TLS / WSS connections (PEM). */
+export interface TlsSettings {
+  certificate: Buffer | string;
+  privateKey: Buffer | string;
+  /** CA bundle peers are verified against (client certificates, and servers when verifyServer). */
+  ca?: Buffer | string;
+  /** Require and verify a client certificate on inbound connections (Kamailio require_certificate). */
+  verifyClient?: boolean;
+  /** Verify the certificate chain of servers we connect to (Kamailio verify_certificate). */
+  verifyServer?: boolean;
+}
+
 export interface TransportLayerOptions {
   listen: ListenConfig[];
   limits?: Partial<TransportLimits>;
   logger?: TransportLogger;
+  /** Required when a listener is `tls` or `wss`. */
+  tls?: TlsSettings;
 }
 
 /** Defaults filled in; a bad value is a configuration error and throws at construction. */

@@ -27,11 +27,18 @@ export interface ConnectionCounters {
   /** Closed after a stream framing error. */
   framingClosed: number;
   connectFailures: number;
+  /** TLS handshakes that failed (inbound): bad or missing client certificate, not TLS at all. */
+  handshakeFailures: number;
+  /** Outbound connections closed because a keep-alive ping got no pong (RFC 5626 §4.4.1). */
+  keepAliveClosed: number;
 }
 
 export interface TransportStats {
   udp: ProtocolCounters;
   tcp: ProtocolCounters;
+  tls: ProtocolCounters;
+  ws: ProtocolCounters;
+  wss: ProtocolCounters;
   connections: ConnectionCounters;
 }
 
@@ -58,9 +65,18 @@ export function connectionCounters(): ConnectionCounters {
     overflowClosed: 0,
     framingClosed: 0,
     connectFailures: 0,
+    handshakeFailures: 0,
+    keepAliveClosed: 0,
   };
 }
 
 export function snapshot(s: TransportStats): TransportStats {
-  return { udp: { ...s.udp }, tcp: { ...s.tcp }, connections: { ...s.connections } };
+  return {
+    udp: { ...s.udp },
+    tcp: { ...s.tcp },
+    tls: { ...s.tls },
+    ws: { ...s.ws },
+    wss: { ...s.wss },
+    connections: { ...s.connections },
+  };
 }

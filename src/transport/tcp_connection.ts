@@ -26,6 +26,8 @@ export type ErrorCallback = ((error: TransportError) => void) | undefined;
 
 /** What a connection needs from the transport that owns it. */
 export interface ConnectionOwner {
+  /** The socket event that says an outbound connection is ready ('secureConnect' for TLS). */
+  readonly connectEvent: string;
   readonly limits: TransportLimits;
   readonly logger: TransportLogger;
   readonly counters: ProtocolCounters;
@@ -44,6 +46,7 @@ const CLOSED = 3;
 
 /** RFC 5626 §3.5.1: the answer to a CRLFCRLF ping is a single CRLF pong. */
 const PONG = Buffer.from('\r\n');
+const PING = Buffer.from('\r\n\r\n');
 
 export class TcpConnection {
   readonly id: number;
@@ -54,6 +57,8 @@ export class TcpConnection {
   readonly key: string;
   readonly listener: ListenerInfo;
   readonly inbound: boolean;
+  /** Other table keys (RFC 5923 aliases) that point at this connection. */
+  readonly aliases: string[] = [];
   private readonly owner: ConnectionOwner;
   private readonly framer: StreamFramer;
   private state: number;
@@ -62,6 +67,10 @@ export class TcpConnection {
   private queuedBytes = 0;
   /** Why the connection failed, for the sends still queued when it closes. */
   private failure: TransportError | undefined;
+  /** performance.now() of the last traffic either way (keep-alive sweeps read it). */
+  lastActivity = performance.now();
+  /** When the unanswered keep-alive ping went out (0: none outstanding). */
+  pingSentAt = 0;
 
   constructor(
     owner: ConnectionOwner,
@@ -93,7 +102,7 @@ export class TcpConnection {
       if (limits.idleTimeoutMs > 0) socket.setTimeout(limits.idleTimeoutMs);
     } else {
       socket.setTimeout(limits.connectTimeoutMs);
-      socket.once('connect', () => this.onConnect());
+      socket.once(owner.connectEvent, () => this.onConnect());
     }
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('timeout', () => this.onTimeout());
@@ -142,6 +151,7 @@ export class TcpConnection {
     }
     this.owner.counters.messagesOut++;
     this.owner.counters.bytesOut += data.length;
+    this.lastActivity = performance.now();
     if (onError === undefined) {
       this.socket.write(data);
     } else {
@@ -149,6 +159,14 @@ export class TcpConnection {
         if (err) this.fail(this.sendFailed(err), onError);
       });
     }
+  }
+
+  /** RFC 5626 §4.4.1 keep-alive: a CRLFCRLF ping; the pong clears `pingSentAt`. */
+  ping(now: number): void {
+    if (this.state !== OPEN) return;
+    this.pingSentAt = now;
+    this.lastActivity = now;
+    this.socket.write(PING);
   }
 
   /** Close after flushing pending output (stop, framing error). */
@@ -224,6 +242,7 @@ export class TcpConnection {
   private onData(chunk: Buffer): void {
     const counters = this.owner.counters;
     counters.bytesIn += chunk.length;
+    this.lastActivity = performance.now();
     // Node hands every 'data' event a fresh Buffer, so the framer may keep it without a copy.
     const events = this.framer.push(chunk);
     for (let i = 0; i < events.length; i++) {
@@ -239,6 +258,7 @@ export class TcpConnection {
           break;
         case 'pong':
           counters.keepAlives++;
+          this.pingSentAt = 0;
           break;
         case 'error':
           this.owner.connCounters.framingClosed++;

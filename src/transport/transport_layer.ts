@@ -1,5 +1,5 @@
 /**
- * The transport layer (RFC 3261 §18): binds the configured UDP and TCP listeners, turns received
+ * The transport layer (RFC 3261 §18): binds the configured UDP, TCP, TLS, WS and WSS listeners, turns received
  * bytes into SipMessages (stamping `received`/`rport` on requests, §18.2.1 / RFC 3581), and sends
  * requests and responses without ever blocking or throwing: failures are reported through
  * `SendOptions.onError` or the `sendError` event, and parse errors through `parseError` (the
@@ -27,11 +27,12 @@ import { checkListenAddress } from './listener_info.ts';
 import {
   resolveLimits,
   SILENT_LOGGER,
+  type TlsSettings,
   type TransportLayerOptions,
   type TransportLimits,
   type TransportLogger,
 } from './options.ts';
-import { responseTarget } from './response_target.ts';
+import { defaultPort, responseTarget } from './response_target.ts';
 import {
   connectionCounters,
   type ProtocolCounters,
@@ -40,11 +41,13 @@ import {
   type TransportStats,
 } from './stats.ts';
 import type { ErrorCallback } from './tcp_connection.ts';
-import { TcpTransport } from './tcp_transport.ts';
+import { type StreamSink, type StreamTransport, TcpTransport } from './tcp_transport.ts';
+import { TlsContext } from './tls_context.ts';
 import { TransportError } from './transport_error.ts';
-import type { Endpoint, ListenerInfo, ReceiveInfo, SendOptions, TransportEvents } from './types.ts';
+import type { Endpoint, ListenerInfo, Protocol, ReceiveInfo, SendOptions, TransportEvents } from './types.ts';
 import { UdpListener } from './udp_listener.ts';
 import { stampTopVia } from './via_stamp.ts';
+import { WsTransport } from './ws_transport.ts';
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -70,7 +73,9 @@ export class TransportLayer {
   private readonly events: TransportEvents;
   private readonly counters: TransportStats;
   private readonly udp = new Map<number, UdpListener>();
-  private readonly tcp: TcpTransport;
+  /** Stream transports by protocol (TCP always; TLS, WS, WSS when a listener needs them). */
+  private readonly streams = new Map<Protocol, StreamTransport>();
+  private readonly tlsContext: TlsContext | undefined;
   /** Listeners by `${protocol}${family}` for selectListener. */
   private readonly byKind = new Map<string, ListenerInfo[]>();
   private state = NEW;
@@ -84,13 +89,54 @@ export class TransportLayer {
     this.events = events;
     this.limits = resolveLimits(options.limits);
     this.logger = options.logger ?? SILENT_LOGGER;
-    this.counters = { udp: protocolCounters(), tcp: protocolCounters(), connections: connectionCounters() };
-    for (const cfg of options.listen) checkListenAddress(cfg); // configuration errors surface at once
-    this.tcp = new TcpTransport(this.limits, this.logger, this.counters.tcp, this.counters.connections, {
-      message: (data, info) => this.deliver(data, false, info, this.counters.tcp),
-      framingError: (error, info) => this.reportParseError(error, EMPTY, info),
-      reportError: (error, onError) => this.reportSendError(error, onError),
-    });
+    this.counters = {
+      udp: protocolCounters(),
+      tcp: protocolCounters(),
+      tls: protocolCounters(),
+      ws: protocolCounters(),
+      wss: protocolCounters(),
+      connections: connectionCounters(),
+    };
+    const wanted = new Set<Protocol>(['tcp']);
+    for (const cfg of options.listen) {
+      checkListenAddress(cfg); // configuration errors surface at once
+      wanted.add(cfg.protocol);
+    }
+    if (options.tls !== undefined) this.tlsContext = new TlsContext(options.tls);
+    else if (wanted.has('tls') || wanted.has('wss'))
+      throw new Error('tls and wss listeners need TLS settings (certificate and private key)');
+    for (const p of wanted) {
+      if (p === 'udp') continue;
+      const counters = this.counters[p];
+      const sink: StreamSink = {
+        // A WebSocket message is one whole SIP message (RFC 7118 §5.1): parsed like a datagram.
+        message: (data, info) => this.deliver(data, p === 'ws' || p === 'wss', info, counters),
+        framingError: (error, info) => this.reportParseError(error, EMPTY, info),
+        reportError: (error, onError) => this.reportSendError(error, onError),
+      };
+      const conn = this.counters.connections;
+      const tls = p === 'tls' || p === 'wss' ? this.tlsContext : undefined;
+      this.streams.set(
+        p,
+        p === 'tcp' || p === 'tls'
+          ? new TcpTransport(this.limits, this.logger, counters, conn, sink, tls)
+          : new WsTransport(this.limits, this.logger, counters, conn, sink, tls),
+      );
+    }
+  }
+
+  /**
+   * Replace the TLS certificate, key and CA (management command `tls.reload`): new handshakes use
+   * them, open connections keep theirs. Throws, keeping the old ones, when they are unusable.
+   */
+  reloadTls(settings: TlsSettings): void {
+    if (this.tlsContext === undefined) throw new Error('no TLS transport is configured');
+    this.tlsContext.reload(settings);
+  }
+
+  /** Whether the layer has a transport (listener) for this protocol. */
+  supports(protocol: Protocol): boolean {
+    return protocol === 'udp' ? this.udp.size > 0 : this.streams.has(protocol);
   }
 
   /** Bind every listener. On failure, whatever was bound is closed and the error names the listener. */
@@ -115,7 +161,7 @@ export class TransportLayer {
           this.udp.set(id, l);
           info = l.info;
         } else {
-          info = await this.tcp.listen(id, cfg, address, family);
+          info = await (this.streams.get(cfg.protocol) as StreamTransport).listen(id, cfg, address, family);
         }
         this.listeners.push(info);
         const kind = `${info.protocol}${info.family}`;
@@ -180,13 +226,14 @@ export class TransportLayer {
       this.sendUdp(l, data, dest, onError);
       return;
     }
-    if (dest.protocol === 'tcp') {
-      this.tcp.send(data, dest, opts?.connectionId, this.tcpListenerFor(dest, opts?.listenerId), onError);
+    const stream = this.streams.get(dest.protocol);
+    if (stream !== undefined) {
+      stream.send(data, dest, opts?.connectionId, this.streamListenerFor(dest, opts?.listenerId), onError);
       return;
     }
     this.failSend(
       new TransportError('NO_LISTENER', `transport ${dest.protocol} is not available`, dest),
-      'udp',
+      dest.protocol,
       onError,
     );
   }
@@ -218,7 +265,9 @@ export class TransportLayer {
 
   /** Counters snapshot. */
   stats(): TransportStats {
-    this.counters.connections.open = this.tcp.openConnections;
+    let open = 0;
+    for (const s of this.streams.values()) open += s.openConnections;
+    this.counters.connections.open = open;
     return snapshot(this.counters);
   }
 
@@ -235,7 +284,10 @@ export class TransportLayer {
   private async closeAll(graceMs: number): Promise<void> {
     const udp = [...this.udp.values()];
     this.udp.clear();
-    await Promise.all([...udp.map((l) => l.close()), this.tcp.close(graceMs)]);
+    await Promise.all([
+      ...udp.map((l) => l.close()),
+      ...[...this.streams.values()].map((s) => s.close(graceMs)),
+    ]);
   }
 
   private udpListenerFor(address: string, listenerId: number | undefined): UdpListener | undefined {
@@ -247,10 +299,10 @@ export class TransportLayer {
     return info === undefined ? undefined : this.udp.get(info.id);
   }
 
-  private tcpListenerFor(dest: Endpoint, listenerId: number | undefined): ListenerInfo | undefined {
+  private streamListenerFor(dest: Endpoint, listenerId: number | undefined): ListenerInfo | undefined {
     if (listenerId !== undefined) {
       const l = this.listeners[listenerId - 1];
-      if (l !== undefined && l.protocol === 'tcp' && l.family === familyOf(dest.address)) return l;
+      if (l !== undefined && l.protocol === dest.protocol && l.family === familyOf(dest.address)) return l;
     }
     return this.selectListener(dest);
   }
@@ -293,8 +345,8 @@ export class TransportLayer {
     this.reportSendError(error, onError);
   }
 
-  private failSend(error: TransportError, protocol: string, onError: ErrorCallback): void {
-    (protocol === 'udp' ? this.counters.udp : this.counters.tcp).sendErrors++;
+  private failSend(error: TransportError, protocol: Protocol, onError: ErrorCallback): void {
+    this.counters[protocol].sendErrors++;
     this.reportSendError(error, onError);
   }
 
@@ -347,13 +399,29 @@ export class TransportLayer {
       this.reportParseError(msg, buf, info);
       return;
     }
-    if (msg.isRequest) stampTopVia(msg, info.source.address, info.source.port);
+    if (msg.isRequest) {
+      stampTopVia(msg, info.source.address, info.source.port);
+      if (info.connectionId > 0) this.aliasConnection(msg, info);
+    }
     c.messagesIn++;
     try {
       guard(this.events.message(msg, info), this.logger);
     } catch (err) {
       this.logger.error({ err }, 'message handler threw');
     }
+  }
+
+  /**
+   * RFC 5923 §5: a request whose top Via carries `alias` lets us send requests for its sent-by
+   * port (at its source address) over the connection it came on. The sent-by host is not trusted
+   * (§9: only the address the connection really comes from is aliased).
+   */
+  private aliasConnection(msg: SipMessage, info: ReceiveInfo): void {
+    const via = msg.topVia;
+    if (!via.params.has('alias')) return;
+    const stream = this.streams.get(info.listener.protocol);
+    if (stream !== undefined)
+      stream.alias(info.connectionId, info.source.address, via.port ?? defaultPort(info.listener.protocol));
   }
 
   private reportParseError(error: ParseError, raw: Buffer, info: ReceiveInfo): void {

@@ -155,6 +155,8 @@ export async function startJunction(opts: {
   /** The `mi:` value (default `{ http: false, fifo: false }`). */
   mi?: string;
   tcp?: boolean;
+  /** More listeners after udp/tcp on `port` (`tls:127.0.0.1:5061`, `ws:...`). */
+  listen?: string[];
   /** Default info: the readiness line ('listening') is logged at info. */
   logLevel?: string;
   timeoutMs?: number;
@@ -162,6 +164,7 @@ export async function startJunction(opts: {
   const dir = tempDir('junction-it-');
   const listen = [`udp:127.0.0.1:${opts.port}`];
   if (opts.tcp !== false) listen.push(`tcp:127.0.0.1:${opts.port}`);
+  listen.push(...(opts.listen ?? []));
   const cfg = [
     'listen:',
     ...listen.map((l) => `  - ${l}`),

@@ -350,3 +350,38 @@ export function sippMessages(log: string): TracedMessage[] {
   }
   return out;
 }
+
+/**
+ * Caller whose call is answered and then hung up by the callee: INVITE, 200 (Record-Route kept),
+ * ACK along the route set, then it waits for the callee's BYE and answers 200.
+ */
+export function uacCalleeHangsUp(): string {
+  return scenario(
+    'uac-callee-hangs-up',
+    `${INVITE}
+  <recv response="100" optional="true"></recv>
+  <recv response="180" optional="true"></recv>
+  <recv response="200" rrs="true"></recv>
+  <send>
+${cdata(`ACK [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      [routes]
+      ${FROM}
+      ${TO}[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0`)}
+  </send>
+  <recv request="BYE"></recv>
+  <send>
+${cdata(`SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0`)}
+  </send>`,
+  );
+}

@@ -2,11 +2,13 @@
  * KSR.registrar.save / lookup with Kamailio's semantics (RFC 3261 §10.3, RFC 3327 Path,
  * RFC 5626 instance/reg-id). Bindings live in the location service's storage (../usrloc).
  */
+
 import type { BranchTarget, RouteContext } from '../../proxy/context.ts';
 import { isParseError } from '../../sip/errors.ts';
 import type { Contact, Uri } from '../../sip/types.ts';
 import { isSipUri, parseUri, unescape as unescapeUri } from '../../sip/uri.ts';
 import type { Binding } from '../../storage/types.ts';
+import { nathelperParams } from '../nathelper/params.ts';
 import { setRequestUri } from '../shared/ruri.ts';
 import { type LocationService, locationService } from '../usrloc/service.ts';
 import { type RegistrarParams, registrarParams } from './params.ts';
@@ -78,6 +80,9 @@ function sameBinding(
  * (which also keeps third-party registrations working).
  */
 function receivedOf(ctx: RouteContext): string | undefined {
+  // nathelper fix_nated_register stored the source in the received AVP.
+  const avp = ctx.avps.get(nathelperParams().received_avp)?.[0];
+  if (typeof avp === 'string' && avp !== '') return avp;
   const s = ctx.info.source;
   const via = ctx.msg.topVia;
   const viaHost = via.host.startsWith('[') ? via.host.slice(1, -1) : via.host;

@@ -133,7 +133,7 @@ const rr = {
     check_route_param: def(
       N_STR('text'),
       checkRouteParam,
-      REQUEST_ONLY,
+      REQUEST_ROUTES,
       '1 when the parameters of our Route entry contain `text` (a substring; Kamailio takes a regex).',
     ),
     is_direction: def("(dir: 'downstream' | 'upstream') => number", isDirection, ANY_ROUTE),

@@ -5,6 +5,7 @@
  * structural so the proxy can add them without this folder being involved.
  */
 import type { RouteContext, RouteHandler } from '../../proxy/context.ts';
+import type { Endpoint } from '../../transport/types.ts';
 
 export type HandlerKind = 'branch' | 'onreply' | 'failure' | 'branch_failure';
 
@@ -13,6 +14,8 @@ export interface RouteContextExtras {
   getHandler?(kind: HandlerKind): RouteHandler | undefined;
   /** Undo record_route() for this transaction (remove_record_route); true when something was undone. */
   removeRecordRoute?(): boolean;
+  /** In reply routes: the endpoint the response came from (its branch's destination). */
+  replySource?(): Endpoint | undefined;
 }
 
 export function extras(ctx: RouteContext): RouteContextExtras {

@@ -29,6 +29,7 @@ export type TestKsr = Api<typeof M.core> & {
   siputils: Api<typeof M.siputils>;
   corex: Api<typeof M.corex>;
   exec: Api<typeof M.exec>;
+  nathelper: Api<typeof M.nathelper>;
 };
 
 function bound(ctx: RouteContext, name: string, f: KsrFunction): (...args: unknown[]) => unknown {
