@@ -33,6 +33,8 @@ export class HttpHook {
         dispatcher: this.#agent,
         signal: ac.signal,
       });
+      // A body given up on is destroyed; its stream then reports an abort nobody needs.
+      res.body.on('error', () => undefined);
       if (res.statusCode < 200 || res.statusCode > 299) {
         res.body.destroy();
         return failure(`HTTP status ${res.statusCode}`, started);
