@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Config } from './config/types.ts';
 import type { Logger } from './log/logger.ts';
 import { type Management, startManagement } from './mi/index.ts';
+import { startCallRouting } from './modules/cp/reload.ts';
 import { MODULES } from './modules/index.ts';
 import { startRegistration } from './modules/usrloc/wire.ts';
 import { buildErrorResponse } from './proxy/bad_request.ts';
@@ -41,6 +42,7 @@ const DRAIN_MS = 5000;
 export async function startServer(config: Config, log: Logger): Promise<Server> {
   // Location / subscriber storage first: REGISTERs may arrive as soon as a listener is bound.
   const registration = await startRegistration(config, log);
+  const callRouting = startCallRouting(config, log);
   const registry = new KsrRegistry(MODULES);
   const engine = new ScriptEngine({ path: config.script, registry, log, watch: config.script_watch });
   const loaded = await engine.reload();
@@ -178,6 +180,7 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
       transactions?.stop();
       await transport.stop(1000);
       await registration.stop();
+      await callRouting.stop();
     },
   };
   return server;

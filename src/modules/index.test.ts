@@ -13,6 +13,8 @@ describe('MODULES', () => {
       'auth',
       'auth_db',
       'corex',
+      'cp',
+      'extscript',
       'hdr',
       'kx',
       'maxfwd',

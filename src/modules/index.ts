@@ -7,6 +7,8 @@ import auth from './auth/index.ts';
 import auth_db from './auth_db/index.ts';
 import core from './core/index.ts';
 import corex from './corex/index.ts';
+import cp from './cp/index.ts';
+import extscript from './extscript/index.ts';
 import hdr from './hdr/index.ts';
 import kx from './kx/index.ts';
 import maxfwd from './maxfwd/index.ts';
@@ -41,6 +43,8 @@ export const MODULES: ModuleDefinition[] = [
   usrloc,
   auth,
   auth_db,
+  cp,
+  extscript,
 ];
 
 export {
@@ -48,6 +52,8 @@ export {
   auth_db,
   core,
   corex,
+  cp,
+  extscript,
   hdr,
   kx,
   maxfwd,

@@ -175,6 +175,7 @@ export class ProxyTransaction {
       return;
     }
     res.removeTopVia();
+    this.state.fixResponse?.(res);
     this.serverTx.respond(res.serialize(), status);
   }
 

@@ -25,6 +25,8 @@ export interface HookSettings {
   readonly rejectOnTimeout: boolean;
   readonly rejectOnFailure: boolean;
   readonly hangupCauses: Readonly<Record<number, number>>;
+  /** A new destination also becomes the To user. */
+  readonly updateTo: boolean;
 }
 
 export function settingsOf(config: Config): HookSettings {
@@ -33,6 +35,7 @@ export function settingsOf(config: Config): HookSettings {
     rejectOnTimeout: config.external_script_reject_on_timeout === 1,
     rejectOnFailure: config.external_script_reject_on_failure === 1,
     hangupCauses: config.hangup_causes,
+    updateTo: config.external_script_update_to,
   };
 }
 
@@ -78,6 +81,10 @@ export class ExtScriptService {
     this.runner = new ProcessRunner({
       onStderr: (line, argv0) => log.warn({ script: argv0, stderr: line }, `External script stderr: ${line}`),
     });
+  }
+
+  get updateTo(): boolean {
+    return this.settings.updateTo;
   }
 
   statusFor(hgc: number): number {

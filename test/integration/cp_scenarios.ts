@@ -1,0 +1,206 @@
+/**
+ * SIPp scenarios of the M4 call-flow tests (connection point → external script → termination
+ * point): a caller whose call is hung up by the callee, and a callee that checks the numbers it
+ * receives and hangs up. Checks are SIPp `ereg ... check_it="true"`: the call fails without a
+ * match. SIPp wants every variable used, so each captured value is echoed in an X- header.
+ */
+
+const SDP = `v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000`;
+
+function scenario(name: string, body: string): string {
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="${name}">
+${body}
+</scenario>
+`;
+}
+
+function cdata(lines: string): string {
+  return `    <![CDATA[
+
+      ${lines}
+
+    ]]>`;
+}
+
+/** The caller's From (user `src`), To and R-URI user `[service]` (-s). */
+function invite(src: string): string {
+  return `<send retrans="500">
+${cdata(`INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "Caller" <sip:${src}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: sip:${src}@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      ${SDP}`)}
+  </send>`;
+}
+
+/**
+ * Caller (From user `src`) whose call the callee hangs up: INVITE, 200, ACK by the route set,
+ * then a BYE that must carry the caller's own identities — From user `service` (the To the
+ * caller dialed), To user `src` with the caller's tag — and is answered 200.
+ */
+export function uacCalleeHangsUp(src: string, service: string): string {
+  return scenario(
+    'uac-callee-hangs-up',
+    `  ${invite(src)}
+  <recv response="100" optional="true"></recv>
+  <recv response="180" optional="true"></recv>
+  <recv response="200" rrs="true">
+    <action>
+      <ereg regexp="sip:${service}@" search_in="hdr" header="To:" check_it="true" assign_to="t200"/>
+      <ereg regexp="sip:${src}@" search_in="hdr" header="From:" check_it="true" assign_to="f200"/>
+    </action>
+  </recv>
+  <send>
+${cdata(`ACK [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "Caller" <sip:${src}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      [routes]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      X-Seen: [$t200] [$f200]
+      Max-Forwards: 70
+      Content-Length: 0`)}
+  </send>
+  <recv request="BYE">
+    <action>
+      <ereg regexp="sip:${service}@" search_in="hdr" header="From:" check_it="true" assign_to="fbye"/>
+      <ereg regexp="sip:${src}@.*;tag=[0-9]+SIPpTag00" search_in="hdr" header="To:" check_it="true" assign_to="tbye"/>
+    </action>
+  </recv>
+  <send>
+${cdata(`SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      X-Seen: [$fbye] [$tbye]
+      Content-Length: 0`)}
+  </send>
+  <timewait milliseconds="500"/>`,
+  );
+}
+
+/**
+ * Callee at a termination point that checks the Request-URI user `ruser`, From user `fuser` and
+ * To user `tuser` of the INVITE, answers 200 (echoing Record-Route), takes the ACK, then hangs
+ * up with a BYE through the route set and expects its 200.
+ */
+export function uasChecksAndHangsUp(ruser: string, fuser: string, tuser: string): string {
+  return scenario(
+    'uas-checks-and-hangs-up',
+    `  <recv request="INVITE" crlf="true" rrs="true">
+    <action>
+      <ereg regexp="^INVITE sip:${escapeRe(ruser)}@" search_in="msg" check_it="true" assign_to="ruri"/>
+      <ereg regexp="sip:${escapeRe(fuser)}@" search_in="hdr" header="From:" check_it="true" assign_to="fu"/>
+      <ereg regexp="sip:${escapeRe(tuser)}@" search_in="hdr" header="To:" check_it="true" assign_to="tu"/>
+      <ereg regexp=".*" search_in="hdr" header="From:" check_it="true" assign_to="from"/>
+      <ereg regexp=".*" search_in="hdr" header="To:" check_it="true" assign_to="to"/>
+    </action>
+  </recv>
+  <send retrans="500">
+${cdata(`SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Record-Route:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:callee@[local_ip]:[local_port];transport=[transport]>
+      X-Seen: [$ruri] [$fu] [$tu]
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      ${SDP}`)}
+  </send>
+  <recv request="ACK"></recv>
+  <pause milliseconds="200"/>
+  <send retrans="500">
+${cdata(`BYE [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: [$to];tag=[pid]SIPpTag01[call_number]
+      To: [$from]
+      [routes]
+      Call-ID: [call_id]
+      CSeq: 1 BYE
+      Max-Forwards: 70
+      Content-Length: 0`)}
+  </send>
+  <recv response="200"></recv>`,
+  );
+}
+
+/** Caller that CANCELs after `afterMs` while no answer came (the hook is still running): 487. */
+export function uacCancelEarly(src: string, afterMs: number): string {
+  // CANCEL is element 3, the ACK element 6 (their branch: the INVITE's, see scenarios.ts).
+  return scenario(
+    'uac-cancel-early',
+    `  ${invite(src)}
+  <recv response="100"></recv>
+  <pause milliseconds="${afterMs}"/>
+  <send retrans="500">
+${cdata(`CANCEL sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-3]
+      From: "Caller" <sip:${src}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 CANCEL
+      Max-Forwards: 70
+      Content-Length: 0`)}
+  </send>
+  <recv response="200"></recv>
+  <recv response="487"></recv>
+  <send>
+${cdata(`ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-6]
+      From: "Caller" <sip:${src}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0`)}
+  </send>
+  <timewait milliseconds="1000"/>`,
+  );
+}
+
+/** Caller (From user `src`) expecting the INVITE to fail with `code`; ACK; catches retransmissions. */
+export function uacRefused(src: string, code: number): string {
+  return scenario(
+    `uac-refused-${code}`,
+    `  ${invite(src)}
+  <recv response="100" optional="true"></recv>
+  <recv response="${code}"></recv>
+  <send>
+${cdata(`ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-3]
+      From: "Caller" <sip:${src}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0`)}
+  </send>
+  <timewait milliseconds="1000"/>`,
+  );
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[+*.#]/g, (c) => `\\${c}`);
+}
