@@ -51,24 +51,22 @@ function answer(req: IncomingMessage, res: ServerResponse, body: string): void {
     res.setHeader('content-type', 'application/json');
     res.end(text);
   };
-  switch (req.url) {
-    case '/rewrite':
-      return send(200, '{"status_code":0,"message":"success","new_src":"37011111111","dst_prefix":"9"}');
-    case '/reject':
-      return send(200, '{"status_code":1,"message":"Blocked\\r\\nX-Evil: 1","reject_call":1}');
-    case '/slow':
-      setTimeout(() => send(200, '{"new_src":"999"}'), 1500);
-      return;
-    case '/500':
-      return send(500, '{"new_src":"999"}');
-    case '/text':
-      return send(200, 'not json');
-    case '/big':
-      return send(200, `{"new_src":"999","message":"${'x'.repeat(70 * 1024)}"}`);
-    default:
-      return send(200, '{}');
+  if (req.url === '/slow') {
+    setTimeout(() => send(200, '{"new_src":"999"}'), 1500);
+    return;
   }
+  const [status, text] = REPLIES[req.url ?? ''] ?? [200, '{}'];
+  send(status, text);
 }
+
+/** What the hook server answers, by path ('/slow' answers after 1.5 s). */
+const REPLIES: Record<string, [number, string]> = {
+  '/rewrite': [200, '{"status_code":0,"message":"success","new_src":"37011111111","dst_prefix":"9"}'],
+  '/reject': [200, '{"status_code":1,"message":"Blocked\\r\\nX-Evil: 1","reject_call":1}'],
+  '/500': [500, '{"new_src":"999"}'],
+  '/text': [200, 'not json'],
+  '/big': [200, `{"new_src":"999","message":"${'x'.repeat(70 * 1024)}"}`],
+};
 
 before(async () => {
   ensureSipp();

@@ -74,7 +74,7 @@ export class PersistentHook {
       this.#pending.set(id, { started, timer, resolve });
       const msg = `{"id":${id},${line.slice(1)}\n`;
       const ready = this.#ready ?? this.#start();
-      if (this.#in !== undefined && this.#in.writable) this.#in.write(msg);
+      if (this.#in?.writable) this.#in.write(msg);
       else
         ready.then((ok) => {
           if (!this.#pending.has(id)) return;
