@@ -7,6 +7,7 @@ import type { Config } from './config/types.ts';
 import type { Logger } from './log/logger.ts';
 import { type Management, startManagement } from './mi/index.ts';
 import { startCallRouting } from './modules/cp/reload.ts';
+import { type CallServices, startCallServices } from './modules/dialog/wire.ts';
 import { MODULES } from './modules/index.ts';
 import { startRegistration } from './modules/usrloc/wire.ts';
 import { buildErrorResponse } from './proxy/bad_request.ts';
@@ -130,8 +131,14 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
   });
   core.transactions = transactions;
 
+  let calls: CallServices | undefined;
   let mi: Management;
   try {
+    calls = await startCallServices(
+      config,
+      { core, port: { transport, transactions, resolver: core.resolver } },
+      log,
+    );
     mi = await startManagement(
       {
         server: { transport, transactions, core, engine },
@@ -145,6 +152,7 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
   } catch (e) {
     transactions.stop();
     await transport.stop(0);
+    await calls?.stop();
     await registration.stop();
     throw e;
   }
@@ -179,6 +187,7 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
       }
       transactions?.stop();
       await transport.stop(1000);
+      await calls?.stop();
       await registration.stop();
       await callRouting.stop();
     },

@@ -37,6 +37,7 @@ Commands:
                                    --fifo PATH for the FIFO); prints the result as JSON
   fifo CMD [LINES ...]             run a command over the FIFO's SER text protocol (--fifo PATH or -c FILE)
   subscriber add|rm|list [-c FILE] manage digest subscribers (add USER@DOMAIN PASSWORD; rm USER@DOMAIN)
+  cdr [--since T] [-c FILE]        call records from the database (--until, --callid, --table, --limit, --json)
   version                          print the version
   help                             print this text
 
@@ -45,7 +46,17 @@ Exit status: 0 ok, 1 runtime failure, 2 usage or configuration error.
 
 const SEE_HELP = "Run 'junction help' for usage.\n";
 
-const COMMANDS = ['start', 'check-config', 'check-script', 'mi', 'fifo', 'subscriber', 'version', 'help'];
+const COMMANDS = [
+  'start',
+  'check-config',
+  'check-script',
+  'mi',
+  'fifo',
+  'subscriber',
+  'cdr',
+  'version',
+  'help',
+];
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -162,6 +173,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       case 'subscriber': {
         const { subscriberCli } = await import('./subscriber.ts');
         return await subscriberCli(rest, io);
+      }
+      case 'cdr': {
+        const { cdrCli } = await import('./cdr.ts');
+        return await cdrCli(rest, io);
       }
       default: {
         const near = suggest(command, COMMANDS);

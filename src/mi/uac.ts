@@ -5,35 +5,20 @@
  * dialog itself is the caller's: send the BYE with another t_uac_dlg, as SER's ctd.sh did).
  *
  * Headers are given as text, one per line (SER style), From and To required; Call-ID, CSeq,
- * Max-Forwards and a From tag are added when missing, Via always.
+ * Max-Forwards and a From tag are added when missing, Via always. The request goes through the
+ * server's UAC (src/modules/uac/client.ts): a 401/407 is answered with the configured credentials.
  */
-import { nextHopOf, type Resolver } from '../proxy/target.ts';
-import { buildAck, buildRequest, newBranch, newCallId, newTag, reasonPhrase } from '../sip/build.ts';
-import { isParseError } from '../sip/errors.ts';
-import type { SipMessage } from '../sip/message.ts';
-import { parseMessage } from '../sip/parse_message.ts';
-import type { ClientHandler } from '../transaction/transaction.ts';
-import type { SendRequestOptions } from '../transaction/transaction_layer.ts';
-import type { Endpoint, ListenerInfo } from '../transport/types.ts';
+import {
+  dialogFromResponse,
+  Uac,
+  UacError,
+  type UacOutcome,
+  type UacPort,
+  uac,
+} from '../modules/uac/client.ts';
 import { type MiCommand, MiError } from './command.ts';
 
-/** What t_uac_dlg needs of the server (TransportLayer, TransactionLayer and a Resolver fit). */
-export interface UacPort {
-  readonly transport: {
-    selectListener(dest: Endpoint): ListenerInfo | undefined;
-    send(data: Buffer, dest: Endpoint, opts?: { listenerId?: number }): void;
-  };
-  readonly transactions: {
-    sendRequest(
-      data: Buffer,
-      request: SipMessage,
-      dest: Endpoint,
-      handler: ClientHandler,
-      opts?: SendRequestOptions,
-    ): unknown;
-  };
-  readonly resolver: Pick<Resolver, 'resolve'>;
-}
+export type { UacPort };
 
 export interface UacResult {
   readonly Status: string;
@@ -98,21 +83,12 @@ export async function sendUacRequest(
   const nextHopText =
     typeof p.next_hop === 'string' && p.next_hop !== '.' && p.next_hop.trim() !== ''
       ? p.next_hop.trim()
-      : ruri;
-  const hop = nextHopOf(nextHopText.startsWith('<') ? nextHopText.slice(1, -1) : nextHopText);
-  if (isParseError(hop)) throw new MiError(400, `bad next hop ${JSON.stringify(nextHopText)}: ${hop.phrase}`);
-  const resolved = await port.resolver.resolve(hop);
-  if (resolved === null) throw new MiError(478, `cannot resolve ${hop.host}`);
-  const dest: Endpoint = resolved;
-  const listener = port.transport.selectListener(dest);
-  if (listener === undefined) throw new MiError(500, `no ${dest.protocol} listener to reach ${dest.address}`);
-
+      : undefined;
   const headers = parseHeaderLines(headersText(p.headers));
-  let from = take(headers, 'from', 'f');
+  const from = take(headers, 'from', 'f');
   const to = take(headers, 'to', 't');
   if (from === undefined || to === undefined) throw new MiError(400, 'From and To headers are required');
-  if (!/;\s*tag=/i.test(from)) from = `${from};tag=${newTag()}`;
-  const callId = take(headers, 'call-id', 'i') ?? newCallId(listener.advertisedHost);
+  const callId = take(headers, 'call-id', 'i');
   const cseqText = take(headers, 'cseq');
   let cseq = 1;
   if (cseqText !== undefined) {
@@ -125,49 +101,35 @@ export async function sendUacRequest(
   const contentType = take(headers, 'content-type', 'c');
   const rest = headers.filter(([n]) => !MANAGED.has(n.toLowerCase()));
   const body = typeof p.body === 'string' && p.body !== '' ? p.body : undefined;
-  const host = listener.advertisedHost.includes(':')
-    ? `[${listener.advertisedHost}]`
-    : listener.advertisedHost;
-  const via = `SIP/2.0/${dest.protocol.toUpperCase()} ${host}:${listener.advertisedPort};branch=${newBranch()};rport`;
-  const data = buildRequest({
-    method,
-    uri: ruri,
-    via: [via],
-    from,
-    to,
-    callId,
-    cseq,
-    ...(mf === undefined ? {} : { maxForwards: Number(mf) || 70 }),
-    headers: rest,
-    ...(body === undefined ? {} : { body, contentType: contentType ?? 'text/plain' }),
-  });
-  const msg = parseMessage(data);
-  if (isParseError(msg)) throw new MiError(400, `the request does not parse: ${msg.phrase}`);
-
-  return new Promise<UacResult>((resolve) => {
-    let done = false;
-    const finish = (r: UacResult): void => {
-      if (done) return;
-      done = true;
-      resolve(r);
-    };
-    const handler: ClientHandler = {
-      onProvisional: () => undefined,
-      onFinal: (res) => {
-        if (method === 'INVITE' && res.status >= 200 && res.status < 300) {
-          port.transport.send(buildAck(msg, res), dest, { listenerId: listener.id });
-        }
-        finish({ Status: `${res.status} ${res.reason}`, Message: res.toString() });
-      },
-      onTimeout: () => finish({ Status: `408 ${reasonPhrase(408)}` }),
-      onTransportError: (_tx, err) => finish({ Status: `503 ${reasonPhrase(503)}`, Message: err.message }),
-    };
-    try {
-      port.transactions.sendRequest(data, msg, dest, handler, { listenerId: listener.id });
-    } catch (e) {
-      throw new MiError(500, `cannot send: ${(e as Error).message}`);
-    }
-  });
+  // The server's UAC (with the configured credentials) when it runs; else one over this port.
+  const client = uac() ?? new Uac(port);
+  let out: UacOutcome;
+  try {
+    out = await client.send({
+      method,
+      ruri,
+      from,
+      to,
+      cseq,
+      ...(callId === undefined ? {} : { callId }),
+      ...(nextHopText === undefined
+        ? {}
+        : { nextHop: nextHopText.startsWith('<') ? nextHopText.slice(1, -1) : nextHopText }),
+      ...(mf === undefined ? {} : { maxForwards: Number(mf) || 70 }),
+      headers: rest,
+      ...(body === undefined ? {} : { body, contentType: contentType ?? 'text/plain' }),
+    });
+  } catch (e) {
+    if (e instanceof UacError) throw new MiError(e.status, e.message);
+    throw e;
+  }
+  if (method === 'INVITE' && out.status >= 200 && out.status < 300) {
+    const dialog = dialogFromResponse(out);
+    if (dialog !== undefined) client.sendAck(dialog, out);
+  }
+  return out.response === undefined
+    ? { Status: `${out.status} ${out.reason}` }
+    : { Status: `${out.status} ${out.reason}`, Message: out.response.toString() };
 }
 
 export function uacCommand(port: UacPort): MiCommand {

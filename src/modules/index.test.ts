@@ -10,10 +10,12 @@ describe('MODULES', () => {
     assert.equal(new Set(names).size, names.length);
     assert.equal(names[0], '');
     assert.deepEqual(names.slice(1).sort(), [
+      'acc',
       'auth',
       'auth_db',
       'corex',
       'cp',
+      'dialog',
       'extscript',
       'hdr',
       'kx',
@@ -27,6 +29,7 @@ describe('MODULES', () => {
       'sl',
       'tm',
       'tmx',
+      'uac',
       'usrloc',
       'x',
     ]);

@@ -3,11 +3,13 @@
  * generated KSR types from this list; adding a module means adding it here, nothing else.
  */
 import type { ModuleDefinition } from '../script/module.ts';
+import acc from './acc/index.ts';
 import auth from './auth/index.ts';
 import auth_db from './auth_db/index.ts';
 import core from './core/index.ts';
 import corex from './corex/index.ts';
 import cp from './cp/index.ts';
+import dialog from './dialog/index.ts';
 import extscript from './extscript/index.ts';
 import hdr from './hdr/index.ts';
 import kx from './kx/index.ts';
@@ -21,6 +23,7 @@ import siputils from './siputils/index.ts';
 import sl from './sl/index.ts';
 import tm from './tm/index.ts';
 import tmx from './tmx/index.ts';
+import uac from './uac/index.ts';
 import usrloc from './usrloc/index.ts';
 import x from './x/index.ts';
 
@@ -45,14 +48,19 @@ export const MODULES: ModuleDefinition[] = [
   auth_db,
   cp,
   extscript,
+  dialog,
+  acc,
+  uac,
 ];
 
 export {
+  acc,
   auth,
   auth_db,
   core,
   corex,
   cp,
+  dialog,
   extscript,
   hdr,
   kx,
@@ -66,6 +74,7 @@ export {
   sl,
   tm,
   tmx,
+  uac,
   usrloc,
   x,
 };

@@ -15,7 +15,7 @@ import type { BranchTarget, RouteContext, RouteHandler, RouteKind } from './cont
 import type { LocalAddresses } from './myself.ts';
 import { type ProxyBranch, ProxyTransaction } from './proxy_transaction.ts';
 import { addRecordRoute } from './routing.ts';
-import { newRelayState, ScriptContext } from './script_context.ts';
+import { newRelayState, type RelayState, ScriptContext } from './script_context.ts';
 import { nextHopOf, nextHopOfVia, type Resolver } from './target.ts';
 
 // ---- what the core needs from the layers around it (structural, so tests can fake them)
@@ -83,6 +83,18 @@ export interface CoreOptions {
   maxBranches?: number;
 }
 
+/**
+ * Sees every request before the routing script (dialog tracking, the server's own UAC dialogs),
+ * with the transaction state the script will get. Returns true when it consumed the request (it
+ * answered it): the script does not run.
+ */
+export type RequestHook = (
+  req: SipMessage,
+  info: ReceiveInfo,
+  tx: ServerTxPort | undefined,
+  state: RelayState,
+) => boolean;
+
 export interface CoreStats {
   requests: number;
   replies: number;
@@ -143,6 +155,9 @@ export class ProxyCore {
    */
   draining = false;
 
+  /** Installed by the dialog / UAC services (src/modules/dialog/wire.ts); one check when unset. */
+  requestHook: RequestHook | undefined = undefined;
+
   onRequest(req: SipMessage, info: ReceiveInfo, tx: ServerTxPort | undefined): void {
     this.stats.requests++;
     if (this.draining && req.toTag === undefined && req.method !== 'ACK') {
@@ -156,6 +171,8 @@ export class ProxyCore {
     }
     if (tx !== undefined) req.tuSlot = tx;
     const ctx = new ScriptContext(this, 'request', req, req, info, newRelayState());
+    const hook = this.requestHook;
+    if (hook?.(req, info, tx, ctx.state)) return;
     const r = this.runRoute('request', ctx);
     if (r !== undefined)
       r.then(

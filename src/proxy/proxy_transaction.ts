@@ -112,6 +112,8 @@ export class ProxyTransaction {
 
   onResponse(b: ProxyBranch, res: SipMessage): void {
     const status = res.status;
+    const dlg = this.state.dlg;
+    if (dlg !== undefined) dlg.onReply(res);
     if (status < 200) {
       if (b.final !== undefined) return;
       if (status > b.provisional) b.provisional = status;

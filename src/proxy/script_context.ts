@@ -27,10 +27,28 @@ export interface RelayState {
   frMs: number;
   /** Applied to every response before it goes upstream (identity restore, see identity.ts). */
   fixResponse?: (res: SipMessage) => void;
+  /** The dialog this request belongs to or creates (dialog module), undefined when untracked. */
+  dlg: DialogSlot | undefined;
+}
+
+/**
+ * What the proxy knows of a tracked dialog (the dialog module's Dialog implements it): it sees
+ * every response received for the transaction that carries it.
+ */
+export interface DialogSlot {
+  onReply(res: SipMessage): void;
 }
 
 export function newRelayState(): RelayState {
-  return { handlers: {}, recordRoute: undefined, avps: new Map(), flags: 0, frInvMs: 0, frMs: 0 };
+  return {
+    handlers: {},
+    recordRoute: undefined,
+    avps: new Map(),
+    flags: 0,
+    frInvMs: 0,
+    frMs: 0,
+    dlg: undefined,
+  };
 }
 
 export class ScriptContext implements RouteContext {

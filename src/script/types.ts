@@ -158,6 +158,8 @@ export interface KSR {
   readonly setuser: (user: string) => boolean;
   /** Log at warning level. */
   readonly warn: (msg: string) => void;
+  /** Call records (CDRs): every tracked dialog, and acc_db_request (missed calls) */
+  readonly acc: KsrAcc;
   /** Digest authentication challenges (RFC 2617 / RFC 7616) */
   readonly auth: KsrAuth;
   /** Digest credential checks against the subscriber table */
@@ -166,6 +168,8 @@ export interface KSR {
   readonly corex: KsrCorex;
   /** M4 connection points and termination points: the softswitch call flow */
   readonly cp: KsrCp;
+  /** Dialog tracking: call state, lifetime, profiles (concurrent-call limits), dialog variables */
+  readonly dialog: KsrDialog;
   /** M4 external call-routing hook (HTTP or local script) */
   readonly extscript: KsrExtscript;
   /** Header lines: append, insert, remove, test, read, add to the local reply */
@@ -192,8 +196,18 @@ export interface KSR {
   readonly tm: KsrTm;
   /** Transaction helpers: route-kind tests, retransmission pre-check, flag flush */
   readonly tmx: KsrTmx;
+  /** Requests sent by the server (uac_req_send, send_request) and click-to-dial (ctd) */
+  readonly uac: KsrUac;
   /** Script control: exit, drop, modf */
   readonly x: KsrX;
+}
+
+/** KSR.acc */
+export interface KsrAcc {
+  /** Write a call record for this request to the table (default acc), e.g. ("Missed call", "missed_calls") in a failure route. Allowed in: request_route, branch_route, onsend_route, reply_route, onreply_route, failure_route, branch_failure_route, event_route. */
+  readonly acc_db_request: (comment: string, table?: string) => number;
+  /** Write a call record for this request (table acc). Allowed in: request_route, branch_route, onsend_route, reply_route, onreply_route, failure_route, branch_failure_route, event_route. */
+  readonly acc_log_request: (comment: string) => number;
 }
 
 /** KSR.auth */
@@ -248,6 +262,30 @@ export interface KsrCp {
   readonly identify: () => number;
   /** The M4 flow for an initial INVITE: connection point (403 when unknown), localization, external script, termination points with failover. 1 relayed, -1 answered. Allowed in: request_route. */
   readonly route: () => Promise<number>;
+}
+
+/** KSR.dialog */
+export interface KsrDialog {
+  /** Send BYE to both sides and end the dialog ("all" only). Allowed in: request_route, branch_route, onsend_route, reply_route, onreply_route, failure_route, branch_failure_route, event_route. */
+  readonly dlg_bye: (side: 'all') => Promise<number>;
+  /** Track this initial INVITE as a dialog (-1: not an initial INVITE, or the table is full). Allowed in: request_route. */
+  readonly dlg_manage: () => number;
+  /** Lifetime of this dialog, seconds from now. Allowed in: request_route, branch_route, onsend_route, reply_route, onreply_route, failure_route, branch_failure_route, event_route. */
+  readonly dlg_set_timeout: (seconds: number) => number;
+  /** Store the number of active dialogs in the profile (with that value, unless "") in the PV (Kamailio). Allowed in: request_route, branch_route, onsend_route, reply_route, onreply_route, failure_route, branch_failure_route, event_route. */
+  readonly get_profile_size: (profile: string, value: string, pv: string) => number;
+  /** Allowed in: request_route, branch_route, onsend_route, reply_route, onreply_route, failure_route, branch_failure_route, event_route. */
+  readonly is_in_profile: (profile: string, value?: string) => number;
+  /** 1 when the message belongs to a tracked dialog. Allowed in: request_route, branch_route, onsend_route, reply_route, onreply_route, failure_route, branch_failure_route, event_route. */
+  readonly is_known_dlg: () => number;
+  /** The number of active dialogs in the profile (with that value when given): returned, not stored. Allowed in: request_route, branch_route, onsend_route, reply_route, onreply_route, failure_route, branch_failure_route, event_route. */
+  readonly profile_size: (profile: string, value?: string) => number;
+  /** Put the dialog in a profile (creating the dialog on an initial INVITE). Allowed in: request_route, failure_route, branch_route, onreply_route. */
+  readonly set_dlg_profile: (profile: string, value?: string) => number;
+  /** Allowed in: request_route, failure_route, branch_route, onreply_route. */
+  readonly set_dlg_profile_static: (profile: string) => number;
+  /** Allowed in: request_route, branch_route, onsend_route, reply_route, onreply_route, failure_route, branch_failure_route, event_route. */
+  readonly unset_dlg_profile: (profile: string, value?: string) => number;
 }
 
 /** KSR.extscript */
@@ -603,6 +641,23 @@ export interface KsrTmx {
   readonly t_is_request_route: () => number;
   /** Always -1: retransmissions are absorbed before the script runs. Allowed in: request_route. */
   readonly t_precheck_trans: () => number;
+}
+
+/** KSR.uac */
+export interface KsrUac {
+  /** Send a request and wait for its final response (401/407 answered with the configured credentials). Allowed in: request_route, branch_route, onsend_route, reply_route, onreply_route, failure_route, branch_failure_route, event_route. */
+  readonly send_request: (req: {
+    method: string;
+    ruri: string;
+    from: string;
+    to: string;
+    next_hop?: string;
+    headers?: string;
+    body?: string;
+    callid?: string;
+  }) => Promise<{ status: number; reason: string }>;
+  /** Send the request described by $uac_req(method|ruri|furi|turi|ouri|hdrs|body|callid) (Kamailio); 1 once sent. Allowed in: request_route, branch_route, onsend_route, reply_route, onreply_route, failure_route, branch_failure_route, event_route. */
+  readonly uac_req_send: () => Promise<number>;
 }
 
 /** KSR.x */

@@ -408,4 +408,42 @@ termination_points:
       await quiet.stop();
     }),
   );
+
+  it(
+    'skips a termination point at capacity (dialog profile) while its calls last',
+    withJunction(async (t) => {
+      const [a, b] = [await freePort(), await freePort()];
+      const ports = [await freePort(), await freePort()];
+      const j = await t.junction({
+        extraYaml: `
+connection_points:
+  - { id: 40, match: { ip: 127.0.0.1/32, port: ${ports[0]} }, ${LOCALIZE}, termination_points: [1, 2] }
+  - { id: 41, match: { ip: 127.0.0.1/32, port: ${ports[1]} }, ${LOCALIZE}, termination_points: [1, 2] }
+termination_points:
+  - { id: 1, uri: "sip:127.0.0.1:${a}", capacity: 1 }
+  - { id: 2, uri: "sip:127.0.0.1:${b}" }
+`,
+      });
+      // The first call holds TP 1 for 3 s; the second, meanwhile, goes to TP 2.
+      const first = call(t, {
+        proxy: t.proxy,
+        callerPort: ports[0]!,
+        uac: uacCalleeHangsUp(SRC, DIALED),
+        uas: { xml: uasChecksAndHangsUp(LDST, LSRC, LDST, 3000), port: a },
+      });
+      await sleep(1000);
+      const second = await call(t, {
+        proxy: t.proxy,
+        callerPort: ports[1]!,
+        uac: uacCalleeHangsUp(SRC, DIALED),
+        uas: { xml: uasChecksAndHangsUp(LDST, LSRC, LDST), port: b },
+      });
+      assertPassed('second caller', second.caller);
+      assertPassed('TP 2', second.callee);
+      const r1 = await first;
+      assertPassed('first caller', r1.caller);
+      assertPassed('TP 1', r1.callee);
+      assert.ok(j.logs().some((l) => /termination point 1 at capacity \(1\)/.test(String(l.msg))));
+    }),
+  );
 });

@@ -102,7 +102,7 @@ ${cdata(`SIP/2.0 200 OK
  * To user `tuser` of the INVITE, answers 200 (echoing Record-Route), takes the ACK, then hangs
  * up with a BYE through the route set and expects its 200.
  */
-export function uasChecksAndHangsUp(ruser: string, fuser: string, tuser: string): string {
+export function uasChecksAndHangsUp(ruser: string, fuser: string, tuser: string, holdMs = 200): string {
   return scenario(
     'uas-checks-and-hangs-up',
     `  <recv request="INVITE" crlf="true" rrs="true">
@@ -130,7 +130,7 @@ ${cdata(`SIP/2.0 200 OK
       ${SDP}`)}
   </send>
   <recv request="ACK"></recv>
-  <pause milliseconds="200"/>
+  <pause milliseconds="${holdMs}"/>
   <send retrans="500">
 ${cdata(`BYE [next_url] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]

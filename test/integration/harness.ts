@@ -130,6 +130,8 @@ export async function startJunction(opts: {
   extraYaml?: string;
   /** The `storage:` value (default memory). */
   storage?: string;
+  /** The `mi:` value (default `{ http: false, fifo: false }`). */
+  mi?: string;
   tcp?: boolean;
   /** Default info: the readiness line ('listening') is logged at info. */
   logLevel?: string;
@@ -144,7 +146,7 @@ export async function startJunction(opts: {
     `script: ${opts.script ?? join(REPO, 'routes/default.ts')}`,
     `log_level: ${opts.logLevel ?? 'info'}`,
     `storage: ${opts.storage ?? 'memory'}`,
-    'mi: { http: false, fifo: false }',
+    `mi: ${opts.mi ?? '{ http: false, fifo: false }'}`,
     opts.extraYaml ?? '',
   ].join('\n');
   const cfgPath = join(dir, 'junction.yaml');

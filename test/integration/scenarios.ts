@@ -10,7 +10,7 @@
  * (SIPp's `ack_txn` does not change the branch in 3.6.1).
  */
 
-const SDP = `v=0
+export const SDP = `v=0
       o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
       s=-
       c=IN IP[media_ip_type] [media_ip]
@@ -18,10 +18,10 @@ const SDP = `v=0
       m=audio [media_port] RTP/AVP 0
       a=rtpmap:0 PCMU/8000`;
 
-const FROM = 'From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]';
-const TO = 'To: [service] <sip:[service]@[remote_ip]:[remote_port]>';
+export const FROM = 'From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]';
+export const TO = 'To: [service] <sip:[service]@[remote_ip]:[remote_port]>';
 
-function scenario(name: string, body: string): string {
+export function scenario(name: string, body: string): string {
   return `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
 <scenario name="${name}">
@@ -30,7 +30,7 @@ ${body}
 `;
 }
 
-function cdata(lines: string): string {
+export function cdata(lines: string): string {
   return `    <![CDATA[
 
       ${lines}
@@ -38,7 +38,7 @@ function cdata(lines: string): string {
     ]]>`;
 }
 
-const INVITE = `<send retrans="500">
+export const INVITE = `<send retrans="500">
 ${cdata(`INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
       ${FROM}

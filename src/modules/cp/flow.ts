@@ -153,8 +153,8 @@ export async function relayNext(ctx: RouteContext, state: CallState): Promise<nu
       timers.frMs = na > 0 ? na : state.scriptTimers[1];
     }
     ctx.setHandler('failure', FAILURE_HANDLER);
+    noteTp(ctx, tp.config, state.tried[state.tried.length - 1]);
     state.tried.push(tp.config.id);
-    noteTp(ctx, tp.config);
     if ((await ctx.relay()) > 0) return 1;
   }
   return -1;

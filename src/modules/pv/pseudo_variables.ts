@@ -43,6 +43,16 @@ const CLASSES = new Map<string, PvClass>([
   ['T_req', tReqClass],
 ]);
 
+/**
+ * Add a PV class owned by another module (`$dlg_var(name)` by the dialog module). Call at import
+ * time; a class name is registered once.
+ */
+export function registerPvClass(name: string, cls: PvClass): void {
+  if (CLASSES.has(name)) throw new Error(`pseudo-variable class $${name}(...) registered twice`);
+  CLASSES.set(name, cls);
+  cache.clear();
+}
+
 /** The context seen with the transaction's request as the current message. */
 function onRequest(ctx: RouteContext): RouteContext {
   if (ctx.msg === ctx.request) return ctx;
