@@ -29,11 +29,11 @@
  * The last line printed is one JSON object.
  */
 import { execFileSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { waitPorts as waitPortsShared } from './sipbench/ports.ts';
 import { Probe, type ProbeStats, percentile } from './sipbench/probe.ts';
 import {
   cpuTicks,
@@ -179,42 +179,8 @@ function install(): void {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createSocket('udp4');
-    s.once('error', () => {
-      s.close();
-      resolve(false);
-    });
-    s.bind({ address: '127.0.0.1', port, exclusive: true }, () => s.close(() => resolve(true)));
-  });
-}
-
-/** Ports are shared with other users of the machine: wait (bounded) until they are free. */
-async function waitPorts(ports: number[], timeoutMs: number): Promise<void> {
-  const until = performance.now() + timeoutMs;
-  let said = false;
-  for (;;) {
-    const busy: number[] = [];
-    for (const p of ports) if (!(await portFree(p))) busy.push(p);
-    if (busy.length === 0) return;
-    if (performance.now() > until) {
-      let who = '';
-      try {
-        who = execFileSync('ss', ['-Hulnp'], { encoding: 'utf8' })
-          .split('\n')
-          .filter((l) => busy.some((p) => l.includes(`:${p} `)))
-          .join('\n');
-      } catch {
-        // ss missing: no detail
-      }
-      throw new Error(`udp port(s) ${busy.join(', ')} still in use after ${timeoutMs / 1000} s\n${who}`);
-    }
-    if (!said) log(`waiting for udp port(s) ${busy.join(', ')} to be free ...`);
-    said = true;
-    await sleep(1000);
-  }
-}
+const waitPorts = (ports: number[], timeoutMs: number): Promise<void> =>
+  waitPortsShared(ports, timeoutMs, log);
 
 // ------------------------------------------------------------------ measurement
 

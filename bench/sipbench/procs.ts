@@ -160,6 +160,16 @@ export function cpuTicks(pids: readonly number[]): number {
   return sum;
 }
 
+/** utime+stime+cutime+cstime: also the CPU of children the processes started and reaped. */
+export function cpuTicksWithChildren(pids: readonly number[]): number {
+  let sum = 0;
+  for (const pid of pids) {
+    const f = statFields(pid);
+    if (f !== undefined) sum += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  }
+  return sum;
+}
+
 export const ticksToMs = (ticks: number): number => (ticks * 1000) / CLK_TCK;
 
 export interface Memory {

@@ -20,6 +20,12 @@ export interface ProxySpec {
   /** Kamailio only. */
   shmMb?: number;
   memmgr?: string;
+  /** Kamailio: the config in ../shared/bench/kamailio (default stateful.cfg). */
+  cfg?: string;
+  /** Kamailio: more `-A NAME` defines. */
+  defines?: string[];
+  /** Junction: more top-level YAML (connection points, hook settings). */
+  extraYaml?: string;
 }
 
 export interface RunningProxy {
@@ -61,6 +67,7 @@ export function startProxy(spec: ProxySpec, o: StartOptions): RunningProxy {
           'log_level: warn',
           'storage: memory',
           'mi: { http: false, fifo: false }',
+          spec.extraYaml ?? '',
           '',
         ].join('\n'),
       );
@@ -76,8 +83,9 @@ export function startProxy(spec: ProxySpec, o: StartOptions): RunningProxy {
       // pino JSON lines: level 50 = error, 60 = fatal.
       errorRe = /"level":\s*(?:50|60)\b/;
     } else {
-      const cfg = join(o.shared, 'kamailio/stateful.cfg');
+      const cfg = join(o.shared, 'kamailio', spec.cfg ?? 'stateful.cfg');
       const defs = [
+        ...(spec.defines ?? []).flatMap((d) => ['-A', d]),
         '-A',
         `KCHILDREN=${o.children ?? 2}`,
         '-A',
