@@ -6,6 +6,7 @@
  * identities.
  */
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -444,6 +445,69 @@ termination_points:
       assertPassed('first caller', r1.caller);
       assertPassed('TP 1', r1.callee);
       assert.ok(j.logs().some((l) => /termination point 1 at capacity \(1\)/.test(String(l.msg))));
+    }),
+  );
+
+  it(
+    'checks termination points with OPTIONS: a silent one is skipped until it answers again',
+    withJunction(async (t) => {
+      const b = await freePort();
+      const callerPort = await freePort();
+      // TP 1: a socket that answers OPTIONS with 200 while `answering`, and records what it gets.
+      const tp1 = createSocket('udp4');
+      await new Promise<void>((r) => tp1.bind(0, '127.0.0.1', () => r()));
+      const a = tp1.address().port;
+      let answering = true;
+      const got: string[] = [];
+      tp1.on('message', (m, rinfo) => {
+        const text = m.toString('latin1');
+        got.push(text.slice(0, text.indexOf(' ')));
+        if (!answering || !text.startsWith('OPTIONS ')) return;
+        const keep = text.split('\r\n').filter((l) => /^(Via|From|To|Call-ID|CSeq):/i.test(l));
+        const reply = [
+          'SIP/2.0 200 OK',
+          ...keep.map((l) => (/^To:/i.test(l) ? `${l};tag=tp1` : l)),
+          'Content-Length: 0',
+          '',
+          '',
+        ];
+        tp1.send(reply.join('\r\n'), rinfo.port, rinfo.address);
+      });
+      try {
+        const j = await t.junction({
+          extraYaml: `
+connection_points:
+  - { id: 50, match: { ip: 127.0.0.1/32, port: ${callerPort} }, ${LOCALIZE}, termination_points: [1, 2] }
+termination_points:
+  - { id: 1, uri: "sip:127.0.0.1:${a}", options_interval_ms: 300 }
+  - { id: 2, uri: "sip:127.0.0.1:${b}" }
+`,
+        });
+        const logged = async (re: RegExp): Promise<void> => {
+          for (let i = 0; i < 60 && !j.logs().some((l) => re.test(String(l.msg))); i++) await sleep(100);
+          assert.ok(
+            j.logs().some((l) => re.test(String(l.msg))),
+            `logged ${re}`,
+          );
+        };
+        for (let i = 0; i < 30 && !got.includes('OPTIONS'); i++) await sleep(100);
+        assert.ok(got.includes('OPTIONS'), 'TP 1 got an OPTIONS');
+        answering = false;
+        await logged(/termination point 1 does not answer OPTIONS/);
+        const r = await call(t, {
+          proxy: t.proxy,
+          callerPort,
+          uac: uacCalleeHangsUp(SRC, DIALED),
+          uas: { xml: uasChecksAndHangsUp(LDST, LSRC, LDST), port: b },
+        });
+        assertPassed('caller', r.caller);
+        assertPassed('TP 2', r.callee);
+        assert.equal(got.includes('INVITE'), false, 'the silent TP got no call');
+        answering = true;
+        await logged(/termination point 1 answers again \(200\)/);
+      } finally {
+        tp1.close();
+      }
     }),
   );
 });

@@ -6,8 +6,10 @@
 import { formatConfigError, loadConfig } from '../../config/load.ts';
 import type { Config } from '../../config/types.ts';
 import type { Logger } from '../../log/logger.ts';
+import { type OptionsSender, TpChecker } from '../../routing_points/options_check.ts';
 import { RoutingPoints, routingPoints, setRoutingPoints } from '../../routing_points/points.ts';
 import { ExtScriptService, setExtScriptService, settingsOf } from '../extscript/service.ts';
+import { uac } from '../uac/client.ts';
 
 let source: string | null = null;
 let service: ExtScriptService | undefined;
@@ -22,8 +24,11 @@ export function startCallRouting(config: Config, log: Logger): CallRouting {
   const svc = new ExtScriptService(settingsOf(config), log.child({ module: 'extscript' }));
   service = svc;
   setExtScriptService(svc);
+  const checker = new TpChecker(routingPoints, sendOptions, log.child({ module: 'cp' }));
+  checker.start();
   return {
     async stop() {
+      checker.stop();
       setExtScriptService(undefined);
       service = undefined;
       await svc.close();
@@ -48,3 +53,26 @@ export function reloadCallRouting(): ReloadResult {
     terminationPoints: c.termination_points.length,
   };
 }
+
+/**
+ * OPTIONS to a termination point through the server's UAC; any response counts, none within
+ * `timeoutMs` (the check interval) is 0. -1 (not checked) while the server has no UAC.
+ */
+export const sendOptions: OptionsSender = async (tp, timeoutMs) => {
+  const u = uac();
+  if (u === undefined) return -1;
+  const uri = tp.config.uri;
+  const local = await u.localUri('junction', uri);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<number>((resolve) => {
+    timer = setTimeout(() => resolve(0), timeoutMs);
+  });
+  const answered = u
+    .send({ method: 'OPTIONS', ruri: uri, from: `<${local}>`, to: `<${uri}>`, authenticate: false })
+    .then((o) => (o.response === undefined ? 0 : o.status));
+  try {
+    return await Promise.race([answered, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
