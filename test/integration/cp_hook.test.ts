@@ -11,8 +11,14 @@ import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { type JunctionTest, withJunction } from './call_flow.ts';
-import { uacCalleeHangsUp, uacCancelEarly, uacRefused, uasChecksAndHangsUp } from './cp_scenarios.ts';
+import { type JunctionTest, UAS, withJunction } from './call_flow.ts';
+import {
+  uacAuthenticatedCall,
+  uacCalleeHangsUp,
+  uacCancelEarly,
+  uacRefused,
+  uasChecksAndHangsUp,
+} from './cp_scenarios.ts';
 import {
   describeSipp,
   ensureSipp,
@@ -20,6 +26,7 @@ import {
   removeTempDirs,
   type SippResult,
   sleep,
+  sqliteWithSubscriber,
   tempDir,
   waitSippBound,
   writeFile,
@@ -508,6 +515,58 @@ termination_points:
       } finally {
         tp1.close();
       }
+    }),
+  );
+
+  it(
+    'recognises a connection point by the digest user name of the caller',
+    withJunction(async (t) => {
+      const b = await freePort();
+      const dir = tempDir('junction-cp-auth-');
+      const storage = sqliteWithSubscriber(dir, 'alice@127.0.0.1', 'secret');
+      await t.junction({
+        storage,
+        extraYaml: `
+connection_points:
+  - { id: 60, match: { username: alice }, ${LOCALIZE}, termination_points: [1] }
+termination_points:
+  - { id: 1, uri: "sip:127.0.0.1:${b}" }
+`,
+      });
+      const callee = t.s.uas({ scenario: UAS(), port: b, calls: 1, timeoutS: 20 });
+      await waitSippBound({ scenario: '', port: b, calls: 1, timeoutS: 20 });
+      const caller = t.s.uac({
+        scenario: writeFile(dir, 'uac.xml', uacAuthenticatedCall(SRC)),
+        port: await freePort(),
+        calls: 1,
+        timeoutS: 20,
+        callee: b,
+        proxy: t.proxy,
+        rate: 1,
+        args: ['-s', DIALED, '-au', 'alice', '-ap', 'secret'],
+      });
+      assertPassed('authenticated caller', await caller.done);
+      assertPassed('TP', await callee.done);
+      // Wrong password: no connection point, 403.
+      const bad = t.s.uac({
+        scenario: writeFile(
+          dir,
+          'bad.xml',
+          uacAuthenticatedCall(SRC).replace(
+            '<recv response="200" rrs="true"></recv>',
+            '<recv response="403"></recv>',
+          ),
+        ),
+        port: await freePort(),
+        calls: 1,
+        timeoutS: 10,
+        callee: b,
+        proxy: t.proxy,
+        rate: 1,
+        args: ['-s', DIALED, '-au', 'alice', '-ap', 'wrong'],
+      });
+      const r = await bad.done;
+      assert.match(r.stdout, /403 <-+\s+1\b/);
     }),
   );
 });

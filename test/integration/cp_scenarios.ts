@@ -204,3 +204,70 @@ ${cdata(`ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
 function escapeRe(s: string): string {
   return s.replace(/[+*.#]/g, (c) => `\\${c}`);
 }
+
+/**
+ * Caller that authenticates (-au/-ap): INVITE, 407, ACK, INVITE with credentials, 200, ACK by the
+ * route set, BYE, 200.
+ */
+export function uacAuthenticatedCall(src: string): string {
+  const from = `From: "Caller" <sip:${src}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]`;
+  const to = 'To: <sip:[service]@[remote_ip]:[remote_port]>';
+  return scenario(
+    'uac-authenticated-call',
+    `  ${invite(src)}
+  <recv response="100" optional="true"></recv>
+  <recv response="407" auth="true"></recv>
+  <send>
+${cdata(`ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-3]
+      ${from}
+      ${to}[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0`)}
+  </send>
+  <send retrans="500">
+${cdata(`INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      ${from}
+      ${to}
+      Call-ID: [call_id]
+      CSeq: 2 INVITE
+      Contact: sip:${src}@[local_ip]:[local_port]
+      [authentication]
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      ${SDP}`)}
+  </send>
+  <recv response="100" optional="true"></recv>
+  <recv response="180" optional="true"></recv>
+  <recv response="200" rrs="true"></recv>
+  <send>
+${cdata(`ACK [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      ${from}
+      ${to}[peer_tag_param]
+      [routes]
+      Call-ID: [call_id]
+      CSeq: 2 ACK
+      Max-Forwards: 70
+      Content-Length: 0`)}
+  </send>
+  <pause milliseconds="200"/>
+  <send retrans="500">
+${cdata(`BYE [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      ${from}
+      ${to}[peer_tag_param]
+      [routes]
+      Call-ID: [call_id]
+      CSeq: 3 BYE
+      Max-Forwards: 70
+      Content-Length: 0`)}
+  </send>
+  <recv response="200" crlf="true"></recv>`,
+  );
+}

@@ -12,6 +12,13 @@ import { applyRules } from '../../routing_points/rules.ts';
 import { isParseError } from '../../sip/errors.ts';
 import type { SipMessage } from '../../sip/message.ts';
 import { uriUser } from '../../sip/uri.ts';
+import {
+  AUTH_NO_CREDENTIALS,
+  AUTH_OK,
+  AUTH_STALE_NONCE,
+  proxyAuthenticate,
+  proxyChallenge,
+} from '../auth/auth.ts';
 import { extScriptService, type HookResult } from '../extscript/service.ts';
 import { count } from '../extscript/stats.ts';
 import { withUser } from '../shared/uri_edit.ts';
@@ -61,6 +68,17 @@ export function identify(ctx: RouteContext, username?: string): ConnectionPoint 
   });
 }
 
+/** The user name of the request's (checked) Proxy-Authorization credentials. */
+function authUsername(msg: SipMessage): string | undefined {
+  const creds = msg.proxyAuthorization();
+  if (isParseError(creds)) return undefined;
+  for (const c of creds) {
+    const u = c.params.get('username');
+    if (u !== undefined && u !== '') return u;
+  }
+  return undefined;
+}
+
 /** Status and reason of a failed termination point that lets the call move on. */
 export function failsOver(status: number): boolean {
   return status === 408 || (status >= 500 && status < 600);
@@ -74,8 +92,18 @@ const FAILURE_HANDLER: RouteHandler = (K: unknown) =>
  * localize, run the hook (reject: the mapped status), relay to the first usable termination
  * point. 1 when relayed; -1 when answered here.
  */
-export async function routeCall(ctx: RouteContext, username?: string): Promise<number> {
-  const cp = identify(ctx, username);
+export async function routeCall(ctx: RouteContext): Promise<number> {
+  let cp = identify(ctx);
+  if (cp === undefined && routingPoints().byUsername) {
+    // Connection points recognised by user name: the caller proves it with digest credentials
+    // (Proxy-Authorization, realm = the From domain, checked against the subscriber table).
+    const rc = await proxyAuthenticate(ctx);
+    if (rc === AUTH_OK) cp = identify(ctx, authUsername(ctx.request));
+    else if (rc === AUTH_NO_CREDENTIALS || rc === AUTH_STALE_NONCE) {
+      await proxyChallenge(ctx);
+      return -1;
+    }
+  }
   if (cp === undefined) {
     count(0, 'unknown_source');
     ctx.log(
