@@ -8,6 +8,7 @@
  * runs routes/default.ts with two connection points (SIPp's port → TP 5080, the probe's → TP
  * 5082), so every call goes through the whole flow: connection point, hook, termination point,
  * From/To replacement. Variants:
+ *   junction-plain        routes/default.ts without connection points (plain relay, for reference)
  *   junction-nohook       the flow without an external script (the baseline)
  *   junction-http         external_script: http://127.0.0.1:8833 (hook-server.js, keep-alive pool)
  *   junction-spawn        a local program per call (bench/fixtures/m4_hook.sh), at a lower rate
@@ -22,7 +23,7 @@
  * calls/s of HttpHook and PersistentHook in this process (many in flight).
  *
  * Options: --quick, --rate N (fixed rate, default 500), --seconds N, --only junction|kamailio|all,
- *   --no-ladder, --max-minutes M. The last line printed is one JSON object.
+ *   --no-ladder, --max-minutes M, --cpu-prof DIR (Junction runs with node --cpu-prof). The last line printed is one JSON object.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -68,6 +69,7 @@ const { values: opts } = parseArgs({
     only: { type: 'string' },
     'no-ladder': { type: 'boolean', default: false },
     'max-minutes': { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
   strict: true,
 });
@@ -130,6 +132,12 @@ termination_points:
 
 const noLadder = opts['no-ladder'] === true;
 const ALL: Variant[] = [
+  {
+    spec: { id: 'junction-plain', label: 'Junction, default relay', kind: 'junction' },
+    hook: 'none',
+    rate: RATE,
+    ladder: false,
+  },
   {
     spec: {
       id: 'junction-nohook',
@@ -344,7 +352,15 @@ async function startEnv(v: Variant, probe: Probe): Promise<Env> {
     await waitHttp(HOOK_PORT);
   }
   await waitPorts([PROXY.port], 60_000);
-  const proxy = startProxy(v.spec, { repo, shared, dir: runDir });
+  const prof = opts['cpu-prof'];
+  const proxy = startProxy(v.spec, {
+    repo,
+    shared,
+    dir: runDir,
+    ...(prof !== undefined && v.spec.kind === 'junction'
+      ? { nodeOptions: `--cpu-prof --cpu-prof-dir=${resolve(prof)}` }
+      : {}),
+  });
   if (!(await probe.ready(20_000))) {
     const tail = readFileSync(proxy.logFile, 'utf8').split('\n').slice(-15).join('\n');
     throw new Error(`${v.spec.label} did not answer OPTIONS:\n${tail}`);
@@ -511,6 +527,7 @@ async function main(): Promise<void> {
       rate: RATE,
       seconds: SECONDS,
       spawn_rate: SPAWN_RATE,
+      junction_plain_cpu_ms: round(f('junction-plain')?.proxyMs),
       junction_nohook_cpu_ms: round(f('junction-nohook')?.proxyMs),
       junction_http_cpu_ms: round(f('junction-http')?.proxyMs),
       junction_http_hook_server_cpu_ms: round(f('junction-http')?.hookMs),
