@@ -3,7 +3,7 @@
  * with Kamailio's ../shared/bench/kamailio/stateful-http-hook.cfg (http_client to a local hook,
  * ../shared/bench/hook-server.js), as shipped (`-m 256`) and tuned (`-x fm -m 1024`).
  *
- * SIPp UAC (uac-rr.xml, 127.0.0.1:5070) → proxy 127.0.0.1:5060 → SIPp UAS 127.0.0.1:5080, plus the
+ * SIPp UAC (uac-rr.xml, 127.0.0.1:5070) → proxy 127.0.0.1:5060 → SIPp A.uas 127.0.0.1:5080, plus the
  * in-process latency probe (5072 → 5082) timing INVITE→200 (bench/sipbench/probe.ts). Junction
  * runs routes/default.ts with two connection points (SIPp's port → TP 5080, the probe's → TP
  * 5082), so every call goes through the whole flow: connection point, hook, termination point,
@@ -50,16 +50,18 @@ import {
   ticksToMs,
 } from './sipbench/procs.ts';
 import { type ProxySpec, type RunningProxy, startProxy } from './sipbench/proxies.ts';
-import { runUac, startUas, type UacResult } from './sipbench/sipp.ts';
+import {
+  BENCH_ADDR,
+  FAIL_MAX,
+  RETRANS_MAX,
+  runUac,
+  startUas,
+  stepPasses,
+  type UacResult,
+} from './sipbench/sipp.ts';
 
-const PROXY = { host: '127.0.0.1', port: 5060 };
-const UAS = { host: '127.0.0.1', port: 5080 };
-const UAC_PORT = 5070;
-const PROBE_UAC_PORT = 5072;
-const PROBE_UAS_PORT = 5082;
+const A = BENCH_ADDR;
 const HOOK_PORT = 8833;
-const FAIL_MAX = 0.001;
-const RETRANS_MAX = 0.005;
 
 const { values: opts } = parseArgs({
   options: {
@@ -122,11 +124,11 @@ function junctionYaml(script: string | undefined, mode: 'spawn' | 'persistent' =
   const s = script === undefined ? '' : `external_script: "${script}", external_script_mode: ${mode}, `;
   return `external_script_timeout_ms: 900
 connection_points:
-  - { id: 1, user_id: 1, match: { ip: 127.0.0.1/32, port: ${UAC_PORT} }, ${s}termination_points: [1] }
-  - { id: 2, user_id: 2, match: { ip: 127.0.0.1/32, port: ${PROBE_UAC_PORT} }, ${s}termination_points: [2] }
+  - { id: 1, user_id: 1, match: { ip: 127.0.0.1/32, port: ${A.uacPort} }, ${s}termination_points: [1] }
+  - { id: 2, user_id: 2, match: { ip: 127.0.0.1/32, port: ${A.probeUacPort} }, ${s}termination_points: [2] }
 termination_points:
-  - { id: 1, uri: "sip:127.0.0.1:${UAS.port}" }
-  - { id: 2, uri: "sip:127.0.0.1:${PROBE_UAS_PORT}" }
+  - { id: 1, uri: "sip:127.0.0.1:${A.uas.port}" }
+  - { id: 2, uri: "sip:127.0.0.1:${A.probeUasPort}" }
 `;
 }
 
@@ -274,9 +276,9 @@ async function measure(
     dir: join(runDir, e.variant.spec.id, name),
     rate,
     calls,
-    uas: UAS,
-    proxy: PROXY,
-    uacPort: UAC_PORT,
+    uas: A.uas,
+    proxy: A.proxy,
+    uacPort: A.uacPort,
     recvTimeoutMs: 8000,
     abortOn: abort ? { failMax: FAIL_MAX, retransMax: RETRANS_MAX } : undefined,
   });
@@ -286,12 +288,7 @@ async function measure(
   const ps = await probe.finish(1000);
   await sleep(SETTLE_MS);
   const n = sipp.created + ps.started;
-  const pass =
-    !sipp.aborted &&
-    sipp.created > 0 &&
-    sipp.notOk / sipp.calls < FAIL_MAX &&
-    sipp.retrans / sipp.calls <= RETRANS_MAX &&
-    sipp.cps >= 0.95 * rate;
+  const pass = stepPasses(sipp, rate);
   const r: Run = {
     rate,
     sipp,
@@ -351,7 +348,7 @@ async function startEnv(v: Variant, probe: Probe): Promise<Env> {
     hook = startHookServer(v.hookDst);
     await waitHttp(HOOK_PORT);
   }
-  await waitPorts([PROXY.port], 60_000);
+  await waitPorts([A.proxy.port], 60_000);
   const prof = opts['cpu-prof'];
   const proxy = startProxy(v.spec, {
     repo,
@@ -378,8 +375,8 @@ async function runVariant(v: Variant, probe: Probe): Promise<Result> {
   const res: Result = { variant: v };
   let env: Env | undefined;
   const uasDir = join(runDir, `uas-${v.spec.id}`);
-  await waitPorts([UAS.port], 60_000);
-  const uas = startUas({ paths, dir: uasDir, port: UAS.port, maxSeconds: maxMinutes * 60 });
+  await waitPorts([A.uas.port], 60_000);
+  const uas = startUas({ paths, dir: uasDir, port: A.uas.port, maxSeconds: maxMinutes * 60 });
   try {
     await sleep(300);
     env = await startEnv(v, probe);
@@ -485,8 +482,8 @@ const round = (v: number | undefined, d = 3): number | null =>
 async function main(): Promise<void> {
   execFileSync(join(repo, 'scripts/ensure-debian.sh'), ['sip-tester', 'kamailio'], { stdio: 'inherit' });
   if (!existsSync(join(shared, 'hook-server.js'))) throw new Error(`${shared}: shared bench not found`);
-  await waitPorts([PROXY.port, UAS.port, UAC_PORT, PROBE_UAC_PORT, PROBE_UAS_PORT], 120_000);
-  const probe = new Probe({ proxy: PROXY, uacPort: PROBE_UAC_PORT, uasPort: PROBE_UAS_PORT });
+  await waitPorts([A.proxy.port, A.uas.port, A.uacPort, A.probeUacPort, A.probeUasPort], 600_000);
+  const probe = new Probe({ proxy: A.proxy, uacPort: A.probeUacPort, uasPort: A.probeUasPort });
   await probe.bind();
   const results: Result[] = [];
   try {

@@ -46,16 +46,24 @@ import {
   udpCounters,
 } from './sipbench/procs.ts';
 import { type ProxySpec, type RunningProxy, startProxy } from './sipbench/proxies.ts';
-import { runUac, startUas, type UacResult } from './sipbench/sipp.ts';
+import {
+  BENCH_ADDR,
+  FAIL_MAX,
+  RETRANS_MAX,
+  runUac,
+  startUas,
+  stepPasses,
+  type UacResult,
+} from './sipbench/sipp.ts';
 
-const PROXY = { host: '127.0.0.1', port: 5060 };
-const UAS = { host: '127.0.0.1', port: 5080 };
-const UAC_PORT = 5070;
-const PROBE_UAC_PORT = 5072;
-const PROBE_UAS_PORT = 5082;
+const {
+  proxy: PROXY,
+  uas: UAS,
+  uacPort: UAC_PORT,
+  probeUacPort: PROBE_UAC_PORT,
+  probeUasPort: PROBE_UAS_PORT,
+} = BENCH_ADDR;
 const LADDER = [250, 500, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 7000, 8000, 10000, 12000, 16000];
-const FAIL_MAX = 0.001;
-const RETRANS_MAX = 0.005;
 
 const SPECS: ProxySpec[] = [
   { id: 'junction', label: 'Junction', kind: 'junction' },
@@ -243,12 +251,7 @@ async function step(
   await sleep(SETTLE_MS);
   const cpu2 = cpuTicks(pids);
   const n = sipp.created + probeStats.started;
-  const pass =
-    !sipp.aborted &&
-    sipp.created > 0 &&
-    sipp.notOk / sipp.calls < FAIL_MAX &&
-    sipp.retrans / sipp.calls <= RETRANS_MAX &&
-    sipp.cps >= 0.95 * rate;
+  const pass = stepPasses(sipp, rate);
   const errs = proxy.errorLinesSince(logOff);
   const s: Step = {
     rate,

@@ -228,3 +228,26 @@ export async function runUac(o: UacOptions): Promise<UacResult> {
     dir: o.dir,
   };
 }
+
+/** find-max.sh's pass rule for one step: not-ok < 0.1 % of calls, retransmissions ≤ 0.5 %, ≥ 95 % of the rate. */
+export const FAIL_MAX = 0.001;
+export const RETRANS_MAX = 0.005;
+
+export function stepPasses(sipp: UacResult, rate: number): boolean {
+  return (
+    !sipp.aborted &&
+    sipp.created > 0 &&
+    sipp.notOk / sipp.calls < FAIL_MAX &&
+    sipp.retrans / sipp.calls <= RETRANS_MAX &&
+    sipp.cps >= 0.95 * rate
+  );
+}
+
+/** The addresses every SIP benchmark uses (those of ../shared/bench's scripts and Kamailio configs). */
+export const BENCH_ADDR = {
+  proxy: { host: '127.0.0.1', port: 5060 },
+  uas: { host: '127.0.0.1', port: 5080 },
+  uacPort: 5070,
+  probeUacPort: 5072,
+  probeUasPort: 5082,
+} as const;

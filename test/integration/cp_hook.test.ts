@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -25,6 +25,7 @@ import {
   freePort,
   removeTempDirs,
   type SippResult,
+  type SippRun,
   sleep,
   sqliteWithSubscriber,
   tempDir,
@@ -144,11 +145,7 @@ interface Call {
 
 async function call(t: JunctionTest, c: Call): Promise<{ caller: SippResult; callee?: SippResult }> {
   const dir = tempDir('junction-cp-');
-  const calleeRun =
-    c.uas === undefined
-      ? undefined
-      : t.s.uas({ scenario: writeFile(dir, 'uas.xml', c.uas.xml), port: c.uas.port, calls: 1, timeoutS: 20 });
-  if (c.uas !== undefined) await waitSippBound({ scenario: '', port: c.uas.port, calls: 1, timeoutS: 20 });
+  const calleeRun = c.uas === undefined ? undefined : await startTp(t, c.uas.xml, c.uas.port);
   const caller = t.s.uac({
     scenario: writeFile(dir, 'uac.xml', c.uac),
     port: c.callerPort,
@@ -162,6 +159,18 @@ async function call(t: JunctionTest, c: Call): Promise<{ caller: SippResult; cal
   });
   const [caller_, callee] = await Promise.all([caller.done, calleeRun?.done]);
   return { caller: caller_, ...(callee === undefined ? {} : { callee }) };
+}
+
+/** A SIPp callee at a termination point, bound before the call starts (one call). */
+async function startTp(t: JunctionTest, xml: string, port: number): Promise<SippRun> {
+  const run = t.s.uas({
+    scenario: writeFile(tempDir('junction-tp-'), 'tp.xml', xml),
+    port,
+    calls: 1,
+    timeoutS: 20,
+  });
+  await waitSippBound({ scenario: '', port, calls: 1, timeoutS: 20 });
+  return run;
 }
 
 function assertPassed(name: string, r: SippResult | undefined): void {
@@ -368,15 +377,8 @@ termination_points:
   - { id: 5, uri: "sip:127.0.0.1:9" }
 `,
       });
-      const dir = tempDir('junction-cp-');
       // TP 1 answers 503: the call moves on to TP 2.
-      const first = t.s.uas({
-        scenario: writeFile(dir, 'a.xml', uasReject(503, 'Busy Here Too')),
-        port: a,
-        calls: 1,
-        timeoutS: 20,
-      });
-      await waitSippBound({ scenario: '', port: a, calls: 1, timeoutS: 20 });
+      const first = await startTp(t, uasReject(503, 'Busy Here Too'), a);
       const r1 = await call(t, {
         proxy: t.proxy,
         callerPort: ports[0]!,
@@ -387,24 +389,12 @@ termination_points:
       assertPassed('failover second TP', r1.callee);
       assertPassed('failover first TP', await first.done);
       // TP 3 answers 486: the caller gets it, TP 2 gets nothing.
-      const busy = t.s.uas({
-        scenario: writeFile(dir, 'c.xml', uasReject(486, 'Busy Here')),
-        port: c,
-        calls: 1,
-        timeoutS: 20,
-      });
-      await waitSippBound({ scenario: '', port: c, calls: 1, timeoutS: 20 });
+      const busy = await startTp(t, uasReject(486, 'Busy Here'), c);
       const r2 = await call(t, { proxy: t.proxy, callerPort: ports[1]!, uac: uacRefused(SRC, 486) });
       assertPassed('486 caller', r2.caller);
       assertPassed('486 TP', await busy.done);
       // TP 4 never answers (no-answer timeout 1 s); TP 5 is only for "44…": TP 2 takes the call.
-      const quiet = t.s.uas({
-        scenario: writeFile(dir, 's.xml', uasSilent('INVITE', 3000)),
-        port: silent,
-        calls: 1,
-        timeoutS: 20,
-      });
-      await waitSippBound({ scenario: '', port: silent, calls: 1, timeoutS: 20 });
+      const quiet = await startTp(t, uasSilent('INVITE', 3000), silent);
       const r3 = await call(t, {
         proxy: t.proxy,
         callerPort: ports[2]!,
@@ -533,8 +523,7 @@ termination_points:
   - { id: 1, uri: "sip:127.0.0.1:${b}" }
 `,
       });
-      const callee = t.s.uas({ scenario: UAS(), port: b, calls: 1, timeoutS: 20 });
-      await waitSippBound({ scenario: '', port: b, calls: 1, timeoutS: 20 });
+      const callee = await startTp(t, readFileSync(UAS(), 'utf8'), b);
       const caller = t.s.uac({
         scenario: writeFile(dir, 'uac.xml', uacAuthenticatedCall(SRC)),
         port: await freePort(),
@@ -565,8 +554,7 @@ termination_points:
         rate: 1,
         args: ['-s', DIALED, '-au', 'alice', '-ap', 'wrong'],
       });
-      const r = await bad.done;
-      assert.match(r.stdout, /403 <-+\s+1\b/);
+      assertPassed('wrong password: 403', await bad.done);
     }),
   );
 });

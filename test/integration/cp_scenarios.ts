@@ -1,50 +1,53 @@
 /**
  * SIPp scenarios of the M4 call-flow tests (connection point → external script → termination
- * point): a caller whose call is hung up by the callee, and a callee that checks the numbers it
- * receives and hangs up. Checks are SIPp `ereg ... check_it="true"`: the call fails without a
- * match. SIPp wants every variable used, so each captured value is echoed in an X- header.
+ * point), with the conventions of scenarios.ts: a caller whose call is hung up by the callee, a
+ * callee that checks the numbers it receives and hangs up, a caller that cancels early, one that
+ * expects a rejection, one that authenticates. Checks are SIPp `ereg ... check_it="true"`: the
+ * call fails without a match. SIPp wants every variable used, so each captured value is echoed
+ * in an X- header.
  */
+import { cdata, SDP, scenario } from './scenarios.ts';
 
-const SDP = `v=0
-      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0
-      a=rtpmap:0 PCMU/8000`;
+const callerFrom = (src: string): string =>
+  `From: "Caller" <sip:${src}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]`;
+const CALLER_TO = 'To: <sip:[service]@[remote_ip]:[remote_port]>';
 
-function scenario(name: string, body: string): string {
-  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<scenario name="${name}">
-${body}
-</scenario>
-`;
-}
-
-function cdata(lines: string): string {
-  return `    <![CDATA[
-
-      ${lines}
-
-    ]]>`;
-}
-
-/** The caller's From (user `src`), To and R-URI user `[service]` (-s). */
-function invite(src: string): string {
+/** The caller's INVITE: From user `src`, To and R-URI user `[service]` (-s). */
+function invite(src: string, cseq = 1, extra = ''): string {
   return `<send retrans="500">
 ${cdata(`INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: "Caller" <sip:${src}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>
+      ${callerFrom(src)}
+      ${CALLER_TO}
       Call-ID: [call_id]
-      CSeq: 1 INVITE
-      Contact: sip:${src}@[local_ip]:[local_port]
+      CSeq: ${cseq} INVITE
+      Contact: sip:${src}@[local_ip]:[local_port]${extra}
       Max-Forwards: 70
       Content-Type: application/sdp
       Content-Length: [len]
 
       ${SDP}`)}
+  </send>`;
+}
+
+/**
+ * A request of the caller's: `method` to `uri` (`[next_url]` in the dialog), with the route set
+ * when `routes`; `branch`: SIPp's `[branch]` or `[branch-N]` (an ACK of a non-2xx, a CANCEL).
+ */
+function callerRequest(
+  method: string,
+  src: string,
+  o: { cseq: number; uri?: string; branch?: string; routes?: boolean; toTag?: boolean; extra?: string },
+): string {
+  return `<send${method === 'ACK' ? '' : ' retrans="500"'}>
+${cdata(`${method} ${o.uri ?? 'sip:[service]@[remote_ip]:[remote_port]'} SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=${o.branch ?? '[branch]'}
+      ${callerFrom(src)}
+      ${CALLER_TO}${o.toTag === false ? '' : '[peer_tag_param]'}${o.routes === true ? '\n      [routes]' : ''}
+      Call-ID: [call_id]
+      CSeq: ${o.cseq} ${method}${o.extra ?? ''}
+      Max-Forwards: 70
+      Content-Length: 0`)}
   </send>`;
 }
 
@@ -65,18 +68,7 @@ export function uacCalleeHangsUp(src: string, service: string): string {
       <ereg regexp="sip:${src}@" search_in="hdr" header="From:" check_it="true" assign_to="f200"/>
     </action>
   </recv>
-  <send>
-${cdata(`ACK [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: "Caller" <sip:${src}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      [routes]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      X-Seen: [$t200] [$f200]
-      Max-Forwards: 70
-      Content-Length: 0`)}
-  </send>
+  ${callerRequest('ACK', src, { cseq: 1, uri: '[next_url]', routes: true, extra: '\n      X-Seen: [$t200] [$f200]' })}
   <recv request="BYE">
     <action>
       <ereg regexp="sip:${service}@" search_in="hdr" header="From:" check_it="true" assign_to="fbye"/>
@@ -99,8 +91,8 @@ ${cdata(`SIP/2.0 200 OK
 
 /**
  * Callee at a termination point that checks the Request-URI user `ruser`, From user `fuser` and
- * To user `tuser` of the INVITE, answers 200 (echoing Record-Route), takes the ACK, then hangs
- * up with a BYE through the route set and expects its 200.
+ * To user `tuser` of the INVITE, answers 200 (echoing Record-Route), takes the ACK, holds the call
+ * `holdMs`, then hangs up with a BYE through the route set and expects its 200.
  */
 export function uasChecksAndHangsUp(ruser: string, fuser: string, tuser: string, holdMs = 200): string {
   return scenario(
@@ -154,28 +146,10 @@ export function uacCancelEarly(src: string, afterMs: number): string {
     `  ${invite(src)}
   <recv response="100"></recv>
   <pause milliseconds="${afterMs}"/>
-  <send retrans="500">
-${cdata(`CANCEL sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-3]
-      From: "Caller" <sip:${src}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 1 CANCEL
-      Max-Forwards: 70
-      Content-Length: 0`)}
-  </send>
+  ${callerRequest('CANCEL', src, { cseq: 1, branch: '[branch-3]', toTag: false })}
   <recv response="200"></recv>
   <recv response="487"></recv>
-  <send>
-${cdata(`ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-6]
-      From: "Caller" <sip:${src}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Max-Forwards: 70
-      Content-Length: 0`)}
-  </send>
+  ${callerRequest('ACK', src, { cseq: 1, branch: '[branch-6]' })}
   <timewait milliseconds="1000"/>`,
   );
 }
@@ -187,87 +161,38 @@ export function uacRefused(src: string, code: number): string {
     `  ${invite(src)}
   <recv response="100" optional="true"></recv>
   <recv response="${code}"></recv>
-  <send>
-${cdata(`ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-3]
-      From: "Caller" <sip:${src}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Max-Forwards: 70
-      Content-Length: 0`)}
-  </send>
+  ${callerRequest('ACK', src, { cseq: 1, branch: '[branch-3]' })}
   <timewait milliseconds="1000"/>`,
   );
 }
 
-function escapeRe(s: string): string {
-  return s.replace(/[+*.#]/g, (c) => `\\${c}`);
-}
-
 /**
- * Caller that authenticates (-au/-ap): INVITE, 407, ACK, INVITE with credentials, 200, ACK by the
- * route set, BYE, 200.
+ * Caller that authenticates (-au/-ap): INVITE, 407, ACK, INVITE with credentials, `final`
+ * (200: ACK by the route set, BYE, 200; else the ACK of the failure).
  */
-export function uacAuthenticatedCall(src: string): string {
-  const from = `From: "Caller" <sip:${src}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]`;
-  const to = 'To: <sip:[service]@[remote_ip]:[remote_port]>';
+export function uacAuthenticatedCall(src: string, final = 200): string {
+  const end =
+    final === 200
+      ? `<recv response="200" rrs="true"></recv>
+  ${callerRequest('ACK', src, { cseq: 2, uri: '[next_url]', routes: true })}
+  <pause milliseconds="200"/>
+  ${callerRequest('BYE', src, { cseq: 3, uri: '[next_url]', routes: true })}
+  <recv response="200" crlf="true"></recv>`
+      : `<recv response="${final}"></recv>
+  ${callerRequest('ACK', src, { cseq: 2, branch: '[branch-4]' })}`;
   return scenario(
     'uac-authenticated-call',
     `  ${invite(src)}
   <recv response="100" optional="true"></recv>
   <recv response="407" auth="true"></recv>
-  <send>
-${cdata(`ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-3]
-      ${from}
-      ${to}[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Max-Forwards: 70
-      Content-Length: 0`)}
-  </send>
-  <send retrans="500">
-${cdata(`INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      ${from}
-      ${to}
-      Call-ID: [call_id]
-      CSeq: 2 INVITE
-      Contact: sip:${src}@[local_ip]:[local_port]
-      [authentication]
-      Max-Forwards: 70
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      ${SDP}`)}
-  </send>
+  ${callerRequest('ACK', src, { cseq: 1, branch: '[branch-3]' })}
+  ${invite(src, 2, '\n      [authentication]')}
   <recv response="100" optional="true"></recv>
   <recv response="180" optional="true"></recv>
-  <recv response="200" rrs="true"></recv>
-  <send>
-${cdata(`ACK [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      ${from}
-      ${to}[peer_tag_param]
-      [routes]
-      Call-ID: [call_id]
-      CSeq: 2 ACK
-      Max-Forwards: 70
-      Content-Length: 0`)}
-  </send>
-  <pause milliseconds="200"/>
-  <send retrans="500">
-${cdata(`BYE [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      ${from}
-      ${to}[peer_tag_param]
-      [routes]
-      Call-ID: [call_id]
-      CSeq: 3 BYE
-      Max-Forwards: 70
-      Content-Length: 0`)}
-  </send>
-  <recv response="200" crlf="true"></recv>`,
+  ${end}`,
   );
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[+*.#]/g, (c) => `\\${c}`);
 }
