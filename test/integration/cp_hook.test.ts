@@ -538,14 +538,7 @@ termination_points:
       assertPassed('TP', await callee.done);
       // Wrong password: no connection point, 403.
       const bad = t.s.uac({
-        scenario: writeFile(
-          dir,
-          'bad.xml',
-          uacAuthenticatedCall(SRC).replace(
-            '<recv response="200" rrs="true"></recv>',
-            '<recv response="403"></recv>',
-          ),
-        ),
+        scenario: writeFile(dir, 'bad.xml', uacAuthenticatedCall(SRC, 403)),
         port: await freePort(),
         calls: 1,
         timeoutS: 10,
