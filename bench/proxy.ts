@@ -75,7 +75,9 @@ const SPECS: ProxySpec[] = [
 
 const USAGE = `usage: node bench/proxy.ts [--quick] [--only junction|kamailio|all] [--calls N]
                           [--soak N [--rate R]] [--probe-rate N] [--cpu-prof DIR]
-                          [--node-options "..."] [--max-minutes M]`;
+                          [--node-options "..."] [--max-minutes M] [--dialog]
+  --dialog: each proxy also runs with every call tracked as a dialog (Junction track_all,
+            Kamailio dialog.so + dlg_manage()), next to its plain run`;
 
 const { values: opts } = parseArgs({
   options: {
@@ -88,6 +90,7 @@ const { values: opts } = parseArgs({
     'cpu-prof': { type: 'string' },
     'node-options': { type: 'string' },
     'max-minutes': { type: 'string' },
+    dialog: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -140,7 +143,13 @@ const junctionNodeOptions = [
 
 const specs = SPECS.filter((s) =>
   only === 'all' ? true : only === 'junction' ? s.kind === 'junction' : s.kind === 'kamailio',
-).filter((s) => soakCalls === 0 || s.id !== 'kamailio-shipped' || only === 'all');
+)
+  .filter((s) => soakCalls === 0 || s.id !== 'kamailio-shipped' || only === 'all')
+  .flatMap((s) =>
+    opts.dialog === true
+      ? [s, { ...s, id: `${s.id}-dlg`, label: `${s.label} + dialogs`, dialog: true }]
+      : [s],
+  );
 
 // ------------------------------------------------------------------ paths, install, cleanup
 
@@ -623,6 +632,19 @@ function summary(results: ProxyResult[]): Record<string, unknown> {
     cps_ratio_vs_kamailio_shipped: round(ratio(max(j), max(ks))),
     quick,
   };
+  const jd = by.get('junction-dlg');
+  const ktd = by.get('kamailio-tuned-dlg');
+  if (jd !== undefined || ktd !== undefined) {
+    Object.assign(out, {
+      dialog_cpu_ms_per_call: round(cpuAt(jd, 500)),
+      dialog_max_cps: round(max(jd), 0),
+      dialog_cpu_ratio_vs_plain: round(ratio(cpuAt(jd, 500), cpuAt(j, 500))),
+      kamailio_dialog_cpu_ms_per_call: round(cpuAt(ktd, 500)),
+      kamailio_dialog_max_cps: round(max(ktd), 0),
+      kamailio_dialog_cpu_ratio_vs_plain: round(ratio(cpuAt(ktd, 500), cpuAt(kt, 500))),
+      dialog_cpu_ratio_vs_kamailio_dialog: round(ratio(cpuAt(jd, 500), cpuAt(ktd, 500))),
+    });
+  }
   return out;
 }
 
@@ -678,7 +700,7 @@ async function main(): Promise<void> {
     const out: Record<string, unknown> = { soak_calls: soakCalls, soak_rate: soakRate };
     for (const spec of specs) {
       const r = await withUas(spec, () => soak(spec, probe));
-      const pfx = spec.kind === 'junction' ? '' : `${spec.id.replace('-', '_')}_`;
+      const pfx = spec.id === 'junction' ? '' : `${spec.id.replaceAll('-', '_')}_`;
       const kind = spec.kind === 'junction' ? 'RSS' : 'PSS';
       log(
         `${spec.label}: soak ${r.sipp.ok}/${r.sipp.calls} ok, ${r.sipp.notOk} not-ok, ${r.sipp.retrans} rtx, ` +

@@ -26,6 +26,11 @@ export interface ProxySpec {
   defines?: string[];
   /** Junction: more top-level YAML (connection points, hook settings). */
   extraYaml?: string;
+  /**
+   * Track every call as a dialog: Junction `modules.dialog.track_all: 1`; Kamailio stateful.cfg
+   * with dialog.so loaded and dlg_manage() on each initial INVITE (written into the run folder).
+   */
+  dialog?: boolean;
 }
 
 export interface RunningProxy {
@@ -68,6 +73,7 @@ export function startProxy(spec: ProxySpec, o: StartOptions): RunningProxy {
           'storage: memory',
           'mi: { http: false, fifo: false }',
           spec.extraYaml ?? '',
+          ...(spec.dialog === true ? ['modules: { dialog: { track_all: 1 } }'] : []),
           '',
         ].join('\n'),
       );
@@ -83,7 +89,10 @@ export function startProxy(spec: ProxySpec, o: StartOptions): RunningProxy {
       // pino JSON lines: level 50 = error, 60 = fatal.
       errorRe = /"level":\s*(?:50|60)\b/;
     } else {
-      const cfg = join(o.shared, 'kamailio', spec.cfg ?? 'stateful.cfg');
+      const cfg =
+        spec.dialog === true
+          ? dialogCfg(o.shared, o.dir)
+          : join(o.shared, 'kamailio', spec.cfg ?? 'stateful.cfg');
       const defs = [
         ...(spec.defines ?? []).flatMap((d) => ['-A', d]),
         '-A',
@@ -128,4 +137,19 @@ export function startProxy(spec: ProxySpec, o: StartOptions): RunningProxy {
       return { count: lines.length, first: lines.slice(0, 3).map((l) => l.slice(0, 300)) };
     },
   };
+}
+
+/** stateful.cfg plus the dialog module and dlg_manage() on initial INVITEs, in `dir`. */
+function dialogCfg(shared: string, dir: string): string {
+  const base = readFileSync(join(shared, 'kamailio/stateful.cfg'), 'utf8');
+  const load = 'loadmodule "rr.so"\n';
+  const rr = '\tif (is_method("INVITE|SUBSCRIBE")) {\n\t\trecord_route();\n\t}\n';
+  if (!base.includes(load) || !base.includes(rr))
+    throw new Error('stateful.cfg changed: cannot derive the dialog variant');
+  const cfg = base
+    .replace(load, `${load}loadmodule "dialog.so"\n`)
+    .replace(rr, `${rr}\tif (is_method("INVITE")) {\n\t\tdlg_manage();\n\t}\n`);
+  const path = join(dir, 'stateful-dialog.cfg');
+  writeFileSync(path, cfg);
+  return path;
 }

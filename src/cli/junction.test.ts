@@ -162,12 +162,14 @@ describe('junction start', () => {
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (d: Buffer) => {
         stdout += d.toString();
-        if (stdout.includes('junction starting')) resolve();
+        // The signal handlers are installed once the server is up (its 'listening' line with
+        // the listeners): a SIGHUP before that would end the process with Node's default action.
+        if (stdout.includes('"msg":"listening"') && stdout.includes('"listen":[')) resolve();
       });
       child.on('exit', () => reject(new Error(`exited before starting:\n${stdout}\n${stderr}`)));
     });
     // Give the server a moment to finish starting, then ask for a reload and a stop.
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 100));
     child.kill('SIGHUP');
     await new Promise((r) => setTimeout(r, 200));
     child.kill('SIGTERM');

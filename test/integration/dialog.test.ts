@@ -8,19 +8,27 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { miOverHttp } from '../../src/mi/client.ts';
-import { assertAllPassed, UAS, withJunction } from './call_flow.ts';
-import { ctdCaller, ctdCallerBusy, uacByeFromServer, uacHold, uasChallenge } from './dialog_scenarios.ts';
+import { assertAllPassed, type JunctionTest, UAS, withJunction } from './call_flow.ts';
+import {
+  ctdCaller,
+  ctdCallerBusy,
+  ctdCallerNoAnswer,
+  uacByeFromServer,
+  uacHold,
+  uasChallenge,
+} from './dialog_scenarios.ts';
 import {
   describeSipp,
   ensureSipp,
   freePort,
   REPO,
+  type RunningServer,
   removeTempDirs,
-  type Session,
   sleep,
   tempDir,
   waitUdpBound,
@@ -131,24 +139,25 @@ interface Cdr {
 }
 
 async function startWithMi(
-  t: { s: Session; junction: (o: object) => Promise<unknown> },
+  t: JunctionTest,
   extraYaml = '',
   storage?: string,
-): Promise<{ mi: Mi; dir: string; fifo: string }> {
+): Promise<{ mi: Mi; dir: string; fifo: string; server: RunningServer }> {
   const http = await freePort();
   const dir = tempDir('junction-dlg-');
   const fifo = join(dir, 'fifo');
-  await t.junction({
+  const server = await t.junction({
     script: writeScript(SCRIPT),
     mi: `{ http: "127.0.0.1:${http}", fifo: "${fifo}", fifo_reply_dir: "${dir}" }`,
     extraYaml,
     ...(storage === undefined ? {} : { storage }),
   });
-  return { mi: mi(http), dir, fifo };
+  return { mi: mi(http), dir, fifo, server };
 }
 
+/** A scenario file: `xml` written into `dir`, or `xml` itself when it is already a path. */
 function sippScenario(dir: string, name: string, xml: string): string {
-  return writeFile(dir, name, xml);
+  return xml.startsWith('<') ? writeFile(dir, name, xml) : xml;
 }
 
 before(() => ensureSipp());
@@ -179,8 +188,11 @@ describe('dialog tracking', () => {
       assert.match(row.to_tag, /SIPpTag01/);
       assert.deepEqual(row.variables, { cp_id: '2' });
       assert.deepEqual(row.profiles, [{ name: 'calls', value: '' }]);
+      // The routing script is reloaded: the dialog stays (it lives in the server, not the script).
+      await m.ok('reload_routes');
       const byCallId = await m.ok<{ Dialogs: DlgRow[] }>('dlg.list', { callid: row.callid });
       assert.equal(byCallId.Dialogs.length, 1);
+      assert.equal(byCallId.Dialogs[0]!.ID, row.ID);
       const stats = await m.ok<Record<string, number>>('get_statistics', { statistics: ['dialog:'] });
       assert.equal(stats['dialog:active_dialogs'], 1);
 
@@ -255,9 +267,13 @@ describe('dialog tracking', () => {
     'records answered, rejected, cancelled and timed-out calls, missed calls too; `junction cdr` reads them',
     withJunction(async (t) => {
       const db = join(tempDir('junction-cdr-'), 'junction.db');
-      const { mi: m, dir } = await startWithMi(
+      const {
+        mi: m,
+        dir,
+        server,
+      } = await startWithMi(
         t,
-        'modules: { tm: { fr_inv_timer: 1500 }, acc: { json_file: cdr.jsonl } }',
+        'modules: { tm: { t1: 50, fr_inv_timer: 1500 }, acc: { json_file: cdr.jsonl } }',
         `sqlite:${db}`,
       );
       const one = async (caller: string, callee: string, name: string): Promise<void> => {
@@ -286,7 +302,7 @@ describe('dialog tracking', () => {
       await one(uacHold(200), UAS(), 'answered');
       await one(uacExpectFailure(486), uasReject(486, 'Busy Here'), 'rejected');
       await one(uacCancel(200), uasCancelled(), 'cancelled');
-      await one(uacExpectFailure(408), uasSilent('INVITE', 3000), 'timeout');
+      await one(uacExpectFailure(408), uasSilent('INVITE', 5000), 'timeout');
       const cdr = await m.ok<{ Records: Array<Cdr & { ruri: string }> }>('cdr_list', {
         table: 'acc',
         since: '1h',
@@ -327,6 +343,13 @@ describe('dialog tracking', () => {
         timeout: 15000,
       });
       assert.match(text.stdout, /486 Busy Here/);
+      // And every record went to the JSON lines file too (relative to the config's folder).
+      const jsonl = readFileSync(join(server.dir, 'cdr.jsonl'), 'utf8').trim().split('\n');
+      assert.equal(jsonl.length, 7);
+      assert.deepEqual(
+        jsonl.map((l) => (JSON.parse(l) as Cdr).status).sort(),
+        [200, 408, 408, 486, 486, 487, 487],
+      );
     }),
   );
 });
@@ -479,6 +502,32 @@ describe('click-to-dial', () => {
       });
       assert.equal(r.error?.code, 603);
       assert.match(r.error?.message ?? '', /ctd refer failed: 603 Declined \(bye: 200 OK\)/);
+      assertAllPassed('caller', await caller.done, 1);
+    }),
+  );
+
+  it(
+    'a caller that only rings: the INVITE is CANCELled after the timeout and the invite step fails',
+    withJunction(async (t) => {
+      const { mi: m, dir } = await startWithMi(t);
+      const callerPort = await freePort();
+      const caller = t.s.uas({
+        scenario: sippScenario(dir, 'ring.xml', ctdCallerNoAnswer()),
+        port: callerPort,
+        calls: 1,
+        timeoutS: 20,
+      });
+      await waitUdpBound(callerPort);
+      const r = await m.call('ctd', {
+        caller: `sip:caller@127.0.0.1:${callerPort}`,
+        callee: 'sip:callee@127.0.0.1:9',
+        timeout: 1,
+      });
+      assert.equal(r.error?.code, 487);
+      assert.match(
+        r.error?.message ?? '',
+        /^ctd invite failed: no answer within 1000 ms \(rang\) \(cancel: sent/,
+      );
       assertAllPassed('caller', await caller.done, 1);
     }),
   );

@@ -211,7 +211,7 @@ ${cdata(`SIP/2.0 ${referStatus}
   <recv request="BYE"></recv>
   ${OK_TO_LAST}${accepted ? thenCall : ''}
   <timewait milliseconds="500"/>
-  <Reference variables="hold,dummy"/>`,
+  <Reference variables="hold,dummy${accepted ? '' : ',target,referredby'}"/>`,
   );
 }
 
@@ -221,6 +221,48 @@ export function ctdCallerBusy(): string {
     'ctd-caller-busy',
     `  <recv request="INVITE"></recv>
   ${answerInvite('486 Busy Here', false)}
+  <recv request="ACK"></recv>
+  <timewait milliseconds="500"/>`,
+  );
+}
+
+/** A click-to-dial caller that rings and never answers: 180, then the server's CANCEL → 200, 487, ACK. */
+export function ctdCallerNoAnswer(): string {
+  return scenario(
+    'ctd-caller-no-answer',
+    `  <recv request="INVITE">
+    <action>
+      <ereg regexp=".*" search_in="hdr" header="Via:" occurrence="1" check_it="true" assign_to="via1"/>
+    </action>
+  </recv>
+  <send>
+${cdata(`SIP/2.0 180 Ringing
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0`)}
+  </send>
+  <recv request="CANCEL"></recv>
+  <send>
+${cdata(`SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0`)}
+  </send>
+  <send retrans="500">
+${cdata(`SIP/2.0 487 Request Terminated
+      Via: [$via1]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      CSeq: 1 INVITE
+      Content-Length: 0`)}
+  </send>
   <recv request="ACK"></recv>
   <timewait milliseconds="500"/>`,
   );

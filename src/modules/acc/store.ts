@@ -72,29 +72,28 @@ function matches(r: CallRecord, q: CdrQuery): boolean {
   );
 }
 
-/** The newest `max` records in memory. */
+/** The newest `max` records in memory (a ring: adding never moves the others). */
 export class MemoryCdrStore implements CdrStore {
   readonly kind: string = 'memory';
-  private readonly records: CallRecord[] = [];
+  private readonly ring: Array<CallRecord | undefined>;
   private nextId = 1;
-  private readonly max: number;
 
   constructor(max = 10000) {
-    this.max = max;
+    this.ring = new Array<CallRecord | undefined>(max);
   }
 
   add(r: CallRecord): void {
     r.id = this.nextId++;
-    this.records.push(r);
-    if (this.records.length > this.max) this.records.splice(0, this.records.length - this.max);
+    this.ring[r.id % this.ring.length] = r;
   }
 
   async query(q: CdrQuery): Promise<CallRecord[]> {
     const limit = q.limit ?? 100;
     const out: CallRecord[] = [];
-    for (let i = this.records.length - 1; i >= 0 && out.length < limit; i--) {
-      const r = this.records[i]!;
-      if (matches(r, q)) out.push(r);
+    const n = this.ring.length;
+    for (let id = this.nextId - 1; id > 0 && id >= this.nextId - n && out.length < limit; id--) {
+      const r = this.ring[id % n];
+      if (r !== undefined && matches(r, q)) out.push(r);
     }
     return out;
   }

@@ -3,7 +3,7 @@
  * profile_get_values, profile_list_dlgs), Kamailio's dotted names as aliases.
  */
 import { type MiCommand, MiError } from '../../mi/command.ts';
-import type { Dialog } from './dialog.ts';
+import { type Dialog, DLG_CONFIRMED_NA } from './dialog.ts';
 import { dialogs } from './service.ts';
 
 const sec = (ms: number | undefined): number => (ms === undefined ? 0 : Math.floor(ms / 1000));
@@ -110,6 +110,11 @@ export const dlgEndDlg: MiCommand = {
   ],
   async handler(p) {
     const d = findDialog(p);
+    if (d.state < DLG_CONFIRMED_NA)
+      throw new MiError(
+        409,
+        `dialog ${d.id} is not answered yet (state ${d.state}): there is nothing to BYE`,
+      );
     const byes = await dialogs().terminate(d, 'mi');
     return {
       ID: d.id,

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
+import type { MiError } from '../../mi/command.ts';
 import type { ServerTxPort } from '../../proxy/core.ts';
 import { newRelayState } from '../../proxy/script_context.ts';
 import type { ReceiveInfo } from '../../transport/types.ts';
 import { recordOfDialog } from '../acc/record.ts';
 import { fakeContext, parse, request, response } from '../testing/fake_context.ts';
 import { ksr } from '../testing/ksr.ts';
-import { dlgList, profileGetSize } from './commands.ts';
+import { dlgEndDlg, dlgList, profileGetSize } from './commands.ts';
 import { type Dialog, DLG_CONFIRMED, DLG_CONFIRMED_NA, DLG_EARLY } from './dialog.ts';
 import { Dialogs, setDialogs } from './service.ts';
 
@@ -167,5 +168,30 @@ describe('dialog tracking', () => {
     // A reply context has no dialog to create.
     const rctx = fakeContext(response(200, 'OK'), { kind: 'onreply', request: INVITE });
     assert.equal((ksr(rctx) as unknown as { dialog: Record<string, () => number> }).dialog.dlg_manage!(), -1);
+  });
+});
+
+describe('dlg_end_dlg', () => {
+  it('refuses an unanswered dialog (409) and an unknown one (404)', async () => {
+    const svc = new Dialogs();
+    setDialogs(svc);
+    const d = svc.create(parse(INVITE), INFO, undefined)!;
+    await assert.rejects(
+      Promise.resolve(dlgEndDlg.handler({ dialog_id: String(d.id) }, { transport: 'cli' })),
+      (e: MiError) => e.code === 409,
+    );
+    await assert.rejects(
+      Promise.resolve(dlgEndDlg.handler({ dialog_id: '999' }, { transport: 'cli' })),
+      (e: MiError) => e.code === 404,
+    );
+    assert.equal(d.ended, false);
+  });
+
+  it('without a UAC in the process, the dialog ends and the command says why', async () => {
+    const svc = new Dialogs();
+    setDialogs(svc);
+    const d = answered(svc);
+    await assert.rejects(svc.terminate(d, 'mi'), /no UAC/);
+    assert.equal(d.ended, true);
   });
 });

@@ -9,7 +9,32 @@
 import type { DialogSlot } from '../../proxy/script_context.ts';
 import { isParseError } from '../../sip/errors.ts';
 import type { SipMessage } from '../../sip/message.ts';
+import { parseNameAddr, parseNameAddrList } from '../../sip/name_addr.ts';
+import type { NameAddr } from '../../sip/types.ts';
 import { routeValue } from '../uac/client.ts';
+
+/** The URI of a From / To value ('' when it does not parse). */
+function uriOf(value: string): string {
+  const r = parseNameAddr(value, 0, false);
+  return isParseError(r) ? '' : r.value.uriText;
+}
+
+/** The first URI of a Contact value (undefined when absent, `*` or unparsable). */
+function firstUri(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const l = parseNameAddrList(value);
+  return isParseError(l) || l.length === 0 ? undefined : l[0]!.uriText;
+}
+
+/** Every name-addr of header values that may each hold a comma list. */
+function nameAddrs(values: readonly string[]): NameAddr[] {
+  const out: NameAddr[] = [];
+  for (const v of values) {
+    const l = parseNameAddrList(v);
+    if (!isParseError(l)) out.push(...l);
+  }
+  return out;
+}
 
 export const DLG_UNCONFIRMED = 1;
 export const DLG_EARLY = 2;
@@ -38,16 +63,17 @@ export class Dialog implements DialogSlot {
   /** From / To header values of the INVITE (To gets its tag from the 2xx). */
   readonly fromHeader: string;
   toHeader: string;
-  readonly fromUri: string;
-  readonly toUri: string;
-  /** Request-URI as received, and as relayed on the answered branch (the callee's target). */
+  /** Request-URI as received. */
   readonly requestUri: string;
-  /** Caller side: its Contact, the route set towards it (the INVITE's Record-Route, in order). */
-  readonly callerContact: string;
-  readonly callerRouteSet: readonly string[];
-  /** Callee side, from the 2xx: its Contact and the route set towards it. */
-  calleeContact: string | undefined = undefined;
-  calleeRouteSet: readonly string[] = [];
+  /**
+   * Contact and Record-Route values as received (INVITE: the caller's; 2xx: the callee's), parsed
+   * only when needed (BYE from us, dlg_list, call records): creating a dialog parses nothing.
+   */
+  private readonly callerContactRaw: string | undefined;
+  private readonly callerRrRaw: readonly string[];
+  private calleeContactRaw: string | undefined = undefined;
+  private calleeRrRaw: readonly string[] = [];
+  private memo: { from?: string; to?: string } = {};
   /** Highest CSeq seen from each side (BYE from us uses the next). */
   callerCseq: number;
   calleeCseq = 0;
@@ -89,22 +115,55 @@ export class Dialog implements DialogSlot {
     this.fromTag = req.fromTag ?? '';
     this.fromHeader = req.getHeader('From') ?? '';
     this.toHeader = req.getHeader('To') ?? '';
-    const f = req.from();
-    const t = req.to();
-    this.fromUri = isParseError(f) ? '' : f.uriText;
-    this.toUri = isParseError(t) ? '' : t.uriText;
     this.requestUri = req.ruri;
-    const c = req.contacts();
-    this.callerContact =
-      c === undefined || isParseError(c) || c.contacts.length === 0 ? this.fromUri : c.contacts[0]!.uriText;
-    const rr = req.recordRoutes();
-    this.callerRouteSet = isParseError(rr) ? [] : rr.map(routeValue);
+    this.callerContactRaw = req.getHeader('Contact');
+    this.callerRrRaw = req.getHeaders('Record-Route');
     this.callerCseq = req.cseq;
     this.initialCseq = req.cseq;
     this.source = source;
     this.socket = socket;
     this.startTs = Date.now();
     this.lifetimeMs = lifetimeMs;
+  }
+
+  get fromUri(): string {
+    this.memo.from ??= uriOf(this.fromHeader);
+    return this.memo.from;
+  }
+
+  get toUri(): string {
+    this.memo.to ??= uriOf(this.toHeader);
+    return this.memo.to;
+  }
+
+  /** The caller's Contact (its From URI when it sent none). */
+  get callerContact(): string {
+    return firstUri(this.callerContactRaw) ?? this.fromUri;
+  }
+
+  /** The route set towards the caller: the INVITE's Record-Route, in order. */
+  get callerRouteSet(): string[] {
+    return nameAddrs(this.callerRrRaw).map(routeValue);
+  }
+
+  /** The callee's Contact (from the 2xx). */
+  get calleeContact(): string | undefined {
+    return firstUri(this.calleeContactRaw);
+  }
+
+  /**
+   * The route set towards the callee: the 2xx's Record-Route holds the entries added below us,
+   * ours, then the caller side's; the ones below us, reversed. Empty when we did not
+   * record-route (then in-dialog requests do not pass through us anyway).
+   */
+  get calleeRouteSet(): string[] {
+    const rr = nameAddrs(this.calleeRrRaw);
+    const below: string[] = [];
+    for (const na of rr) {
+      if (this.owner.isMyself(na.uriText)) break;
+      below.push(routeValue(na));
+    }
+    return below.length === rr.length ? [] : below.reverse();
   }
 
   get ended(): boolean {
@@ -127,19 +186,8 @@ export class Dialog implements DialogSlot {
     if (status >= 300) return; // the final sent upstream decides (onFinalSent)
     this.toTag = res.toTag;
     this.toHeader = res.getHeader('To') ?? this.toHeader;
-    const c = res.contacts();
-    if (c !== undefined && !isParseError(c) && c.contacts.length > 0)
-      this.calleeContact = c.contacts[0]!.uriText;
-    const rr = res.recordRoutes();
-    if (!isParseError(rr)) {
-      // The 2xx's Record-Route: entries added below us, ours, then the caller side's.
-      const below: string[] = [];
-      for (const na of rr) {
-        if (this.owner.isMyself(na.uriText)) break;
-        below.push(routeValue(na));
-      }
-      this.calleeRouteSet = below.length === rr.length ? [] : below.reverse();
-    }
+    this.calleeContactRaw = res.getHeader('Contact');
+    this.calleeRrRaw = res.getHeaders('Record-Route');
     this.confirm(status, res.reason);
   }
 

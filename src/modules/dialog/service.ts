@@ -72,6 +72,8 @@ export class Dialogs implements DialogOwner {
   /** The server's UAC (BYE on dlg_end_dlg and lifetime expiry); undefined in unit tests. */
   uac: Uac | undefined;
   isMyself: (uri: string) => boolean = () => false;
+  /** Stateless mode (proxy.stateless): no transaction sees the replies, nothing is tracked. */
+  stateless = false;
   private readonly byId = new Map<number, Dialog>();
   private readonly byCallId = new Map<string, Dialog | Dialog[]>();
   /** profile name → value ('' without value) → dialogs. */
@@ -123,6 +125,7 @@ export class Dialogs implements DialogOwner {
 
   /** A new dialog for an initial INVITE; undefined when the table is full. */
   create(req: SipMessage, info: ReceiveInfo, tx: ServerTxPort | undefined): Dialog | undefined {
+    if (this.stateless) return undefined;
     if (this.byId.size >= this.params.max_dialogs) {
       this.stats.rejected_dialogs++;
       if (!this.warnedFull) {
@@ -186,6 +189,8 @@ export class Dialogs implements DialogOwner {
    * ends it, ACK confirms it); initial INVITEs get one with track_all. Never consumes the request.
    */
   onRequest(req: SipMessage, info: ReceiveInfo, tx: ServerTxPort | undefined, state: RelayState): boolean {
+    // Nothing tracked and nothing to track: the one check of the untracked case.
+    if (this.byId.size === 0 && this.params.track_all === 0) return false;
     if (req.toTag === undefined) {
       if (this.params.track_all === 1 && req.method === 'INVITE') {
         const d = this.create(req, info, tx);

@@ -33,6 +33,7 @@ export async function startCallServices(
     warn: (o, m) => dlog.warn(o, m),
   });
   dialogs.uac = uac;
+  dialogs.stateless = config.proxy.stateless;
   const local = server.core.local;
   dialogs.isMyself = (uri) => local.isMyselfUri(uri);
   setDialogs(dialogs);

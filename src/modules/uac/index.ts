@@ -5,6 +5,7 @@
  */
 import { type MiCommand, MiError } from '../../mi/command.ts';
 import { defineModuleStatistic } from '../../mi/statistics.ts';
+import { parseHeaderLines } from '../../mi/uac.ts';
 import type { RouteContext } from '../../proxy/context.ts';
 import { ANY_ROUTE, type ModuleDefinition } from '../../script/module.ts';
 import { registerPvClass } from '../pv/pseudo_variables.ts';
@@ -53,26 +54,12 @@ export interface UacReply {
   reason: string;
 }
 
-function headerPairs(text: string | undefined): Array<[string, string]> {
-  if (text === undefined || text === '') return [];
-  const out: Array<[string, string]> = [];
-  let contentType: string | undefined;
-  for (const line of text.split(/\r?\n/)) {
-    if (line.trim() === '') continue;
-    const c = line.indexOf(':');
-    if (c <= 0) continue;
-    const name = line.slice(0, c).trim();
-    const value = line.slice(c + 1).trim();
-    if (name.toLowerCase() === 'content-type') contentType = value;
-    else out.push([name, value]);
-  }
-  if (contentType !== undefined) out.push(['\0content-type', contentType]);
-  return out;
-}
-
 async function sendSpec(client: Uac, s: UacRequestSpec): Promise<UacOutcome> {
-  const pairs = headerPairs(s.headers);
-  const ct = pairs.find(([n]) => n === '\0content-type')?.[1];
+  // Header lines as t_uac_dlg takes them (MiError 400 on a bad line); Content-Type types the body.
+  const pairs = parseHeaderLines(s.headers ?? '');
+  const isCt = ([n]: [string, string]): boolean =>
+    n.toLowerCase() === 'content-type' || n.toLowerCase() === 'c';
+  const ct = pairs.find(isCt)?.[1];
   const method = String(s.method).toUpperCase();
   const out = await client.send({
     method,
@@ -81,7 +68,7 @@ async function sendSpec(client: Uac, s: UacRequestSpec): Promise<UacOutcome> {
     to: s.to.includes('<') ? s.to : `<${s.to}>`,
     ...(s.callid === undefined || s.callid === '' ? {} : { callId: s.callid }),
     ...(s.next_hop === undefined || s.next_hop === '' ? {} : { nextHop: s.next_hop }),
-    headers: pairs.filter(([n]) => n !== '\0content-type'),
+    headers: pairs.filter((h) => !isCt(h)),
     ...(s.body === undefined || s.body === '' ? {} : { body: s.body, contentType: ct ?? 'text/plain' }),
   });
   if (method === 'INVITE' && out.status >= 200 && out.status < 300) {
@@ -103,7 +90,7 @@ async function sendRequest(ctx: RouteContext, spec: UacRequestSpec): Promise<Uac
     const out = await sendSpec(client, spec);
     return { status: out.status, reason: out.reason };
   } catch (e) {
-    const status = e instanceof UacError ? e.status : 500;
+    const status = e instanceof UacError ? e.status : e instanceof MiError ? e.code : 500;
     ctx.log('err', `uac.send_request: ${(e as Error).message}`);
     return { status, reason: (e as Error).message };
   }
