@@ -78,7 +78,7 @@ const { values: opts } = parseArgs({
 const quick = opts.quick === true;
 const RATE = Number(opts.rate ?? 500);
 const SECONDS = Number(opts.seconds ?? (quick ? 4 : 8));
-const SPAWN_RATE = Math.min(RATE, 250);
+const SPAWN_RATE = Math.min(RATE, 100);
 const LADDER = quick ? [1000, 2000, 3000] : [1000, 1500, 2000, 2500, 3000, 4000];
 const STEP_SECONDS = quick ? 3 : 5;
 const SETTLE_MS = quick ? 1500 : 3000;

@@ -114,11 +114,14 @@ export class ExtScriptService {
     const target = script.kind === 'http' ? script.url : script.path;
     const log = this.log;
     const cp = req.cp_id;
-    log.info({ cp_id: cp, script: target }, `Executing external script: ${target}`);
+    // The M4 lines are built only when they will be written (one call = several lines).
+    const info = log.isLevelEnabled?.('info') ?? true;
+    const debug = log.isLevelEnabled?.('debug') ?? true;
+    if (info) log.info({ cp_id: cp, script: target }, `Executing external script: ${target}`);
     count(cp, 'calls');
     const outcome = await this.call(script, mode, req);
     recordLatency(cp, outcome.durationMs);
-    const secs = (outcome.durationMs / 1000).toFixed(6);
+    const secs = info || outcome.kind !== 'ok' ? (outcome.durationMs / 1000).toFixed(6) : '';
     if (outcome.kind === 'timeout') {
       count(cp, 'timeouts');
       log.warn(
@@ -146,12 +149,16 @@ export class ExtScriptService {
     count(cp, 'ok');
     const r = outcome.reply;
     const kind = script.kind === 'http' ? 'HTTP' : 'local';
-    log.debug({ cp_id: cp }, `External script: received output from ${kind} script: ${outcome.raw.trim()}`);
-    log.info({ cp_id: cp, seconds: Number(secs) }, `External script executed in ${secs} seconds`);
-    if (r.status_code !== undefined) log.debug({ cp_id: cp }, `Status code: ${r.status_code}`);
-    if (r.message !== undefined) log.debug({ cp_id: cp }, `Message: ${r.message}`);
-    if (r.new_src !== undefined) log.debug({ cp_id: cp }, `New src: ${r.new_src}`);
-    if (r.new_dst !== undefined) log.debug({ cp_id: cp }, `New dst: ${r.new_dst}`);
+    if (debug) {
+      log.debug({ cp_id: cp }, `External script: received output from ${kind} script: ${outcome.raw.trim()}`);
+    }
+    if (info) log.info({ cp_id: cp, seconds: Number(secs) }, `External script executed in ${secs} seconds`);
+    if (debug) {
+      if (r.status_code !== undefined) log.debug({ cp_id: cp }, `Status code: ${r.status_code}`);
+      if (r.message !== undefined) log.debug({ cp_id: cp }, `Message: ${r.message}`);
+      if (r.new_src !== undefined) log.debug({ cp_id: cp }, `New src: ${r.new_src}`);
+      if (r.new_dst !== undefined) log.debug({ cp_id: cp }, `New dst: ${r.new_dst}`);
+    }
     for (const f of outcome.ignored) {
       log.warn({ cp_id: cp, field: f }, `External script: ignoring ${f}: not a plausible number`);
     }
@@ -161,10 +168,10 @@ export class ExtScriptService {
       return this.reject(HGC_REJECTED, reasonPhrase(r.message, 'Rejected'), 'rejected', outcome);
     }
     const next = applyReply(r, req.src, req.dst);
-    if (next.src !== req.src) {
+    if (info && next.src !== req.src) {
       log.info({ cp_id: cp }, `External script: changing src from [${req.src}] to [${next.src}]`);
     }
-    if (next.dst !== req.dst) {
+    if (info && next.dst !== req.dst) {
       log.info({ cp_id: cp }, `External script: changing dst from [${req.dst}] to [${next.dst}]`);
     }
     return { action: 'continue', src: next.src, dst: next.dst, result: 'ok', outcome };
