@@ -22,7 +22,7 @@
  * rate) on a short ladder for junction-http and both Kamailio http variants. Hook layer alone:
  * calls/s of HttpHook and PersistentHook in this process (many in flight).
  *
- * Options: --quick, --rate N (fixed rate, default 500), --seconds N, --only junction|kamailio|all,
+ * Options: --quick, --rate N (fixed rate, default 500), --seconds N, --only junction|kamailio|all|ID,ID…,
  *   --no-ladder, --max-minutes M, --cpu-prof DIR (Junction runs with node --cpu-prof). The last line printed is one JSON object.
  */
 import { execFileSync } from 'node:child_process';
@@ -223,7 +223,9 @@ const ALL: Variant[] = [
     ladder: !noLadder,
   },
 ];
-const VARIANTS = ALL.filter((v) => only === 'all' || v.spec.kind === only);
+const VARIANTS = ALL.filter(
+  (v) => only === 'all' || v.spec.kind === only || only.split(',').includes(v.spec.id),
+);
 
 // ------------------------------------------------------------------ one measured run
 
