@@ -10,6 +10,10 @@
  * source address and the NAT / keep-alive branch flags, their Contacts aliased to the source so
  * in-dialog requests find them again (set_contact_alias / handle_ruri_alias), and dialogs with
  * them marked `;nat=yes` in Record-Route. (No RTP relay: media anchoring is out of scope.)
+ * Softswitch (M4) call routing, only when `connection_points` are configured: a new INVITE from a
+ * connection point is localized, passed to its external script (which may reject it or rewrite
+ * its numbers) and sent to its termination points with failover (KSR.cp.route); an INVITE from
+ * an unknown source is refused with 403.
  *
  * Copy it, edit it, reload it (`kill -HUP <pid>` or the `reload_routes` management command):
  * a script that does not load is refused and this one keeps running.
@@ -56,6 +60,12 @@ export async function ksr_request_route(KSR: Ksr): Promise<void> {
   }
 
   if (KSR.is_method_in('IS')) KSR.rr.record_route();
+
+  // M4 call routing: connection point → external script → termination points.
+  if (KSR.is_INVITE() && KSR.cp.enabled() > 0) {
+    await KSR.cp.route();
+    KSR.x.exit();
+  }
 
   if (KSR.pv.is_null('$rU')) {
     // Request addressed to the server itself (e.g. OPTIONS keep-alives).

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Config } from './config/types.ts';
 import type { Logger } from './log/logger.ts';
 import { type Management, startManagement } from './mi/index.ts';
+import { startCallRouting } from './modules/cp/reload.ts';
 import { type CallServices, startCallServices } from './modules/dialog/wire.ts';
 import { closeExec, configureExec } from './modules/exec/exec.ts';
 import type { ExecParams } from './modules/exec/params.ts';
@@ -48,6 +49,7 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
   // Location / subscriber storage first: REGISTERs may arrive as soon as a listener is bound.
   const registration = await startRegistration(config, log);
   configureExec(config.modules.exec as ExecParams | undefined, log.child({ module: 'exec' }));
+  const callRouting = startCallRouting(config, log);
   const registry = new KsrRegistry(MODULES);
   const engine = new ScriptEngine({ path: config.script, registry, log, watch: config.script_watch });
   const loaded = await engine.reload();
@@ -201,6 +203,7 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
       await calls?.stop();
       await registration.stop();
       closeExec();
+      await callRouting.stop();
     },
   };
   return server;

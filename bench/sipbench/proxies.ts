@@ -26,7 +26,7 @@ export interface ProxySpec {
    * with dialog.so loaded and dlg_manage() on each initial INVITE (written into the run folder).
    */
   dialog?: boolean;
-  /** Junction: routing script, relative to the repository or absolute (default routes/default.ts), and more top-level YAML. */
+  /** Junction: routing script, relative to the repository or absolute (default routes/default.ts), and more top-level YAML (connection points, hook settings). */
   script?: string;
   yaml?: string;
   /** Kamailio: config file in ../shared/bench/kamailio (default stateful.cfg) and more `-A NAME=value` defines. */

@@ -157,9 +157,57 @@ termination_points:
       user_id: 2,
       match: { ip: { spec: '127.0.0.1/32', address: '127.0.0.1', prefix: 32, family: 4 } },
       external_script: { kind: 'http', url: 'http://127.0.0.1:8833/' },
-      termination_points: [10],
+      external_script_mode: 'spawn',
+      localization: { src: { text: '', rules: [] }, dst: { text: '', rules: [] } },
+      termination_points: [{ id: 10 }],
     });
-    assert.deepEqual(c.termination_points, [{ id: 10, uri: 'sip:127.0.0.1:5090' }]);
+    assert.deepEqual(c.termination_points, [
+      {
+        id: 10,
+        uri: 'sip:127.0.0.1:5090',
+        active: true,
+        transformation: { src: { text: '', rules: [] }, dst: { text: '', rules: [] } },
+        capacity: 0,
+        options_interval_ms: 0,
+        no_answer_timeout_ms: 0,
+      },
+    ]);
+    assert.equal(c.external_script_reject_on_failure, 0);
+    assert.deepEqual(c.hangup_causes, {});
+  });
+
+  it('reads M4 rules, routed termination points and the HGC table, naming bad keys', () => {
+    const c = configOf(`
+hangup_causes: { 384: 403 }
+connection_points:
+  - id: 1
+    match: { ip: 10.0.0.0/8, transport: udp }
+    localization: { src: "-00|-0+370", dst: 370 }
+    termination_points: [{ id: 7, prefix: "3706" }, { id: 8, regexp: "^1" }, 9]
+termination_points:
+  - { id: 7, uri: "sip:10.1.1.1", capacity: 2 }
+  - { id: 8, uri: "sip:10.1.1.2", transformation: { dst: "-370" } }
+  - { id: 9, uri: "sip:10.1.1.3", active: false }
+`);
+    const cp = c.connection_points[0]!;
+    assert.equal(cp.localization.src.text, '-00|-0+370');
+    assert.equal(cp.localization.dst.rules[0]!.add, '370');
+    assert.equal(cp.termination_points[0]!.prefix, '3706');
+    assert.equal(cp.termination_points[1]!.regexp?.test('123'), true);
+    assert.deepEqual(cp.termination_points[2], { id: 9 });
+    assert.deepEqual(c.hangup_causes, { 384: 403 });
+    const bad = parseConfig(`
+hangup_causes: { 384: 200 }
+connection_points:
+  - { id: 1, match: { ip: 10.0.0.1 }, localization: { src: "-" }, termination_points: [{ id: 3, regexp: "(" }] }
+termination_points: [{ id: 3, uri: "sip:h", transformation: { dst: "1||2" } }]
+`);
+    assert.equal(bad.ok, false);
+    const text = bad.ok ? '' : bad.errors.map((e) => `${e.path}: ${e.message}`).join('\n');
+    assert.match(text, /hangup_causes\.384: expected a SIP status/);
+    assert.match(text, /connection_points\[0\]\.localization\.src: rule "-"/);
+    assert.match(text, /connection_points\[0\]\.termination_points\[0\]\.regexp: bad regular expression/);
+    assert.match(text, /termination_points\[0\]\.transformation\.dst: empty rule/);
   });
 });
 

@@ -7,6 +7,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { extname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ACCEPTED_LEVEL_NAMES, toThreshold } from '../log/levels.ts';
+import { parseRules } from '../routing_points/rules.ts';
 import { isParseError } from '../sip/errors.ts';
 import { isSipUri, parseUri } from '../sip/uri.ts';
 import {
@@ -20,6 +21,7 @@ import {
   isPlainObject,
   millis,
   object,
+  oneOf,
   optional,
   type ParseContext,
   type Path,
@@ -34,7 +36,9 @@ import type {
   ListenSpec,
   LogLevel,
   ModulesConfig,
+  NumberRulesConfig,
   StorageConfig,
+  TpChoice,
 } from './types.ts';
 import {
   formatHostPort,
@@ -393,6 +397,7 @@ const match = object(
   {
     ip: optional(cidr),
     port: optional(integer({ doc: "Caller's source port.", min: 1, max: 65535 })),
+    transport: optional(oneOf(['udp', 'tcp', 'tls', 'ws', 'wss'], { doc: 'Transport the call arrives on.' })),
     username: optional(
       string({ doc: 'Authenticated user name (or From user) of the caller.', nonEmpty: true }),
     ),
@@ -401,7 +406,7 @@ const match = object(
     doc: 'Which calls come in through this connection point; every key given must match.',
     refine(m, at, ctx) {
       if (m.ip === undefined && m.port === undefined && m.username === undefined) {
-        ctx.report(at, 'needs at least one of ip, port, username');
+        ctx.report(at, 'needs at least one of ip, port, username (transport only narrows them)');
       }
     },
   },
@@ -434,6 +439,73 @@ const externalScript = custom<ExternalScript>(
   },
 );
 
+const numberRules = custom<NumberRulesConfig>(
+  'rules',
+  {
+    doc: 'M4 rules: `X` adds prefix X, `-X` cuts prefix X, `-X+Y` replaces it; `|` separates rules, the first that applies wins. Example: `-00|-0+370`.',
+    default: '',
+  },
+  (value, at, ctx) => {
+    const text = typeof value === 'number' ? String(value) : value;
+    if (typeof text !== 'string') {
+      ctx.report(at, `expected M4 rules such as "-00|-0+370", got ${describe(value)}`);
+      return undefined;
+    }
+    const rules = parseRules(text);
+    if (typeof rules === 'string') {
+      ctx.report(at, rules);
+      return undefined;
+    }
+    return { text, rules };
+  },
+);
+
+const numberRuleSet = object(
+  { src: numberRules, dst: numberRules },
+  { doc: 'Rules for the source (From user) and destination (Request-URI user) numbers.' },
+);
+
+const TP_CHOICE_FIELDS = {
+  id: integer({ doc: 'A termination point id.', min: 1 }),
+  prefix: optional(
+    string({ doc: 'Only destinations (after the hook) starting with this prefix.', nonEmpty: true }),
+  ),
+  regexp: optional(
+    custom<RegExp>(
+      'regexp',
+      { doc: 'Only destinations (after the hook) matching this regular expression.' },
+      (value, at, ctx) => {
+        if (typeof value !== 'string' || value === '') {
+          ctx.report(at, `expected a regular expression, got ${describe(value)}`);
+          return undefined;
+        }
+        try {
+          return new RegExp(value);
+        } catch (e) {
+          ctx.report(at, `bad regular expression: ${(e as Error).message}`);
+          return undefined;
+        }
+      },
+    ),
+  ),
+} as const;
+const tpChoiceObject = object(TP_CHOICE_FIELDS, { doc: 'A termination point with a destination match.' });
+
+const tpChoice = custom<TpChoice>(
+  'id | {id, prefix, regexp}',
+  {
+    doc: 'A termination point id, or `{id, prefix, regexp}` to use it only for matching destinations.',
+    fields: TP_CHOICE_FIELDS,
+  },
+  (value, at, ctx) => {
+    if (typeof value === 'number')
+      return integer({ doc: '', min: 1 }).parse(value, at, ctx) === undefined ? undefined : { id: value };
+    if (isPlainObject(value)) return tpChoiceObject.parse(value, at, ctx);
+    ctx.report(at, `expected a termination point id or {id, prefix, regexp}, got ${describe(value)}`);
+    return undefined;
+  },
+);
+
 function uniqueIds(list: readonly { id: number }[], at: Path, ctx: ParseContext): void {
   const seen = new Map<number, number>();
   list.forEach((item, i) => {
@@ -449,8 +521,13 @@ const connectionPoint = object(
     user_id: integer({ doc: "Owner's user id (`user_id` sent to the hook).", min: 0, default: 0 }),
     match,
     external_script: optional(externalScript),
-    termination_points: array(integer({ doc: 'A termination point id.', min: 1 }), {
-      doc: 'Termination point ids, tried in order.',
+    external_script_mode: oneOf(['spawn', 'persistent'], {
+      doc: 'Local script: `spawn` one process per call (M4), or `persistent`: one long-running process speaking JSON lines with request ids.',
+      default: 'spawn',
+    }),
+    localization: numberRuleSet,
+    termination_points: array(tpChoice, {
+      doc: 'Termination points, tried in order (failover on timeout, 408, 5xx, capacity).',
       default: [],
     }),
   },
@@ -475,6 +552,17 @@ const terminationPoint = object(
         return undefined;
       },
     ),
+    active: boolean({ doc: 'An inactive termination point is never used.', default: true }),
+    transformation: numberRuleSet,
+    capacity: integer({ doc: 'Most concurrent calls; 0 = unlimited.', default: 0, min: 0 }),
+    options_interval_ms: millis({
+      doc: 'Send OPTIONS this often; a termination point that does not answer is skipped until it does. 0 = no checks.',
+      default: 0,
+    }),
+    no_answer_timeout_ms: millis({
+      doc: 'Give up on this termination point (and fail over) without a final answer after this long; 0 = modules.tm.fr_inv_timer.',
+      default: 0,
+    }),
   },
   { doc: 'A destination for calls (M4 termination point).' },
 );
@@ -492,7 +580,7 @@ const rootFields = {
   mi,
   modules,
   external_script_timeout_ms: millis({
-    doc: 'Timeout of an HTTP external script call (M4 name).',
+    doc: 'Timeout of an external script call, HTTP or local (the program is killed); M4 name.',
     default: 900,
     min: 1,
   }),
@@ -500,6 +588,40 @@ const rootFields = {
     doc: '1 = reject the call when the external script times out; 0 = carry on unchanged (M4 name).',
     default: 0,
   }),
+  external_script_reject_on_failure: flag({
+    doc: '1 = reject the call (HGC 386) when the external script fails (connection error, bad status or reply, exit code); 0 = carry on unchanged.',
+    default: 0,
+  }),
+  external_script_update_to: boolean({
+    doc: 'A new destination from the hook also becomes the To user (not only the Request-URI user).',
+    default: true,
+  }),
+  hangup_causes: custom<Readonly<Record<number, number>>>(
+    'HGC: SIP status',
+    {
+      doc: 'M4 hangup cause → SIP status of the rejection (every cause defaults to 503): `{384: 403}`.',
+      default: {},
+    },
+    (value, at, ctx) => {
+      if (value === null) return {};
+      if (!isPlainObject(value)) {
+        ctx.report(at, `expected a mapping of hangup cause to SIP status, got ${describe(value)}`);
+        return undefined;
+      }
+      const out: Record<number, number> = {};
+      let ok = true;
+      for (const [k, v] of Object.entries(value)) {
+        if (!/^[0-9]{1,5}$/.test(k)) {
+          ctx.report([...at, k], 'a hangup cause is an integer');
+          ok = false;
+        } else if (typeof v !== 'number' || !Number.isInteger(v) || v < 400 || v > 699) {
+          ctx.report([...at, k], `expected a SIP status 400-699, got ${describe(v)}`);
+          ok = false;
+        } else out[Number(k)] = v;
+      }
+      return ok ? out : undefined;
+    },
+  ),
   connection_points: array(connectionPoint, {
     doc: 'Call sources for the M4 hook.',
     default: [],
@@ -621,7 +743,7 @@ function refineRoot(c: SchemaConfig, at: Path, ctx: ParseContext): void {
   }
   const tpIds = new Set(c.termination_points.map((t) => t.id));
   c.connection_points.forEach((cp, i) => {
-    cp.termination_points.forEach((id, j) => {
+    cp.termination_points.forEach(({ id }, j) => {
       if (!tpIds.has(id))
         ctx.report(
           [...at, 'connection_points', i, 'termination_points', j],

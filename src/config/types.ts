@@ -4,6 +4,7 @@
  * generated; these types only say what shape a value has after validation. schema.ts checks at
  * compile time that the schema produces exactly these types.
  */
+import type { NumberRules } from '../routing_points/rules.ts';
 
 export type Protocol = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
 
@@ -77,6 +78,7 @@ export interface Cidr {
 export interface ConnectionPointMatch {
   readonly ip?: Cidr;
   readonly port?: number;
+  readonly transport?: Protocol;
   readonly username?: string;
 }
 
@@ -85,18 +87,48 @@ export type ExternalScript =
   | { readonly kind: 'http'; readonly url: string }
   | { readonly kind: 'exec'; readonly path: string };
 
+/** M4 number rules as written and as parsed (src/routing_points/rules.ts). */
+export interface NumberRulesConfig {
+  readonly text: string;
+  readonly rules: NumberRules;
+}
+
+export interface NumberRuleSet {
+  readonly src: NumberRulesConfig;
+  readonly dst: NumberRulesConfig;
+}
+
+/** A termination point a connection point routes to, optionally only for some destinations. */
+export interface TpChoice {
+  readonly id: number;
+  readonly prefix?: string;
+  readonly regexp?: RegExp;
+}
+
 export interface ConnectionPoint {
   readonly id: number;
   readonly user_id: number;
   readonly match: ConnectionPointMatch;
   readonly external_script?: ExternalScript;
-  /** Termination point ids, tried in order; each exists in `termination_points`. */
-  readonly termination_points: readonly number[];
+  readonly external_script_mode: 'spawn' | 'persistent';
+  /** Applied to src and dst before the hook. */
+  readonly localization: NumberRuleSet;
+  /** Tried in order; each id exists in `termination_points`. */
+  readonly termination_points: readonly TpChoice[];
 }
 
 export interface TerminationPoint {
   readonly id: number;
   readonly uri: string;
+  readonly active: boolean;
+  /** Applied to src and dst after the hook. */
+  readonly transformation: NumberRuleSet;
+  /** Max concurrent calls; 0 = unlimited. */
+  readonly capacity: number;
+  /** 0 = no OPTIONS checks. */
+  readonly options_interval_ms: number;
+  /** 0 = the tm default. */
+  readonly no_answer_timeout_ms: number;
 }
 
 export interface ProxyConfig {
@@ -157,6 +189,10 @@ export interface Config {
   readonly modules: ModulesConfig;
   readonly external_script_timeout_ms: number;
   readonly external_script_reject_on_timeout: 0 | 1;
+  readonly external_script_reject_on_failure: 0 | 1;
+  readonly external_script_update_to: boolean;
+  /** M4 hangup cause → SIP status (absent causes: 503). */
+  readonly hangup_causes: Readonly<Record<number, number>>;
   readonly connection_points: readonly ConnectionPoint[];
   readonly termination_points: readonly TerminationPoint[];
   readonly tls?: TlsConfig;

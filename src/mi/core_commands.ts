@@ -1,7 +1,7 @@
 /**
  * The core's management commands (names from the seeds; Kamailio's dotted names as aliases):
  * uptime, version, ps, which, help, system.listMethods, log_level, get/list/reset_statistics,
- * reload_routes, cp_list, tp_list. t_uac_dlg lives in uac.ts.
+ * reload_routes. t_uac_dlg lives in uac.ts; cp_list / tp_list / cp_reload in modules/cp.
  */
 import { type MiCommand, MiError } from './command.ts';
 import { describeRecipe } from './params.ts';
@@ -19,9 +19,6 @@ export interface CoreServices {
   setLogLevel(level: string | number): string | undefined;
   /** Reload the routing script; errors as readable lines when refused. */
   reloadRoutes(): Promise<{ ok: true; generation: number } | { ok: false; errors: string[] }>;
-  /** Config entries (M4 connection / termination points), when the server has them. */
-  connectionPoints?(): readonly unknown[];
-  terminationPoints?(): readonly unknown[];
 }
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
@@ -180,18 +177,6 @@ export function coreCommands(s: CoreServices): MiCommand[] {
         if (!r.ok) throw new MiError(500, `routing script refused: ${r.errors.join('; ')}`);
         return { generation: r.generation };
       },
-    },
-    {
-      name: 'cp_list',
-      help: 'M4 connection points from the config.',
-      recipes: [[]],
-      handler: () => s.connectionPoints?.() ?? [],
-    },
-    {
-      name: 'tp_list',
-      help: 'M4 termination points from the config.',
-      recipes: [[]],
-      handler: () => s.terminationPoints?.() ?? [],
     },
   ];
 }

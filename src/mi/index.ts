@@ -163,8 +163,6 @@ export function createManagement(opts: ManagementOptions): { registry: MiRegistr
       }
       return { ok: false, errors: r.errors.map((e) => `${e.file}:${e.line}: ${e.message}`) };
     },
-    connectionPoints: () => opts.config?.connection_points ?? [],
-    terminationPoints: () => opts.config?.termination_points ?? [],
   });
   for (const c of commands) registry.register(c, 'core');
   registry.register(

@@ -8,8 +8,10 @@ import auth from './auth/index.ts';
 import auth_db from './auth_db/index.ts';
 import core from './core/index.ts';
 import corex from './corex/index.ts';
+import cp from './cp/index.ts';
 import dialog from './dialog/index.ts';
 import exec from './exec/index.ts';
+import extscript from './extscript/index.ts';
 import hdr from './hdr/index.ts';
 import kx from './kx/index.ts';
 import maxfwd from './maxfwd/index.ts';
@@ -46,6 +48,8 @@ export const MODULES: ModuleDefinition[] = [
   usrloc,
   auth,
   auth_db,
+  cp,
+  extscript,
   dialog,
   acc,
   uac,
@@ -59,8 +63,10 @@ export {
   auth_db,
   core,
   corex,
+  cp,
   dialog,
   exec,
+  extscript,
   hdr,
   kx,
   maxfwd,

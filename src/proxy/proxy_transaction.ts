@@ -191,6 +191,7 @@ export class ProxyTransaction {
       return;
     }
     res.removeTopVia();
+    this.state.fixResponse?.(res);
     this.serverTx.respond(res.serialize(), status);
   }
 

@@ -100,6 +100,16 @@ export function rewriteRoutes(msg: SipMessage, values: readonly string[], list?:
   for (let i = first; i >= 0; i = msg.findHeader(H.ROUTE, i + 1)) msg.removeHeader(i, list);
 }
 
+/**
+ * Run after a successful loose_route() with the parameters of our Route entry (Kamailio's rr
+ * callbacks): modules that stored dialog state in Record-Route parameters act on it here.
+ */
+export type LooseRouteCallback = (
+  ctx: import('./context.ts').RouteContext,
+  params: { get(name: string): string | undefined },
+) => void;
+export const looseRouteCallbacks: LooseRouteCallback[] = [];
+
 export interface LooseRouteResult {
   /** Kamailio's return: 1 routed by Route headers, -1 none / not applicable. */
   code: number;

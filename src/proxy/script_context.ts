@@ -4,12 +4,13 @@
  * and is shared by every route of that transaction.
  */
 import { buildResponse } from '../sip/build.ts';
+import { isParseError } from '../sip/errors.ts';
 import type { SipMessage } from '../sip/message.ts';
 import type { Endpoint, ReceiveInfo } from '../transport/types.ts';
 import type { BranchTarget, RouteContext, RouteHandler, RouteKind } from './context.ts';
 import type { ProxyCore } from './core.ts';
 import type { ProxyTransaction } from './proxy_transaction.ts';
-import { looseRoute, type RecordRouteRequest } from './routing.ts';
+import { looseRoute, looseRouteCallbacks, type RecordRouteRequest } from './routing.ts';
 
 /** State a request route builds up for t_relay (handlers, record-route) and keeps per transaction. */
 export interface RelayState {
@@ -24,6 +25,8 @@ export interface RelayState {
   flags: number;
   frInvMs: number;
   frMs: number;
+  /** Applied to every response before it goes upstream (identity restore, see identity.ts). */
+  fixResponse?: (res: SipMessage) => void;
   /** The dialog this request belongs to or creates (dialog module), undefined when untracked. */
   dlg: DialogSlot | undefined;
 }
@@ -221,6 +224,14 @@ export class ScriptContext implements RouteContext {
   looseRoute(): number {
     const r = looseRoute(this.request, this.core.local);
     if (r.code > 0 && r.dstUri !== undefined) this.dstUri = r.dstUri;
+    if (r.code > 0 && looseRouteCallbacks.length > 0) {
+      // Route headers read as received (memoized): our entry is the first that names us.
+      const routes = this.request.routes();
+      const ours = isParseError(routes) ? undefined : routes.find((x) => this.isMyself(x.uriText));
+      if (ours !== undefined && 'params' in ours.uri) {
+        for (const cb of looseRouteCallbacks) cb(this, ours.uri.params);
+      }
+    }
     return r.code;
   }
 

@@ -166,10 +166,14 @@ export interface KSR {
   readonly auth_db: KsrAuthDb;
   /** Branches and small message tests */
   readonly corex: KsrCorex;
+  /** M4 connection points and termination points: the softswitch call flow */
+  readonly cp: KsrCp;
   /** Dialog tracking: call state, lifetime, profiles (concurrent-call limits), dialog variables */
   readonly dialog: KsrDialog;
   /** Run external programs (Kamailio exec): asynchronous, killed at time_to_kill, bounded */
   readonly exec: KsrExec;
+  /** M4 external call-routing hook (HTTP or local script) */
+  readonly extscript: KsrExtscript;
   /** Header lines: append, insert, remove, test, read, add to the local reply */
   readonly hdr: KsrHdr;
   /** Direct getters for common message values (Kamailio kemix) */
@@ -252,6 +256,18 @@ export interface KsrCorex {
   readonly has_user_agent: () => number;
 }
 
+/** KSR.cp */
+export interface KsrCp {
+  /** 1 when connection points are configured. */
+  readonly enabled: () => number;
+  /** In a failure route: the next termination point when the failure allows it (408, 5xx, capacity). Allowed in: failure_route. */
+  readonly failover: () => Promise<number>;
+  /** The id of the connection point the request comes from (source IP, port, transport), -1 when none. Allowed in: request_route. */
+  readonly identify: () => number;
+  /** The M4 flow for an initial INVITE: connection point (403 when unknown), localization, external script, termination points with failover. 1 relayed, -1 answered. Allowed in: request_route. */
+  readonly route: () => Promise<number>;
+}
+
 /** KSR.dialog */
 export interface KsrDialog {
   /** Send BYE to both sides and end the dialog ("all" only). Allowed in: request_route, branch_route, onsend_route, reply_route, onreply_route, failure_route, branch_failure_route, event_route. */
@@ -298,6 +314,20 @@ export interface KsrExec {
     timedOut: boolean;
     refused: boolean;
   }>;
+}
+
+/** KSR.extscript */
+export interface KsrExtscript {
+  /** Run the calling connection point's external script and apply its answer: 1 continue, -1 rejected (answered) or canceled, -2 no connection point / script. Allowed in: request_route. */
+  readonly run: () => Promise<number>;
+  /** Run an external script (URL or absolute path) without applying anything: 1 answered, -1 reject_call, -2 timeout, -3 failure; details in $var(extscript_result|src|dst|status|reason|message). Allowed in: request_route. */
+  readonly run_script: (
+    script: string,
+    src?: string,
+    dst?: string,
+    cpId?: number,
+    userId?: number,
+  ) => Promise<number>;
 }
 
 /** KSR.hdr */

@@ -17,6 +17,11 @@ export interface ClientTxParams {
   readonly reliable: boolean;
   /** Per-transaction override of Timer C (INVITE) or Timer F (non-INVITE), Kamailio t_set_fr. */
   readonly timeout: number | undefined;
+  /**
+   * INVITE only: give up without any reply after this long instead of Timer B (Kamailio's fr_timer
+   * role before the first provisional; t_set_fr's fr). Undefined: Timer B.
+   */
+  readonly noReplyTimeout?: number | undefined;
 }
 
 export abstract class ClientTransactionBase implements ClientTransaction {

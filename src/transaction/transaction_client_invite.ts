@@ -41,7 +41,10 @@ export class ClientInviteTransaction extends ClientTransactionBase {
   constructor(host: TxHost, p: ClientTxParams) {
     super(host, p, TxState.Calling);
     this.timerC = p.timeout ?? host.timers.C;
+    this.noReplyTimeout = p.noReplyTimeout;
   }
+
+  private readonly noReplyTimeout: number | undefined;
 
   start(): void {
     if (!this.transmitFirst()) return;
@@ -51,7 +54,9 @@ export class ClientInviteTransaction extends ClientTransactionBase {
       this.interval = t.A;
       this.armRetrans(fireA, this.interval);
     }
-    this.armLife(fireB, t.B);
+    // A per-transaction fr (t_set_fr) shortens the wait for a first reply; never beyond Timer B.
+    const nr = this.noReplyTimeout;
+    this.armLife(fireB, nr !== undefined && nr > 0 && nr < t.B ? nr : t.B);
   }
 
   /** Timer A fired: §17.1.1.2 retransmit and double the interval (no T2 cap for INVITE). */

@@ -323,6 +323,7 @@ export class TransactionLayer {
       sendOpts: sendOptionsOf(opts),
       reliable: opts?.reliable ?? dest.protocol !== 'udp',
       timeout: isInvite ? opts?.timerC : opts?.frTimer,
+      noReplyTimeout: isInvite ? opts?.frTimer : undefined,
     };
     const tx = isInvite
       ? new ClientInviteTransaction(this.host, params)
