@@ -20,6 +20,7 @@ import {
   uasChecksAndHangsUp,
 } from './cp_scenarios.ts';
 import {
+  DEFAULT_SCRIPTS,
   describeSipp,
   ensureSipp,
   freePort,
@@ -187,14 +188,15 @@ function cp(id: number, port: number, script: string, tps: string, extra = ''): 
 }
 
 describe('M4 call flow: connection point → external script → termination point', () => {
-  it(
-    'applies the HTTP, local and persistent hooks; the callee sees the new numbers, its BYE reaches the caller unchanged',
-    withJunction(async (t) => {
-      const uasPort = await freePort();
-      const ports = [await freePort(), await freePort(), await freePort(), await freePort()];
-      hookCalls.length = 0;
-      await t.junction({
-        extraYaml: `
+  for (const d of DEFAULT_SCRIPTS)
+    it(
+      `applies the HTTP, local and persistent hooks; the callee sees the new numbers, its BYE reaches the caller unchanged, ${d.lang} default script`,
+      withJunction(async (t) => {
+        const uasPort = await freePort();
+        const ports = [await freePort(), await freePort(), await freePort(), await freePort()];
+        hookCalls.length = 0;
+        await t.junction({
+          extraYaml: `
 connection_points:
 ${cp(2, ports[0]!, `${hookBase}/rewrite`, '[11]')}
 ${cp(3, ports[1]!, LOCAL_REWRITE, '[11]')}
@@ -203,35 +205,38 @@ ${cp(4, ports[2]!, PERSISTENT_REWRITE, '[11]', ', external_script_mode: persiste
 termination_points:
   - { id: 11, uri: "sip:127.0.0.1:${uasPort}", transformation: { src: "+", dst: "-9+00" } }
 `,
-      });
-      for (const [i, name] of ['http', 'local', 'persistent'].entries()) {
-        const r = await call(t, {
-          proxy: t.proxy,
-          callerPort: ports[i]!,
-          uac: uacCalleeHangsUp(SRC, DIALED),
-          uas: { xml: uasChecksAndHangsUp('0037061234567', '+37011111111', '0037061234567'), port: uasPort },
         });
-        assertPassed(`${name} caller`, r.caller);
-        assertPassed(`${name} callee`, r.callee);
-      }
-      assert.deepEqual(hookCalls, [
-        {
-          path: '/rewrite',
-          type: 'application/json',
-          body: `{"cp_id":2,"user_id":20,"src":"${LSRC}","dst":"${LDST}"}`,
-        },
-      ]);
-      // No external script: localized numbers, then the termination point's rules.
-      const plain = await call(t, {
-        proxy: t.proxy,
-        callerPort: ports[3]!,
-        uac: uacCalleeHangsUp(SRC, DIALED),
-        uas: { xml: uasChecksAndHangsUp(LDST, `+${LSRC}`, LDST), port: uasPort },
-      });
-      assertPassed('no hook caller', plain.caller);
-      assertPassed('no hook callee', plain.callee);
-    }),
-  );
+        for (const [i, name] of ['http', 'local', 'persistent'].entries()) {
+          const r = await call(t, {
+            proxy: t.proxy,
+            callerPort: ports[i]!,
+            uac: uacCalleeHangsUp(SRC, DIALED),
+            uas: {
+              xml: uasChecksAndHangsUp('0037061234567', '+37011111111', '0037061234567'),
+              port: uasPort,
+            },
+          });
+          assertPassed(`${name} caller`, r.caller);
+          assertPassed(`${name} callee`, r.callee);
+        }
+        assert.deepEqual(hookCalls, [
+          {
+            path: '/rewrite',
+            type: 'application/json',
+            body: `{"cp_id":2,"user_id":20,"src":"${LSRC}","dst":"${LDST}"}`,
+          },
+        ]);
+        // No external script: localized numbers, then the termination point's rules.
+        const plain = await call(t, {
+          proxy: t.proxy,
+          callerPort: ports[3]!,
+          uac: uacCalleeHangsUp(SRC, DIALED),
+          uas: { xml: uasChecksAndHangsUp(LDST, `+${LSRC}`, LDST), port: uasPort },
+        });
+        assertPassed('no hook caller', plain.caller);
+        assertPassed('no hook callee', plain.callee);
+      }, d),
+    );
 
   it(
     'carries on unchanged after a timeout or any failure when not told to reject',
@@ -288,15 +293,16 @@ termination_points:
     }),
   );
 
-  it(
-    'rejects: reject_call with the mapped status and reason, timeouts and failures by policy, unknown sources, CANCEL during the hook',
-    withJunction(async (t) => {
-      const ports: number[] = [];
-      for (let i = 0; i < 6; i++) ports.push(await freePort());
-      const tpPort = await freePort();
-      hookCalls.length = 0;
-      const j = await t.junction({
-        extraYaml: `
+  for (const d of DEFAULT_SCRIPTS)
+    it(
+      `rejects: reject_call with the mapped status and reason, timeouts and failures by policy, unknown sources, CANCEL during the hook, ${d.lang} default script`,
+      withJunction(async (t) => {
+        const ports: number[] = [];
+        for (let i = 0; i < 6; i++) ports.push(await freePort());
+        const tpPort = await freePort();
+        hookCalls.length = 0;
+        const j = await t.junction({
+          extraYaml: `
 external_script_timeout_ms: 400
 external_script_reject_on_timeout: 1
 external_script_reject_on_failure: 1
@@ -310,53 +316,53 @@ ${cp(23, ports[3]!, EXIT3, '[11]')}
 termination_points:
   - { id: 11, uri: "sip:127.0.0.1:${tpPort}" }
 `,
-        logLevel: 'debug',
-      });
-      const reject = await call(t, {
-        proxy: t.proxy,
-        callerPort: ports[0]!,
-        uac: uacRefused(SRC, 403),
-        trace: true,
-      });
-      assertPassed('reject_call', reject.caller);
-      assert.match(reject.caller.messages, /SIP\/2\.0 403 BlockedX-Evil: 1\r\n/);
-      const started = Date.now();
-      const timedOut = await call(t, { proxy: t.proxy, callerPort: ports[1]!, uac: uacRefused(SRC, 403) });
-      assertPassed('timeout', timedOut.caller);
-      assert.ok(Date.now() - started < 5000);
-      // Failures are hangup cause 386, not in the table: 503.
-      assertPassed(
-        'HTTP failure',
-        (await call(t, { proxy: t.proxy, callerPort: ports[2]!, uac: uacRefused(SRC, 503) })).caller,
-      );
-      assertPassed(
-        'local failure',
-        (await call(t, { proxy: t.proxy, callerPort: ports[3]!, uac: uacRefused(SRC, 503) })).caller,
-      );
-      // A caller no connection point matches: 403.
-      assertPassed(
-        'unknown source',
-        (await call(t, { proxy: t.proxy, callerPort: ports[5]!, uac: uacRefused(SRC, 403) })).caller,
-      );
-      // CANCEL while the hook runs: 487 at once; the late answer is dropped, nothing reaches the TP.
-      const cancelled = await call(t, {
-        proxy: t.proxy,
-        callerPort: ports[4]!,
-        uac: uacCancelEarly(SRC, 200),
-      });
-      assertPassed('CANCEL during the hook', cancelled.caller);
-      await sleep(1600);
-      const text = j
-        .logs()
-        .map((l) => l.msg)
-        .join('\n');
-      assert.match(text, /Executing external script: http:\/\/127\.0\.0\.1:\d+\/reject/);
-      assert.match(text, /External script: received output from HTTP script: \{"status_code":1/);
-      assert.match(text, /External script executed in 0\.\d{6} seconds/);
-      assert.match(text, /call canceled while the external script ran/);
-      assert.equal(/"msg":"relayed|INVITE sip:[^ ]*@127\.0\.0\.1:${tpPort}/.test(text), false);
-    }),
-  );
+          logLevel: 'debug',
+        });
+        const reject = await call(t, {
+          proxy: t.proxy,
+          callerPort: ports[0]!,
+          uac: uacRefused(SRC, 403),
+          trace: true,
+        });
+        assertPassed('reject_call', reject.caller);
+        assert.match(reject.caller.messages, /SIP\/2\.0 403 BlockedX-Evil: 1\r\n/);
+        const started = Date.now();
+        const timedOut = await call(t, { proxy: t.proxy, callerPort: ports[1]!, uac: uacRefused(SRC, 403) });
+        assertPassed('timeout', timedOut.caller);
+        assert.ok(Date.now() - started < 5000);
+        // Failures are hangup cause 386, not in the table: 503.
+        assertPassed(
+          'HTTP failure',
+          (await call(t, { proxy: t.proxy, callerPort: ports[2]!, uac: uacRefused(SRC, 503) })).caller,
+        );
+        assertPassed(
+          'local failure',
+          (await call(t, { proxy: t.proxy, callerPort: ports[3]!, uac: uacRefused(SRC, 503) })).caller,
+        );
+        // A caller no connection point matches: 403.
+        assertPassed(
+          'unknown source',
+          (await call(t, { proxy: t.proxy, callerPort: ports[5]!, uac: uacRefused(SRC, 403) })).caller,
+        );
+        // CANCEL while the hook runs: 487 at once; the late answer is dropped, nothing reaches the TP.
+        const cancelled = await call(t, {
+          proxy: t.proxy,
+          callerPort: ports[4]!,
+          uac: uacCancelEarly(SRC, 200),
+        });
+        assertPassed('CANCEL during the hook', cancelled.caller);
+        await sleep(1600);
+        const text = j
+          .logs()
+          .map((l) => l.msg)
+          .join('\n');
+        assert.match(text, /Executing external script: http:\/\/127\.0\.0\.1:\d+\/reject/);
+        assert.match(text, /External script: received output from HTTP script: \{"status_code":1/);
+        assert.match(text, /External script executed in 0\.\d{6} seconds/);
+        assert.match(text, /call canceled while the external script ran/);
+        assert.equal(/"msg":"relayed|INVITE sip:[^ ]*@127\.0\.0\.1:${tpPort}/.test(text), false);
+      }, d),
+    );
 
   it(
     'fails over to the next termination point on 5xx and no answer; 486 ends the call',
