@@ -3,7 +3,8 @@
  * hook server and real local programs: connection point → localization → external script →
  * termination point (transformation, failover). The callee at the termination point checks the
  * rewritten Request-URI, From and To users; its BYE must reach the caller with the caller's own
- * identities.
+ * identities. The HTTP/local/persistent hook test and the reject test run once per default script
+ * (routes/default.ts, then its Lua port routes/default.lua); the others with the TypeScript one.
  */
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
