@@ -17,26 +17,15 @@
 import type { Socket } from 'node:net';
 import type { ParseError } from '../sip/errors.ts';
 import { StreamFramer } from '../sip/stream_framer.ts';
-import type { TransportLimits, TransportLogger } from './options.ts';
-import type { ConnectionCounters, ProtocolCounters } from './stats.ts';
+import type { ErrorCallback, StreamOwner } from './stream_transport_base.ts';
 import { TransportError } from './transport_error.ts';
 import type { Endpoint, ListenerInfo } from './types.ts';
 
-export type ErrorCallback = ((error: TransportError) => void) | undefined;
-
 /** What a connection needs from the transport that owns it. */
-export interface ConnectionOwner {
+export interface ConnectionOwner extends StreamOwner<TcpConnection> {
   /** The socket event that says an outbound connection is ready ('secureConnect' for TLS). */
   readonly connectEvent: string;
-  readonly limits: TransportLimits;
-  readonly logger: TransportLogger;
-  readonly counters: ProtocolCounters;
-  readonly connCounters: ConnectionCounters;
-  onMessage(data: Buffer, conn: TcpConnection): void;
   onFramingError(error: ParseError, conn: TcpConnection): void;
-  onClosed(conn: TcpConnection): void;
-  /** Report a failed send (asynchronously) to its callback or the layer's sendError event. */
-  reportError(error: TransportError, onError: ErrorCallback): void;
 }
 
 const CONNECTING = 0;

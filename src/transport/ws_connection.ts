@@ -8,21 +8,11 @@
  * CR/LF is a keep-alive (counted, not answered: WebSocket has its own ping/pong).
  */
 import type { WebSocket } from 'ws';
-import type { TransportLimits, TransportLogger } from './options.ts';
-import type { ConnectionCounters, ProtocolCounters } from './stats.ts';
-import type { ErrorCallback } from './tcp_connection.ts';
+import type { ErrorCallback, StreamOwner } from './stream_transport_base.ts';
 import { TransportError } from './transport_error.ts';
 import type { Endpoint, ListenerInfo } from './types.ts';
 
-export interface WsOwner {
-  readonly limits: TransportLimits;
-  readonly logger: TransportLogger;
-  readonly counters: ProtocolCounters;
-  readonly connCounters: ConnectionCounters;
-  onMessage(data: Buffer, conn: WsConnection): void;
-  onClosed(conn: WsConnection): void;
-  reportError(error: TransportError, onError: ErrorCallback): void;
-}
+export type WsOwner = StreamOwner<WsConnection>;
 
 const SEND_TEXT = { binary: false } as const;
 const OPEN = 1; // WebSocket.OPEN
