@@ -65,6 +65,16 @@ export interface StreamConnection extends TableConnection {
   destroy(): void;
 }
 
+/** The constructor arguments of every stream transport (no TlsContext: plain TCP or WS). */
+export type StreamTransportArgs = [
+  limits: TransportLimits,
+  logger: TransportLogger,
+  counters: ProtocolCounters,
+  connCounters: ConnectionCounters,
+  sink: StreamSink,
+  tls?: TlsContext,
+];
+
 /** RFC 5626 §4.4.1: how long a keep-alive ping may wait for its pong. */
 const PONG_TIMEOUT_MS = 10_000;
 
@@ -85,14 +95,7 @@ export abstract class StreamTransportBase<C extends StreamConnection>
   private sweep: NodeJS.Timeout | undefined;
   private drained: (() => void) | undefined;
 
-  constructor(
-    limits: TransportLimits,
-    logger: TransportLogger,
-    counters: ProtocolCounters,
-    connCounters: ConnectionCounters,
-    sink: StreamSink,
-    tls: TlsContext | undefined,
-  ) {
+  constructor(...[limits, logger, counters, connCounters, sink, tls]: StreamTransportArgs) {
     this.limits = limits;
     this.logger = logger;
     this.counters = counters;

@@ -10,28 +10,19 @@ import { connect as tlsConnect, createServer as tlsCreateServer } from 'node:tls
 import type { ParseError } from '../sip/errors.ts';
 import { keyOf } from './connection_table.ts';
 import { isAnyAddress, normalizeAddress } from './ip.ts';
-import type { ListenConfig, TransportLimits, TransportLogger } from './options.ts';
-import type { ConnectionCounters, ProtocolCounters } from './stats.ts';
-import { type StreamSink, StreamTransportBase } from './stream_transport_base.ts';
+import type { ListenConfig } from './options.ts';
+import { type StreamTransportArgs, StreamTransportBase } from './stream_transport_base.ts';
 import { type ConnectionOwner, TcpConnection } from './tcp_connection.ts';
-import type { TlsContext } from './tls_context.ts';
 import type { Endpoint, ListenerInfo } from './types.ts';
 
 export class TcpTransport extends StreamTransportBase<TcpConnection> implements ConnectionOwner {
   readonly protocol: 'tcp' | 'tls';
   readonly connectEvent: 'connect' | 'secureConnect';
 
-  constructor(
-    limits: TransportLimits,
-    logger: TransportLogger,
-    counters: ProtocolCounters,
-    connCounters: ConnectionCounters,
-    sink: StreamSink,
-    tls?: TlsContext,
-  ) {
-    super(limits, logger, counters, connCounters, sink, tls);
-    this.protocol = tls === undefined ? 'tcp' : 'tls';
-    this.connectEvent = tls === undefined ? 'connect' : 'secureConnect';
+  constructor(...args: StreamTransportArgs) {
+    super(...args);
+    this.protocol = this.tls === undefined ? 'tcp' : 'tls';
+    this.connectEvent = this.tls === undefined ? 'connect' : 'secureConnect';
     // The idle timeout is the socket's own (setTimeout); the sweep only sends keep-alives.
     this.startSweep(0);
   }

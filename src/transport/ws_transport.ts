@@ -13,10 +13,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { keyOf } from './connection_table.ts';
 import { isAnyAddress, normalizeAddress } from './ip.ts';
-import type { ListenConfig, TransportLimits, TransportLogger } from './options.ts';
-import type { ConnectionCounters, ProtocolCounters } from './stats.ts';
-import { type StreamSink, StreamTransportBase } from './stream_transport_base.ts';
-import type { TlsContext } from './tls_context.ts';
+import type { ListenConfig } from './options.ts';
+import { type StreamTransportArgs, StreamTransportBase } from './stream_transport_base.ts';
 import type { Endpoint, ListenerInfo } from './types.ts';
 import { WsConnection, type WsOwner } from './ws_connection.ts';
 
@@ -26,20 +24,13 @@ export class WsTransport extends StreamTransportBase<WsConnection> implements Ws
   readonly protocol: 'ws' | 'wss';
   private readonly wss: WebSocketServer;
 
-  constructor(
-    limits: TransportLimits,
-    logger: TransportLogger,
-    counters: ProtocolCounters,
-    connCounters: ConnectionCounters,
-    sink: StreamSink,
-    tls?: TlsContext,
-  ) {
-    super(limits, logger, counters, connCounters, sink, tls);
-    this.protocol = tls === undefined ? 'ws' : 'wss';
+  constructor(...args: StreamTransportArgs) {
+    super(...args);
+    this.protocol = this.tls === undefined ? 'ws' : 'wss';
     this.wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,
-      maxPayload: limits.maxHeaderBytes + limits.maxBodyBytes,
+      maxPayload: this.limits.maxHeaderBytes + this.limits.maxBodyBytes,
       handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     });
   }
