@@ -16,22 +16,16 @@ import { checkKsrReferences } from './ksr_references.ts';
 import { type Token, tokenize } from './lexer.ts';
 import { isLoadedScript, type LoadedScript, loadScript } from './loader.ts';
 import { checkLuaSource } from './lua/check.ts';
-import type { ModuleDefinition } from './module.ts';
-import { KsrRegistry } from './registry.ts';
+import { defaultRegistry, type KsrRegistry } from './registry.ts';
 
 export type CheckResult = { ok: true } | { ok: false; errors: ScriptError[] };
-
-async function defaultModules(): Promise<readonly ModuleDefinition[]> {
-  const { MODULES } = await import('../modules/index.ts');
-  return MODULES;
-}
 
 /**
  * Compile a script in isolation (its own load generation: nothing is shared with a running
  * script) and check its KSR references against the registry (default: every Junction module).
  */
 export async function checkScript(path: string, opts: { registry?: KsrRegistry } = {}): Promise<CheckResult> {
-  const registry = opts.registry ?? new KsrRegistry(await defaultModules());
+  const registry = opts.registry ?? (await defaultRegistry());
   const loaded = await loadScript(path, { registry });
   if (!isLoadedScript(loaded)) return { ok: false, errors: loaded };
   const errors = checkLoaded(loaded, registry);
