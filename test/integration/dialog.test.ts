@@ -13,7 +13,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { miOverHttp } from '../../src/mi/client.ts';
-import { assertAllPassed, type JunctionTest, UAS, withJunction } from './call_flow.ts';
+import {
+  assertAllPassed,
+  type JunctionTest,
+  RELAY_CANCEL_AND_IN_DIALOG,
+  UAS,
+  withJunction,
+} from './call_flow.ts';
 import {
   ctdCaller,
   ctdCallerBusy,
@@ -48,21 +54,7 @@ const execFileP = promisify(execFile);
 
 const SCRIPT = `
 export async function ksr_request_route(KSR: Ksr): Promise<void> {
-  if (KSR.is_CANCEL()) {
-    if (KSR.tm.t_check_trans() > 0) await KSR.tm.t_relay();
-    return;
-  }
-  if (KSR.siputils.has_totag() > 0) {
-    if (KSR.rr.loose_route() > 0) {
-      if (KSR.is_ACK()) { await KSR.forward(); return; }
-      if ((await KSR.tm.t_relay()) < 0) KSR.sl.sl_reply_error();
-      return;
-    }
-    if (KSR.is_ACK()) { if (KSR.tm.t_check_trans() > 0) await KSR.tm.t_relay(); return; }
-    KSR.sl.sl_send_reply(404, 'Not here');
-    return;
-  }
-  if (KSR.is_INVITE()) {
+${RELAY_CANCEL_AND_IN_DIALOG}  if (KSR.is_INVITE()) {
     KSR.rr.record_route();
     KSR.dialog.dlg_manage();
     KSR.pv.sets('$dlg_var(cp_id)', '2');
