@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { TEST_LISTENER } from '../modules/testing/fake_context.ts';
 import { isParseError } from '../sip/errors.ts';
 import type { SipMessage } from '../sip/message.ts';
 import { parseMessage } from '../sip/parse_message.ts';
 import type { ClientHandler } from '../transaction/transaction.ts';
 import { MiError } from './command.ts';
 import { parseHeaderLines, sendUacRequest, type UacPort } from './uac.ts';
-
-const LISTENER = {
-  id: 1,
-  protocol: 'udp' as const,
-  address: '127.0.0.1',
-  port: 5060,
-  family: 4 as const,
-  advertisedHost: '127.0.0.1',
-  advertisedPort: 5060,
-};
 
 function port(answer: (req: SipMessage, h: ClientHandler) => void): {
   port: UacPort;
@@ -28,7 +19,7 @@ function port(answer: (req: SipMessage, h: ClientHandler) => void): {
     sent,
     acks,
     port: {
-      transport: { selectListener: () => LISTENER, send: (d) => void acks.push(d) },
+      transport: { selectListener: () => TEST_LISTENER, send: (d) => void acks.push(d) },
       transactions: {
         sendRequest: (data, req, _dest, h) => {
           sent.push(data);

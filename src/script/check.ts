@@ -12,28 +12,20 @@
  */
 
 import { formatScriptError, type ScriptError } from './errors.ts';
-import { LineMap, type Token, tokenize } from './lexer.ts';
+import { checkKsrReferences } from './ksr_references.ts';
+import { type Token, tokenize } from './lexer.ts';
 import { isLoadedScript, type LoadedScript, loadScript } from './loader.ts';
 import { checkLuaSource } from './lua/check.ts';
-import type { ModuleDefinition } from './module.ts';
-import { KsrRegistry } from './registry.ts';
-import { closest } from './suggest.ts';
+import { defaultRegistry, type KsrRegistry } from './registry.ts';
 
 export type CheckResult = { ok: true } | { ok: false; errors: ScriptError[] };
-
-const HANDLER_SETTERS = new Set(['t_on_branch', 't_on_reply', 't_on_failure', 't_on_branch_failure']);
-
-async function defaultModules(): Promise<readonly ModuleDefinition[]> {
-  const { MODULES } = await import('../modules/index.ts');
-  return MODULES;
-}
 
 /**
  * Compile a script in isolation (its own load generation: nothing is shared with a running
  * script) and check its KSR references against the registry (default: every Junction module).
  */
 export async function checkScript(path: string, opts: { registry?: KsrRegistry } = {}): Promise<CheckResult> {
-  const registry = opts.registry ?? new KsrRegistry(await defaultModules());
+  const registry = opts.registry ?? (await defaultRegistry());
   const loaded = await loadScript(path, { registry });
   if (!isLoadedScript(loaded)) return { ok: false, errors: loaded };
   const errors = checkLoaded(loaded, registry);
@@ -188,58 +180,15 @@ export function checkSource(
 ): ScriptError[] {
   const toks = tokenize(source);
   const names = ksrNames(toks);
-  const lines = new LineMap(source);
-  const errors: ScriptError[] = [];
-  const at = (t: Token, message: string): void => {
-    const { line, column } = lines.position(t.start);
-    errors.push({ file, line, column, message });
-  };
-  const modules = registry.moduleNames();
-  const core = registry.functionNames('');
-  for (let i = 0; i + 2 < toks.length; i++) {
-    const root = toks[i];
-    if (!isName(root) || !inScope(names, root.value, root.start) || isMemberAccess(toks[i - 1])) continue;
-    if (!isPunct(toks[i + 1], '.') || !isName(toks[i + 2])) continue;
-    const a = toks[i + 2];
-    const isModule = modules.includes(a.value);
-    if (!isModule) {
-      if (!core.includes(a.value)) {
-        const guess = closest(a.value, [...modules, ...core]);
-        at(a, `KSR.${a.value} does not exist${guess === undefined ? '' : `; did you mean ${guess}?`}`);
-      }
-      continue;
-    }
-    if (!isPunct(toks[i + 3], '.') || !isName(toks[i + 4])) continue;
-    const b = toks[i + 4];
-    if (!registry.has([a.value, b.value])) {
-      const guess = closest(b.value, registry.functionNames(a.value));
-      at(
-        b,
-        `KSR.${a.value}.${b.value} does not exist${guess === undefined ? '' : `; did you mean ${guess}?`}`,
-      );
-      continue;
-    }
-    // KSR.tm.t_on_failure('name'): the name must be an exported function.
-    const arg = toks[i + 6];
-    if (
-      exported !== undefined &&
-      a.value === 'tm' &&
-      HANDLER_SETTERS.has(b.value) &&
-      isPunct(toks[i + 5], '(') &&
-      arg?.type === 'string' &&
-      (isPunct(toks[i + 7], ')') || isPunct(toks[i + 7], ','))
-    ) {
-      if (!exported.has(arg.value)) {
-        const guess = closest(arg.value, exported);
-        at(
-          arg,
-          `${b.value}('${arg.value}'): the script exports no function named ${arg.value}` +
-            (guess === undefined ? ' (handlers given by name must be exported)' : `; did you mean ${guess}?`),
-        );
-      }
-    }
-  }
-  return errors;
+  return checkKsrReferences(file, source, toks, registry, {
+    isRoot: (i) => {
+      const root = toks[i];
+      return isName(root) && inScope(names, root.value, root.start) && !isMemberAccess(toks[i - 1]);
+    },
+    handlers: exported,
+    noHandler: (name) => `the script exports no function named ${name}`,
+    noHandlerHint: ' (handlers given by name must be exported)',
+  });
 }
 
 /** Errors as lines for the CLI (`file:line:col: message`). */

@@ -4,6 +4,7 @@
  * in-process parsers report without a position.
  */
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 
 export interface ScriptError {
   readonly file: string;
@@ -39,6 +40,16 @@ export function positionFromCodeFrame(stack: string): { line: number; column: nu
 export function errorMessage(e: unknown): string {
   if (e instanceof Error) return `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}`;
   return String(e);
+}
+
+/** A script file's text; rejects with `cannot find <path>` or `cannot read <path>: <why>`. */
+export async function readScriptFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(code === 'ENOENT' ? `cannot find ${path}` : `cannot read ${path}: ${errorMessage(e)}`);
+  }
 }
 
 /** A file of the running script: its path and how many columns the wrapper adds to its first line. */

@@ -16,7 +16,6 @@
  * is fine: they do not change between reloads); relative imports are loaded by this loader, cached
  * per generation only.
  */
-import { readFile } from 'node:fs/promises';
 import { createRequire, isBuiltin, stripTypeScriptTypes } from 'node:module';
 import { dirname, extname, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -27,6 +26,7 @@ import {
   locateInStack,
   locateWithNodeCheck,
   positionFromCodeFrame,
+  readScriptFile,
   type ScriptError,
   type SourceFile,
 } from './errors.ts';
@@ -178,11 +178,9 @@ class Generation {
     const ext = extname(path);
     let source: string;
     try {
-      source = await readFile(path, 'utf8');
+      source = await readScriptFile(path);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const msg = code === 'ENOENT' ? `cannot find ${path}` : `cannot read ${path}: ${errorMessage(e)}`;
-      throw new LoadFailure([errorAt(where, path, msg)]);
+      throw new LoadFailure([errorAt(where, path, (e as Error).message)]);
     }
     this.files.push({ path, source });
     if (ext === '.json') {

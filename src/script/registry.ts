@@ -234,3 +234,9 @@ export function controlOf(module: string, fname: string): 'exit' | 'drop' | unde
 export function pathOf(module: string, fname: string): string {
   return module === '' ? `KSR.${fname}` : `KSR.${module}.${fname}`;
 }
+
+/** A registry of every Junction module (loaded lazily: the module list imports the scripts). */
+export async function defaultRegistry(): Promise<KsrRegistry> {
+  const { MODULES } = await import('../modules/index.ts');
+  return new KsrRegistry(MODULES);
+}

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TEST_LISTENER } from '../modules/testing/fake_context.ts';
 import type { RouteContext, RouteHandler } from '../proxy/context.ts';
 import { isParseError } from '../sip/errors.ts';
 import type { SipMessage } from '../sip/message.ts';
@@ -226,15 +227,7 @@ export function simpleContext(
     request: msg,
     info: {
       source: { protocol: 'udp', address: '10.0.0.1', port: 5060 },
-      listener: {
-        id: 1,
-        protocol: 'udp',
-        address: '127.0.0.1',
-        port: 5060,
-        family: 4,
-        advertisedHost: '127.0.0.1',
-        advertisedPort: 5060,
-      },
+      listener: { ...TEST_LISTENER },
       connectionId: 0,
       receivedAt: 0,
     },

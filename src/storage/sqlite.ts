@@ -14,6 +14,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { MemoryLocationStore } from './memory.ts';
+import { inTransaction, TurnBatch } from './sqlite_batch.ts';
 import {
   type AorUpdate,
   type Binding,
@@ -124,8 +125,7 @@ export class SqliteLocationStore extends MemoryLocationStore {
   private readonly delAor: StatementSync;
   private readonly delExpired: StatementSync;
   private readonly delAll: StatementSync;
-  private queue: Pending[] = [];
-  private scheduled = false;
+  private readonly batch = new TurnBatch<Pending>((batch) => this.commit(batch));
   /** Commits done and operations they carried (for the benchmark / stats). */
   commits = 0;
   operations = 0;
@@ -172,33 +172,20 @@ export class SqliteLocationStore extends MemoryLocationStore {
 
   /** Settle every queued write now (close, tests). */
   drain(): void {
-    this.commit();
+    this.batch.flush();
   }
 
   private enqueue(op: Op): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ op, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.commit());
-      }
+      this.batch.push({ op, resolve, reject });
     });
   }
 
-  private commit(): void {
-    this.scheduled = false;
-    const batch = this.queue;
-    if (batch.length === 0) return;
-    this.queue = [];
+  private commit(batch: Pending[]): void {
     try {
-      this.db.exec('BEGIN');
-      try {
+      inTransaction(this.db, () => {
         for (const p of batch) this.apply(p.op);
-        this.db.exec('COMMIT');
-      } catch (e) {
-        if (this.db.isTransaction) this.db.exec('ROLLBACK');
-        throw e;
-      }
+      });
     } catch (e) {
       const err = new StorageError(`sqlite write failed: ${(e as Error).message}`, e);
       for (const p of batch) p.reject(err);

@@ -17,26 +17,16 @@
 import type { Socket } from 'node:net';
 import type { ParseError } from '../sip/errors.ts';
 import { StreamFramer } from '../sip/stream_framer.ts';
-import type { TransportLimits, TransportLogger } from './options.ts';
-import type { ConnectionCounters, ProtocolCounters } from './stats.ts';
+import { StreamConnectionBase } from './stream_connection.ts';
+import type { ErrorCallback, StreamOwner } from './stream_transport_base.ts';
 import { TransportError } from './transport_error.ts';
 import type { Endpoint, ListenerInfo } from './types.ts';
 
-export type ErrorCallback = ((error: TransportError) => void) | undefined;
-
 /** What a connection needs from the transport that owns it. */
-export interface ConnectionOwner {
+export interface ConnectionOwner extends StreamOwner<TcpConnection> {
   /** The socket event that says an outbound connection is ready ('secureConnect' for TLS). */
   readonly connectEvent: string;
-  readonly limits: TransportLimits;
-  readonly logger: TransportLogger;
-  readonly counters: ProtocolCounters;
-  readonly connCounters: ConnectionCounters;
-  onMessage(data: Buffer, conn: TcpConnection): void;
   onFramingError(error: ParseError, conn: TcpConnection): void;
-  onClosed(conn: TcpConnection): void;
-  /** Report a failed send (asynchronously) to its callback or the layer's sendError event. */
-  reportError(error: TransportError, onError: ErrorCallback): void;
 }
 
 const CONNECTING = 0;
@@ -48,29 +38,11 @@ const CLOSED = 3;
 const PONG = Buffer.from('\r\n');
 const PING = Buffer.from('\r\n\r\n');
 
-export class TcpConnection {
-  readonly id: number;
+export class TcpConnection extends StreamConnectionBase<TcpConnection> {
   readonly socket: Socket;
-  /** The peer; also `ReceiveInfo.source` for every message read from it. */
-  readonly remote: Endpoint;
-  /** Map key of `remote` in the owner's connection table. */
-  readonly key: string;
-  readonly listener: ListenerInfo;
-  readonly inbound: boolean;
-  /** Other table keys (RFC 5923 aliases) that point at this connection. */
-  readonly aliases: string[] = [];
-  private readonly owner: ConnectionOwner;
+  protected override readonly owner: ConnectionOwner;
   private readonly framer: StreamFramer;
   private state: number;
-  private queue: Buffer[] = [];
-  private queueErrors: ErrorCallback[] = [];
-  private queuedBytes = 0;
-  /** Why the connection failed, for the sends still queued when it closes. */
-  private failure: TransportError | undefined;
-  /** performance.now() of the last traffic either way (keep-alive sweeps read it). */
-  lastActivity = performance.now();
-  /** When the unanswered keep-alive ping went out (0: none outstanding). */
-  pingSentAt = 0;
 
   constructor(
     owner: ConnectionOwner,
@@ -81,13 +53,9 @@ export class TcpConnection {
     listener: ListenerInfo,
     inbound: boolean,
   ) {
+    super(owner, id, remote, key, listener, inbound);
     this.owner = owner;
-    this.id = id;
     this.socket = socket;
-    this.remote = remote;
-    this.key = key;
-    this.listener = listener;
-    this.inbound = inbound;
     this.state = inbound ? OPEN : CONNECTING;
     this.framer = new StreamFramer({
       maxHeaderBytes: owner.limits.maxHeaderBytes,
@@ -119,34 +87,15 @@ export class TcpConnection {
   write(data: Buffer, onError: ErrorCallback): void {
     const cap = this.owner.limits.maxBufferedBytesPerConnection;
     if (this.state === CONNECTING) {
-      if (this.queuedBytes + data.length > cap) {
-        this.fail(
-          new TransportError('BUFFER_OVERFLOW', `send queue of connection ${this.id} full`, this.remote),
-          onError,
-        );
-        return;
-      }
-      this.queue.push(data);
-      this.queueErrors.push(onError);
-      this.queuedBytes += data.length;
-      this.owner.counters.messagesOut++;
-      this.owner.counters.bytesOut += data.length;
+      this.enqueue(data, onError);
       return;
     }
     if (this.state !== OPEN) {
-      this.fail(
-        new TransportError('CONNECTION_CLOSED', `connection ${this.id} is closed`, this.remote),
-        onError,
-      );
+      this.failClosed(onError);
       return;
     }
     if (this.socket.writableLength + data.length > cap) {
-      this.fail(
-        new TransportError('BUFFER_OVERFLOW', `peer of connection ${this.id} does not read`, this.remote),
-        onError,
-      );
-      this.owner.connCounters.overflowClosed++;
-      this.destroy();
+      this.failOverflow(onError);
       return;
     }
     this.owner.counters.messagesOut++;
@@ -173,11 +122,7 @@ export class TcpConnection {
   close(): void {
     if (this.state === CLOSED || this.state === CLOSING) return;
     if (this.state === CONNECTING) {
-      this.failure ??= new TransportError(
-        'STOPPED',
-        'transport stopped before the connection was set up',
-        this.remote,
-      );
+      this.stoppedWhileConnecting();
       this.destroy();
       return;
     }
@@ -190,11 +135,6 @@ export class TcpConnection {
     if (this.state === CLOSED) return;
     if (this.state !== CONNECTING) this.state = CLOSING;
     this.socket.destroy();
-  }
-
-  private fail(error: TransportError, onError: ErrorCallback): void {
-    this.owner.counters.sendErrors++;
-    this.owner.reportError(error, onError);
   }
 
   private sendFailed(err: Error): TransportError {
@@ -220,11 +160,7 @@ export class TcpConnection {
     this.state = OPEN;
     const idle = this.owner.limits.idleTimeoutMs;
     this.socket.setTimeout(idle);
-    const queue = this.queue;
-    const errors = this.queueErrors;
-    this.queue = [];
-    this.queueErrors = [];
-    this.queuedBytes = 0;
+    const { data: queue, errors } = this.takeQueue();
     // One segment for a burst queued while connecting.
     this.socket.cork();
     for (let i = 0; i < queue.length; i++) {
@@ -308,19 +244,7 @@ export class TcpConnection {
     const wasConnecting = this.state === CONNECTING;
     this.state = CLOSED;
     if (wasConnecting && this.failure?.code !== 'STOPPED') this.owner.connCounters.connectFailures++;
-    if (this.queue.length > 0) {
-      const error =
-        this.failure ??
-        new TransportError(
-          'CONNECTION_CLOSED',
-          `connection ${this.id} closed before it was set up`,
-          this.remote,
-        );
-      for (const onError of this.queueErrors) this.fail(error, onError);
-      this.queue = [];
-      this.queueErrors = [];
-      this.queuedBytes = 0;
-    }
+    this.failQueued();
     this.owner.onClosed(this);
   }
 }

@@ -40,8 +40,8 @@ import {
   snapshot,
   type TransportStats,
 } from './stats.ts';
-import type { ErrorCallback } from './tcp_connection.ts';
-import { type StreamSink, type StreamTransport, TcpTransport } from './tcp_transport.ts';
+import type { ErrorCallback, StreamSink, StreamTransport } from './stream_transport_base.ts';
+import { TcpTransport } from './tcp_transport.ts';
 import { TlsContext } from './tls_context.ts';
 import { TransportError } from './transport_error.ts';
 import type { Endpoint, ListenerInfo, Protocol, ReceiveInfo, SendOptions, TransportEvents } from './types.ts';

@@ -8,46 +8,22 @@
  * CR/LF is a keep-alive (counted, not answered: WebSocket has its own ping/pong).
  */
 import type { WebSocket } from 'ws';
-import type { TransportLimits, TransportLogger } from './options.ts';
-import type { ConnectionCounters, ProtocolCounters } from './stats.ts';
-import type { ErrorCallback } from './tcp_connection.ts';
+import { StreamConnectionBase } from './stream_connection.ts';
+import type { ErrorCallback, StreamOwner } from './stream_transport_base.ts';
 import { TransportError } from './transport_error.ts';
 import type { Endpoint, ListenerInfo } from './types.ts';
 
-export interface WsOwner {
-  readonly limits: TransportLimits;
-  readonly logger: TransportLogger;
-  readonly counters: ProtocolCounters;
-  readonly connCounters: ConnectionCounters;
-  onMessage(data: Buffer, conn: WsConnection): void;
-  onClosed(conn: WsConnection): void;
-  reportError(error: TransportError, onError: ErrorCallback): void;
-}
+export type WsOwner = StreamOwner<WsConnection>;
 
 const SEND_TEXT = { binary: false } as const;
 const OPEN = 1; // WebSocket.OPEN
 const CONNECTING = 0;
 
-export class WsConnection {
-  readonly id: number;
+export class WsConnection extends StreamConnectionBase<WsConnection> {
   readonly ws: WebSocket;
-  readonly remote: Endpoint;
-  readonly key: string;
-  readonly listener: ListenerInfo;
-  readonly inbound: boolean;
-  readonly aliases: string[] = [];
-  /** performance.now() of the last traffic either way (the owner's idle sweep reads it). */
-  lastActivity = performance.now();
-  /** When the unanswered keep-alive ping went out (0: none outstanding). */
-  pingSentAt = 0;
-  private readonly owner: WsOwner;
-  private queue: Buffer[] = [];
-  private queueErrors: ErrorCallback[] = [];
-  private queuedBytes = 0;
   private closed = false;
   /** The handshake completed (always for accepted connections). */
   private opened: boolean;
-  private failure: TransportError | undefined;
 
   constructor(
     owner: WsOwner,
@@ -58,13 +34,8 @@ export class WsConnection {
     listener: ListenerInfo,
     inbound: boolean,
   ) {
-    this.owner = owner;
-    this.id = id;
+    super(owner, id, remote, key, listener, inbound);
     this.ws = ws;
-    this.remote = remote;
-    this.key = key;
-    this.listener = listener;
-    this.inbound = inbound;
     this.opened = inbound;
     ws.on('message', (data: Buffer) => this.onData(data));
     ws.on('error', (err: Error) => this.onError(err));
@@ -84,33 +55,15 @@ export class WsConnection {
     const cap = this.owner.limits.maxBufferedBytesPerConnection;
     const state = this.ws.readyState;
     if (state === CONNECTING && !this.closed) {
-      if (this.queuedBytes + data.length > cap) {
-        this.fail(
-          new TransportError('BUFFER_OVERFLOW', `send queue of connection ${this.id} full`, this.remote),
-          onError,
-        );
-        return;
-      }
-      this.queue.push(data);
-      this.queueErrors.push(onError);
-      this.queuedBytes += data.length;
-      this.count(data.length);
+      if (this.enqueue(data, onError)) this.lastActivity = performance.now();
       return;
     }
     if (state !== OPEN || this.closed) {
-      this.fail(
-        new TransportError('CONNECTION_CLOSED', `connection ${this.id} is closed`, this.remote),
-        onError,
-      );
+      this.failClosed(onError);
       return;
     }
     if (this.ws.bufferedAmount + data.length > cap) {
-      this.fail(
-        new TransportError('BUFFER_OVERFLOW', `peer of connection ${this.id} does not read`, this.remote),
-        onError,
-      );
-      this.owner.connCounters.overflowClosed++;
-      this.destroy();
+      this.failOverflow(onError);
       return;
     }
     this.count(data.length);
@@ -128,11 +81,7 @@ export class WsConnection {
   close(): void {
     if (this.closed) return;
     if (this.ws.readyState === CONNECTING) {
-      this.failure ??= new TransportError(
-        'STOPPED',
-        'transport stopped before the connection was set up',
-        this.remote,
-      );
+      this.stoppedWhileConnecting();
       this.ws.terminate();
       return;
     }
@@ -166,18 +115,9 @@ export class WsConnection {
       });
   }
 
-  private fail(error: TransportError, onError: ErrorCallback): void {
-    this.owner.counters.sendErrors++;
-    this.owner.reportError(error, onError);
-  }
-
   private onOpen(): void {
     this.opened = true;
-    const queue = this.queue;
-    const errors = this.queueErrors;
-    this.queue = [];
-    this.queueErrors = [];
-    this.queuedBytes = 0;
+    const { data: queue, errors } = this.takeQueue();
     for (let i = 0; i < queue.length; i++) this.send(queue[i], errors[i]);
   }
 
@@ -210,17 +150,7 @@ export class WsConnection {
     this.closed = true;
     if (this.queue.length > 0) {
       if (this.failure?.code !== 'STOPPED') this.owner.connCounters.connectFailures++;
-      const error =
-        this.failure ??
-        new TransportError(
-          'CONNECTION_CLOSED',
-          `connection ${this.id} closed before it was set up`,
-          this.remote,
-        );
-      for (const onError of this.queueErrors) this.fail(error, onError);
-      this.queue = [];
-      this.queueErrors = [];
-      this.queuedBytes = 0;
+      this.failQueued();
     }
     this.owner.onClosed(this);
   }

@@ -155,37 +155,63 @@ export function assertNoRetransmissions(...results: SippResult[]): void {
 }
 
 /**
- * One call (-m 1) of `scenario` from a SIPp on a free port straight to Junction at `proxy`, as
- * `user` (-s: the Request-URI's user part, so Junction looks the user up); its result.
+ * SIPp arguments for one call (-m 1) of `scenario` on 127.0.0.1:`port`, failing after `timeout`;
+ * `to`: the remote party (`host:port`) of a caller.
+ */
+export function onceArgs(scenario: string, port: number, to?: string, timeout = '20s'): string[] {
+  return [
+    '-sf',
+    scenario,
+    ...(to === undefined ? [] : [to]),
+    '-i',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-m',
+    '1',
+    '-timeout',
+    timeout,
+    '-timeout_error',
+  ];
+}
+
+/**
+ * One call (-m 1) of `scenario` from a SIPp on `port` (default: a free one) straight to Junction
+ * at `proxy`, as `user` (-s: the Request-URI's user part, so Junction looks the user up); its
+ * result. `trace`: SIPp's message trace in the result.
  */
 export async function runOnceAsUser(
   s: Session,
   proxy: number,
   user: string,
   scenario: string,
+  opts: { port?: number; trace?: boolean } = {},
 ): Promise<SippResult> {
-  const port = await freePort();
-  const run = s.sipp(
-    [
-      '-sf',
-      scenario,
-      `127.0.0.1:${proxy}`,
-      '-s',
-      user,
-      '-i',
-      '127.0.0.1',
-      '-p',
-      String(port),
-      '-m',
-      '1',
-      '-timeout',
-      '20s',
-      '-timeout_error',
-    ],
-    40_000,
-  );
-  return run.done;
+  const port = opts.port ?? (await freePort());
+  const args = [...onceArgs(scenario, port, `127.0.0.1:${proxy}`), '-s', user];
+  return s.sipp(args, 40_000, { trace: opts.trace }).done;
 }
+
+/**
+ * Script text opening a request route (KSR as `KSR`): a CANCEL relayed when it matches a
+ * transaction, in-dialog requests by loose routing (an ACK forwarded), other in-dialog requests
+ * 404; every one of them returns.
+ */
+export const RELAY_CANCEL_AND_IN_DIALOG = `  if (KSR.is_CANCEL()) {
+    if (KSR.tm.t_check_trans() > 0) await KSR.tm.t_relay();
+    return;
+  }
+  if (KSR.siputils.has_totag() > 0) {
+    if (KSR.rr.loose_route() > 0) {
+      if (KSR.is_ACK()) { await KSR.forward(); return; }
+      if ((await KSR.tm.t_relay()) < 0) KSR.sl.sl_reply_error();
+      return;
+    }
+    if (KSR.is_ACK()) { if (KSR.tm.t_check_trans() > 0) await KSR.tm.t_relay(); return; }
+    KSR.sl.sl_send_reply(404, 'Not here');
+    return;
+  }
+`;
 
 /**
  * A kamailio-basic-kemi-like script: in-dialog requests by loose routing, Record-Route, then

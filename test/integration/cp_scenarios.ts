@@ -6,7 +6,7 @@
  * call fails without a match. SIPp wants every variable used, so each captured value is echoed
  * in an X- header.
  */
-import { cdata, SDP, scenario } from './scenarios.ts';
+import { cdata, reply, SDP, scenario } from './scenarios.ts';
 
 const callerFrom = (src: string): string =>
   `From: "Caller" <sip:${src}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]`;
@@ -75,16 +75,7 @@ export function uacCalleeHangsUp(src: string, service: string): string {
       <ereg regexp="sip:${src}@.*;tag=[0-9]+SIPpTag00" search_in="hdr" header="To:" check_it="true" assign_to="tbye"/>
     </action>
   </recv>
-  <send>
-${cdata(`SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      X-Seen: [$fbye] [$tbye]
-      Content-Length: 0`)}
-  </send>
+  ${reply('200 OK', { extra: ['X-Seen: [$fbye] [$tbye]'] })}
   <timewait milliseconds="500"/>`,
   );
 }

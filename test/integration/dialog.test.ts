@@ -13,7 +13,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { miOverHttp } from '../../src/mi/client.ts';
-import { assertAllPassed, type JunctionTest, UAS, withJunction } from './call_flow.ts';
+import {
+  assertAllPassed,
+  type JunctionTest,
+  RELAY_CANCEL_AND_IN_DIALOG,
+  UAS,
+  withJunction,
+} from './call_flow.ts';
 import {
   ctdCaller,
   ctdCallerBusy,
@@ -29,6 +35,7 @@ import {
   REPO,
   type RunningServer,
   removeTempDirs,
+  type SippRun,
   sleep,
   tempDir,
   waitUdpBound,
@@ -48,21 +55,7 @@ const execFileP = promisify(execFile);
 
 const SCRIPT = `
 export async function ksr_request_route(KSR: Ksr): Promise<void> {
-  if (KSR.is_CANCEL()) {
-    if (KSR.tm.t_check_trans() > 0) await KSR.tm.t_relay();
-    return;
-  }
-  if (KSR.siputils.has_totag() > 0) {
-    if (KSR.rr.loose_route() > 0) {
-      if (KSR.is_ACK()) { await KSR.forward(); return; }
-      if ((await KSR.tm.t_relay()) < 0) KSR.sl.sl_reply_error();
-      return;
-    }
-    if (KSR.is_ACK()) { if (KSR.tm.t_check_trans() > 0) await KSR.tm.t_relay(); return; }
-    KSR.sl.sl_send_reply(404, 'Not here');
-    return;
-  }
-  if (KSR.is_INVITE()) {
+${RELAY_CANCEL_AND_IN_DIALOG}  if (KSR.is_INVITE()) {
     KSR.rr.record_route();
     KSR.dialog.dlg_manage();
     KSR.pv.sets('$dlg_var(cp_id)', '2');
@@ -156,6 +149,18 @@ async function startWithMi(
 }
 
 /** A scenario file: `xml` written into `dir`, or `xml` itself when it is already a path. */
+/** A SIPp UAS running `scenario` once on a free port (bound): its run, and its URI as `user`. */
+async function partyAt(
+  t: JunctionTest,
+  user: string,
+  scenario: string,
+): Promise<{ run: SippRun; uri: string }> {
+  const port = await freePort();
+  const run = t.s.uas({ scenario, port, calls: 1, timeoutS: 20 });
+  await waitUdpBound(port);
+  return { run, uri: `sip:${user}@127.0.0.1:${port}` };
+}
+
 function sippScenario(dir: string, name: string, xml: string): string {
   return xml.startsWith('<') ? writeFile(dir, name, xml) : xml;
 }
@@ -408,27 +413,18 @@ describe('click-to-dial', () => {
     'ctd: INVITE on hold → 200 → ACK → REFER → 202 → BYE; the caller then calls the callee through Junction',
     withJunction(async (t) => {
       const { mi: m, dir } = await startWithMi(t);
-      const calleePort = await freePort();
-      const callerPort = await freePort();
-      const callee = t.s.uas({ scenario: UAS(), port: calleePort, calls: 1, timeoutS: 20 });
-      const caller = t.s.uas({
-        scenario: sippScenario(dir, 'ctd-caller.xml', ctdCaller()),
-        port: callerPort,
-        calls: 1,
-        timeoutS: 20,
-      });
-      await waitUdpBound(calleePort);
-      await waitUdpBound(callerPort);
+      const callee = await partyAt(t, 'callee', UAS());
+      const caller = await partyAt(t, 'caller', sippScenario(dir, 'ctd-caller.xml', ctdCaller()));
       const r = await m.ok<{ steps: Array<{ step: string; status: string }> }>('ctd', {
-        caller: `sip:caller@127.0.0.1:${callerPort}`,
-        callee: `sip:callee@127.0.0.1:${calleePort}`,
+        caller: caller.uri,
+        callee: callee.uri,
       });
       assert.deepEqual(
         r.steps.map((s) => `${s.step}: ${s.status}`),
         ['invite: 200 OK', 'ack: sent', 'refer: 202 Accepted', 'bye: 200 OK'],
       );
-      assertAllPassed('caller', await caller.done, 1);
-      assertAllPassed('callee', await callee.done, 1);
+      assertAllPassed('caller', await caller.run.done, 1);
+      assertAllPassed('callee', await callee.run.done, 1);
     }),
   );
 
@@ -436,29 +432,15 @@ describe('click-to-dial', () => {
     "the seed's ctd.sh over the FIFO text protocol",
     withJunction(async (t) => {
       const { dir, fifo } = await startWithMi(t);
-      const calleePort = await freePort();
-      const callerPort = await freePort();
-      const callee = t.s.uas({ scenario: UAS(), port: calleePort, calls: 1, timeoutS: 20 });
-      const caller = t.s.uas({
-        scenario: sippScenario(dir, 'ctd-caller.xml', ctdCaller()),
-        port: callerPort,
-        calls: 1,
-        timeoutS: 20,
+      const callee = await partyAt(t, 'callee', UAS());
+      const caller = await partyAt(t, 'caller', sippScenario(dir, 'ctd-caller.xml', ctdCaller()));
+      const out = await execFileP('sh', [join(REPO, 'examples/ctd.sh'), caller.uri, callee.uri], {
+        timeout: 20000,
+        env: { ...process.env, JUNCTION_FIFO: fifo, JUNCTION_FIFO_REPLY_DIR: dir },
       });
-      await waitUdpBound(calleePort);
-      await waitUdpBound(callerPort);
-      const out = await execFileP(
-        'sh',
-        [
-          join(REPO, 'examples/ctd.sh'),
-          `sip:caller@127.0.0.1:${callerPort}`,
-          `sip:callee@127.0.0.1:${calleePort}`,
-        ],
-        { timeout: 20000, env: { ...process.env, JUNCTION_FIFO: fifo, JUNCTION_FIFO_REPLY_DIR: dir } },
-      );
       assert.equal(out.stdout, 'invitation succeeded\nrefer succeeded\nbye succeeded\n');
-      assertAllPassed('caller', await caller.done, 1);
-      assertAllPassed('callee', await callee.done, 1);
+      assertAllPassed('caller', await caller.run.done, 1);
+      assertAllPassed('callee', await callee.run.done, 1);
     }),
   );
 
@@ -466,21 +448,14 @@ describe('click-to-dial', () => {
     'a busy caller: the invite step fails with 486',
     withJunction(async (t) => {
       const { mi: m, dir } = await startWithMi(t);
-      const callerPort = await freePort();
-      const caller = t.s.uas({
-        scenario: sippScenario(dir, 'busy.xml', ctdCallerBusy()),
-        port: callerPort,
-        calls: 1,
-        timeoutS: 20,
-      });
-      await waitUdpBound(callerPort);
+      const caller = await partyAt(t, 'caller', sippScenario(dir, 'busy.xml', ctdCallerBusy()));
       const r = await m.call('ctd', {
-        caller: `sip:caller@127.0.0.1:${callerPort}`,
+        caller: caller.uri,
         callee: 'sip:callee@127.0.0.1:9',
       });
       assert.equal(r.error?.code, 486);
       assert.match(r.error?.message ?? '', /ctd invite failed: 486 Busy Here/);
-      assertAllPassed('caller', await caller.done, 1);
+      assertAllPassed('caller', await caller.run.done, 1);
     }),
   );
 
@@ -488,21 +463,14 @@ describe('click-to-dial', () => {
     'a refused REFER: the refer step fails with 603 and the wrapper call is ended with BYE',
     withJunction(async (t) => {
       const { mi: m, dir } = await startWithMi(t);
-      const callerPort = await freePort();
-      const caller = t.s.uas({
-        scenario: sippScenario(dir, 'refuse.xml', ctdCaller('603 Declined')),
-        port: callerPort,
-        calls: 1,
-        timeoutS: 20,
-      });
-      await waitUdpBound(callerPort);
+      const caller = await partyAt(t, 'caller', sippScenario(dir, 'refuse.xml', ctdCaller('603 Declined')));
       const r = await m.call('ctd', {
-        caller: `sip:caller@127.0.0.1:${callerPort}`,
+        caller: caller.uri,
         callee: 'sip:callee@127.0.0.1:9',
       });
       assert.equal(r.error?.code, 603);
       assert.match(r.error?.message ?? '', /ctd refer failed: 603 Declined \(bye: 200 OK\)/);
-      assertAllPassed('caller', await caller.done, 1);
+      assertAllPassed('caller', await caller.run.done, 1);
     }),
   );
 
@@ -510,16 +478,9 @@ describe('click-to-dial', () => {
     'a caller that only rings: the INVITE is CANCELled after the timeout and the invite step fails',
     withJunction(async (t) => {
       const { mi: m, dir } = await startWithMi(t);
-      const callerPort = await freePort();
-      const caller = t.s.uas({
-        scenario: sippScenario(dir, 'ring.xml', ctdCallerNoAnswer()),
-        port: callerPort,
-        calls: 1,
-        timeoutS: 20,
-      });
-      await waitUdpBound(callerPort);
+      const caller = await partyAt(t, 'caller', sippScenario(dir, 'ring.xml', ctdCallerNoAnswer()));
       const r = await m.call('ctd', {
-        caller: `sip:caller@127.0.0.1:${callerPort}`,
+        caller: caller.uri,
         callee: 'sip:callee@127.0.0.1:9',
         timeout: 1,
       });
@@ -528,7 +489,7 @@ describe('click-to-dial', () => {
         r.error?.message ?? '',
         /^ctd invite failed: no answer within 1000 ms \(rang\) \(cancel: sent/,
       );
-      assertAllPassed('caller', await caller.done, 1);
+      assertAllPassed('caller', await caller.run.done, 1);
     }),
   );
 });

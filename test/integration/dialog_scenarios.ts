@@ -1,39 +1,15 @@
 /**
  * SIPp scenarios of the dialog / UAC / click-to-dial tests (scenarios.ts has the conventions).
  */
-import { cdata, FROM, INVITE, SDP, scenario, TO } from './scenarios.ts';
-
-const OK_TO_LAST = `<send>
-${cdata(`SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0`)}
-  </send>`;
+import { ANSWERED_CALL, cdata, inDialog, reply, requestTerminated, SDP, scenario } from './scenarios.ts';
 
 /** A caller whose call the server ends: INVITE, 200, ACK, then the server's BYE → 200. */
 export function uacByeFromServer(): string {
   return scenario(
     'uac-bye-from-server',
-    `  ${INVITE}
-  <recv response="100" optional="true"></recv>
-  <recv response="180" optional="true"></recv>
-  <recv response="200" rrs="true"></recv>
-  <send>
-${cdata(`ACK [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      [routes]
-      ${FROM}
-      ${TO}[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Max-Forwards: 70
-      Content-Length: 0`)}
-  </send>
+    `  ${ANSWERED_CALL}
   <recv request="BYE"></recv>
-  ${OK_TO_LAST}
+  ${reply('200 OK')}
   <timewait milliseconds="1000"/>`,
   );
 }
@@ -42,33 +18,9 @@ ${cdata(`ACK [next_url] SIP/2.0
 export function uacHold(holdMs: number): string {
   return scenario(
     'uac-hold',
-    `  ${INVITE}
-  <recv response="100" optional="true"></recv>
-  <recv response="180" optional="true"></recv>
-  <recv response="200" rrs="true"></recv>
-  <send>
-${cdata(`ACK [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      [routes]
-      ${FROM}
-      ${TO}[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Max-Forwards: 70
-      Content-Length: 0`)}
-  </send>
+    `  ${ANSWERED_CALL}
   <pause milliseconds="${holdMs}"/>
-  <send retrans="500">
-${cdata(`BYE [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      [routes]
-      ${FROM}
-      ${TO}[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 2 BYE
-      Max-Forwards: 70
-      Content-Length: 0`)}
-  </send>
+  ${inDialog('BYE', 2)}
   <recv response="200" crlf="true"></recv>`,
   );
 }
@@ -82,34 +34,26 @@ export function uasChallenge(realm: string): string {
   return scenario(
     'uas-challenge',
     `  <recv request="MESSAGE"></recv>
-  <send>
-${cdata(`SIP/2.0 407 Proxy Authentication Required
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Proxy-Authenticate: Digest realm="${realm}", nonce="[pid]n[call_number]x", qop="auth", algorithm=MD5
-      Content-Length: 0`)}
-  </send>
+  ${reply('407 Proxy Authentication Required', {
+    toTag: true,
+    extra: [
+      `Proxy-Authenticate: Digest realm="${realm}", nonce="[pid]n[call_number]x", qop="auth", algorithm=MD5`,
+    ],
+  })}
   <recv request="MESSAGE">
     <action>
       <ereg regexp="Digest .*response=" search_in="hdr" header="Proxy-Authorization:" check_it="true" assign_to="auth"/>
     </action>
   </recv>
-  <send>
-${cdata(`SIP/2.0 200 Authenticated
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0`)}
-  </send>
+  ${reply('200 Authenticated', { toTag: true })}
   <timewait milliseconds="500"/>
   <Reference variables="auth"/>`,
   );
 }
+
+/** The click-to-dial caller's own call to the REFER target. */
+const CALLER_FROM = 'From: caller <sip:caller@[local_ip]:[local_port]>;tag=[pid]SIPpTag02[call_number]';
+const TARGET_TO = 'To: <[$target]>';
 
 function answerInvite(status: string, sdp: boolean): string {
   return `<send retrans="500">
@@ -136,8 +80,8 @@ export function ctdCaller(referStatus = '202 Accepted'): string {
   <send retrans="500">
 ${cdata(`INVITE [$target] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: caller <sip:caller@[local_ip]:[local_port]>;tag=[pid]SIPpTag02[call_number]
-      To: <[$target]>
+      ${CALLER_FROM}
+      ${TARGET_TO}
       Call-ID: [call_id]
       CSeq: 1 INVITE
       Contact: sip:caller@[local_ip]:[local_port]
@@ -151,29 +95,9 @@ ${cdata(`INVITE [$target] SIP/2.0
   <recv response="100" optional="true"></recv>
   <recv response="180" optional="true"></recv>
   <recv response="200" rrs="true"></recv>
-  <send>
-${cdata(`ACK [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      [routes]
-      From: caller <sip:caller@[local_ip]:[local_port]>;tag=[pid]SIPpTag02[call_number]
-      To: <[$target]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Max-Forwards: 70
-      Content-Length: 0`)}
-  </send>
+  ${inDialog('ACK', 1, CALLER_FROM, TARGET_TO)}
   <pause milliseconds="200"/>
-  <send retrans="500">
-${cdata(`BYE [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      [routes]
-      From: caller <sip:caller@[local_ip]:[local_port]>;tag=[pid]SIPpTag02[call_number]
-      To: <[$target]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 2 BYE
-      Max-Forwards: 70
-      Content-Length: 0`)}
-  </send>
+  ${inDialog('BYE', 2, CALLER_FROM, TARGET_TO)}
   <recv response="200" crlf="true"></recv>`;
   return scenario(
     'ctd-caller',
@@ -182,15 +106,7 @@ ${cdata(`BYE [next_url] SIP/2.0
       <ereg regexp="c=IN IP4 0\\.0\\.0\\.0" search_in="body" check_it="true" assign_to="hold"/>
     </action>
   </recv>
-  <send>
-${cdata(`SIP/2.0 180 Ringing
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0`)}
-  </send>
+  ${reply('180 Ringing', { toTag: true })}
   ${answerInvite('200 OK', true)}
   <recv request="ACK"></recv>
   <recv request="REFER">
@@ -199,17 +115,9 @@ ${cdata(`SIP/2.0 180 Ringing
       <ereg regexp=".*" search_in="hdr" header="Referred-By:" check_it="true" assign_to="referredby"/>
     </action>
   </recv>
-  <send>
-${cdata(`SIP/2.0 ${referStatus}
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0`)}
-  </send>
+  ${reply(referStatus)}
   <recv request="BYE"></recv>
-  ${OK_TO_LAST}${accepted ? thenCall : ''}
+  ${reply('200 OK')}${accepted ? thenCall : ''}
   <timewait milliseconds="500"/>
   <Reference variables="hold,dummy${accepted ? '' : ',target,referredby'}"/>`,
   );
@@ -235,34 +143,10 @@ export function ctdCallerNoAnswer(): string {
       <ereg regexp=".*" search_in="hdr" header="Via:" occurrence="1" check_it="true" assign_to="via1"/>
     </action>
   </recv>
-  <send>
-${cdata(`SIP/2.0 180 Ringing
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0`)}
-  </send>
+  ${reply('180 Ringing', { toTag: true })}
   <recv request="CANCEL"></recv>
-  <send>
-${cdata(`SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0`)}
-  </send>
-  <send retrans="500">
-${cdata(`SIP/2.0 487 Request Terminated
-      Via: [$via1]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      CSeq: 1 INVITE
-      Content-Length: 0`)}
-  </send>
+  ${reply('200 OK', { toTag: true })}
+  ${requestTerminated(['via1'])}
   <recv request="ACK"></recv>
   <timewait milliseconds="500"/>`,
   );

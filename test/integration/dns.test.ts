@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { assertAllPassed, UAC_RR, UAS } from './call_flow.ts';
+import { assertAllPassed, onceArgs, UAC_RR, UAS } from './call_flow.ts';
 import { ensureDnsmasq, type LocalDns, startDnsmasq } from './dnsmasq.ts';
 import {
   ensureSipp,
@@ -31,19 +31,7 @@ function uacToDomain(domain: string): string {
 }
 
 function partyArgs(scenario: string, port: number): string[] {
-  return [
-    '-sf',
-    scenario,
-    '-i',
-    '127.0.0.1',
-    '-p',
-    String(port),
-    '-m',
-    '1',
-    '-timeout',
-    '30s',
-    '-timeout_error',
-  ];
+  return onceArgs(scenario, port, undefined, '30s');
 }
 
 async function withCarrierDns(

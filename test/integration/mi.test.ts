@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { httpCall, miOverHttp } from '../../src/mi/client.ts';
+import { RELAY_CANCEL_AND_IN_DIALOG } from './call_flow.ts';
 import {
   DEFAULT_SCRIPTS,
   describeSipp,
@@ -35,21 +36,7 @@ const BIN = join(REPO, 'bin/junction');
 /** Relay everything (Kamailio-basic style); OPTIONS answered from MI state read with KSR.mi.mi(). */
 const SCRIPT = `
 export async function ksr_request_route(KSR: any): Promise<void> {
-  if (KSR.is_CANCEL()) {
-    if (KSR.tm.t_check_trans() > 0) await KSR.tm.t_relay();
-    return;
-  }
-  if (KSR.siputils.has_totag() > 0) {
-    if (KSR.rr.loose_route() > 0) {
-      if (KSR.is_ACK()) { await KSR.forward(); return; }
-      if ((await KSR.tm.t_relay()) < 0) KSR.sl.sl_reply_error();
-      return;
-    }
-    if (KSR.is_ACK()) { if (KSR.tm.t_check_trans() > 0) await KSR.tm.t_relay(); return; }
-    KSR.sl.sl_send_reply(404, 'Not here');
-    return;
-  }
-  if (KSR.is_OPTIONS()) {
+${RELAY_CANCEL_AND_IN_DIALOG}  if (KSR.is_OPTIONS()) {
     // The operator puts the server in "maintenance" by raising the log level to debug.
     const rc = await KSR.mi.mi('log_level', null, '$var(level)');
     const level = String(KSR.pv.get('$var(level)'));

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { assertAllPassed, UAC_RR } from './call_flow.ts';
+import { assertAllPassed, runOnceAsUser, UAC_RR } from './call_flow.ts';
 import {
   DEFAULT_SCRIPTS,
   ensureSipp,
@@ -106,26 +106,7 @@ describe('a phone behind NAT (network namespaces + nftables masquerade)', () => 
         );
         await until(() => p.events().some((e) => e.event === 'pinged'), 'a keep-alive OPTIONS', 5_000);
 
-        const caller = s.sipp(
-          [
-            '-sf',
-            UAC_RR(),
-            `127.0.0.1:${proxy}`,
-            '-s',
-            'carol',
-            '-i',
-            '127.0.0.1',
-            '-p',
-            String(await freePort()),
-            '-m',
-            '1',
-            '-timeout',
-            '20s',
-            '-timeout_error',
-          ],
-          40_000,
-        );
-        const rc = await caller.done;
+        const rc = await runOnceAsUser(s, proxy, 'carol', UAC_RR());
         if (process.env.DEBUG_NAT) console.log(p.raw(), rc.stdout.slice(-3000), j.output().slice(-6000));
         assertAllPassed('uac', rc, 1);
         assert.equal(await p.exit, 0, p.raw());

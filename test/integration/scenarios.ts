@@ -69,6 +69,69 @@ ${cdata(`ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
 }
 
 /**
+ * An in-dialog request (to `[next_url]` along the route set): an ACK is sent once, any other
+ * method retransmitted. `from`/`to`: the UAC's FROM and TO unless given.
+ */
+export function inDialog(method: string, cseq: number, from = FROM, to = TO): string {
+  return `<send${method === 'ACK' ? '' : ' retrans="500"'}>
+${cdata(`${method} [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      [routes]
+      ${from}
+      ${to}[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: ${cseq} ${method}
+      Max-Forwards: 70
+      Content-Length: 0`)}
+  </send>`;
+}
+
+/** The UAC's INVITE answered: 100 and 180 optional, 200 (route set kept), then its ACK. */
+export const ANSWERED_CALL = `${INVITE}
+  <recv response="100" optional="true"></recv>
+  <recv response="180" optional="true"></recv>
+  <recv response="200" rrs="true"></recv>
+  ${inDialog('ACK', 1)}`;
+
+/** Our To tag, for a UAS's responses. */
+const OUR_TAG = ';tag=[pid]SIPpTag01[call_number]';
+
+/**
+ * A response without body to the last request received: its Via/From/To/Call-ID/CSeq (`toTag`:
+ * with our To tag), then the `extra` header lines. `retrans`: retransmitted (a final to an INVITE).
+ */
+export function reply(
+  status: string,
+  o: { toTag?: boolean; extra?: readonly string[]; retrans?: boolean } = {},
+): string {
+  return `<send${o.retrans === true ? ' retrans="500"' : ''}>
+${cdata(`SIP/2.0 ${status}
+      [last_Via:]
+      [last_From:]
+      [last_To:]${o.toTag === true ? OUR_TAG : ''}
+      [last_Call-ID:]
+      [last_CSeq:]${(o.extra ?? []).map((h) => `\n      ${h}`).join('')}
+      Content-Length: 0`)}
+  </send>`;
+}
+
+/**
+ * The 487 to an INVITE that was cancelled, with the INVITE's Via values kept in `vias` (after
+ * the CANCEL, `[last_Via:]` has the CANCEL's).
+ */
+export function requestTerminated(vias: readonly string[]): string {
+  return `<send retrans="500">
+${cdata(`SIP/2.0 487 Request Terminated
+      ${vias.map((v) => `Via: [$${v}]`).join('\n      ')}
+      [last_From:]
+      [last_To:]${OUR_TAG}
+      [last_Call-ID:]
+      CSeq: 1 INVITE
+      Content-Length: 0`)}
+  </send>`;
+}
+
+/**
  * Caller that expects the INVITE to fail with `code` (100 optional, 180 optional unless
  * `ringing`), then ACKs it (element 4) and stays 1 s to catch retransmissions of the final.
  */
@@ -152,25 +215,8 @@ ${cdata(`SIP/2.0 180 Ringing
   </send>
   <recv request="CANCEL">${check}
   </recv>
-  <send>
-${cdata(`SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]${cancelReason === undefined ? '' : '\n      X-Cancel-Reason: [$reason]'}
-      Content-Length: 0`)}
-  </send>
-  <send retrans="500">
-${cdata(`SIP/2.0 487 Request Terminated
-      Via: [$via1]
-      Via: [$via2]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      CSeq: 1 INVITE
-      Content-Length: 0`)}
-  </send>
+  ${reply('200 OK', { toTag: true, extra: cancelReason === undefined ? [] : ['X-Cancel-Reason: [$reason]'] })}
+  ${requestTerminated(['via1', 'via2'])}
   <recv request="ACK"></recv>
   <timewait milliseconds="1000"/>`,
   );
@@ -185,15 +231,7 @@ export function uasReject(code: number, reason: string, opts: { delayMs?: number
   return scenario(
     `uas-reject-${code}`,
     `  <recv request="INVITE" crlf="true"></recv>
-${pause}  <send retrans="500">
-${cdata(`SIP/2.0 ${code} ${reason}
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0`)}
-  </send>
+${pause}  ${reply(`${code} ${reason}`, { toTag: true, retrans: true })}
   <recv request="ACK"></recv>
   <timewait milliseconds="1000"/>`,
   );
@@ -358,30 +396,8 @@ export function sippMessages(log: string): TracedMessage[] {
 export function uacCalleeHangsUp(): string {
   return scenario(
     'uac-callee-hangs-up',
-    `${INVITE}
-  <recv response="100" optional="true"></recv>
-  <recv response="180" optional="true"></recv>
-  <recv response="200" rrs="true"></recv>
-  <send>
-${cdata(`ACK [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      [routes]
-      ${FROM}
-      ${TO}[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Max-Forwards: 70
-      Content-Length: 0`)}
-  </send>
+    `  ${ANSWERED_CALL}
   <recv request="BYE"></recv>
-  <send>
-${cdata(`SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0`)}
-  </send>`,
+  ${reply('200 OK')}`,
   );
 }

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { assertAllPassed, UAC_RR, UAS } from './call_flow.ts';
+import { assertAllPassed, runOnceAsUser, UAC_RR, UAS } from './call_flow.ts';
 import {
   DEFAULT_SCRIPTS,
   ensureSipp,
@@ -33,31 +33,12 @@ function callUser(
   scenario: string,
   port: number,
 ): Promise<SippResult> {
-  return s
-    .sipp(
-      [
-        '-sf',
-        scenario,
-        `127.0.0.1:${proxy}`,
-        '-s',
-        user,
-        '-i',
-        '127.0.0.1',
-        '-p',
-        String(port),
-        '-m',
-        '1',
-        '-timeout',
-        '20s',
-        '-timeout_error',
-      ],
-      40_000,
-      { trace: process.env.DEBUG_WS !== undefined },
-    )
-    .done.then((r) => {
+  return runOnceAsUser(s, proxy, user, scenario, { port, trace: process.env.DEBUG_WS !== undefined }).then(
+    (r) => {
       if (process.env.DEBUG_WS) console.log(r.messages);
       return r;
-    });
+    },
+  );
 }
 
 async function withWsJunction(

@@ -5,6 +5,7 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { inTransaction, TurnBatch } from '../../storage/sqlite_batch.ts';
 import type { CallRecord, CdrQuery } from './record.ts';
 
 export interface CdrStore {
@@ -148,8 +149,7 @@ export class SqliteCdrStore implements CdrStore {
   readonly kind: string = 'sqlite';
   private readonly db: DatabaseSync;
   private readonly insert: StatementSync;
-  private queue: CallRecord[] = [];
-  private scheduled = false;
+  private readonly batch = new TurnBatch<CallRecord>((batch) => this.write(batch));
   private readonly onError: (err: unknown) => void;
   private nextId = 0;
 
@@ -166,39 +166,26 @@ export class SqliteCdrStore implements CdrStore {
 
   add(r: CallRecord): void {
     r.id = this.nextId++;
-    this.queue.push(r);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
+    this.batch.push(r);
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    const batch = this.queue;
-    if (batch.length === 0) return;
-    this.queue = [];
+  private write(batch: CallRecord[]): void {
     try {
-      this.db.exec('BEGIN');
-      for (const r of batch) this.insert.run(r.table, ...COLUMNS.map((c) => r[c]));
-      this.db.exec('COMMIT');
+      inTransaction(this.db, () => {
+        for (const r of batch) this.insert.run(r.table, ...COLUMNS.map((c) => r[c]));
+      });
     } catch (err) {
-      try {
-        this.db.exec('ROLLBACK');
-      } catch {
-        // no transaction open
-      }
       this.onError(err);
     }
   }
 
   async query(q: CdrQuery): Promise<CallRecord[]> {
-    this.flush();
+    this.batch.flush();
     return queryDatabase(this.db, q);
   }
 
   async close(): Promise<void> {
-    this.flush();
+    this.batch.flush();
     this.db.close();
   }
 }

@@ -13,6 +13,18 @@ import type { ListenerInfo, Protocol, ReceiveInfo } from '../../transport/types.
 import type { HandlerKind } from '../shared/context_extras.ts';
 
 /** Parse SIP text (LF or CRLF line ends); throws on a parse error, with its reason. */
+
+/** The listener tests run on: UDP 127.0.0.1:5060, id 1. */
+export const TEST_LISTENER: ListenerInfo = {
+  id: 1,
+  protocol: 'udp',
+  address: '127.0.0.1',
+  port: 5060,
+  family: 4,
+  advertisedHost: '127.0.0.1',
+  advertisedPort: 5060,
+};
+
 export function parse(text: string | Buffer): SipMessage {
   const buf = typeof text === 'string' ? Buffer.from(crlf(text)) : text;
   const m = parseMessage(buf);
@@ -153,16 +165,7 @@ export class FakeContext implements RouteContext {
     const req = opts.request;
     this.request = req === undefined ? this.msg : typeof req === 'string' ? parse(req) : req;
     this.kind = opts.kind ?? (this.msg.isRequest ? 'request' : 'onreply');
-    const listener: ListenerInfo = {
-      id: 1,
-      protocol: 'udp',
-      address: '127.0.0.1',
-      port: 5060,
-      family: 4,
-      advertisedHost: '127.0.0.1',
-      advertisedPort: 5060,
-      ...opts.listener,
-    };
+    const listener: ListenerInfo = { ...TEST_LISTENER, ...opts.listener };
     this.info = {
       source: {
         protocol: opts.source?.protocol ?? listener.protocol,

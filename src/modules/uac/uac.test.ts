@@ -5,21 +5,11 @@ import type { MiError } from '../../mi/command.ts';
 import { isParseError } from '../../sip/errors.ts';
 import type { SipMessage } from '../../sip/message.ts';
 import { parseMessage } from '../../sip/parse_message.ts';
-import { fakeContext, request } from '../testing/fake_context.ts';
+import { fakeContext, request, TEST_LISTENER } from '../testing/fake_context.ts';
 import { ksr } from '../testing/ksr.ts';
 import { dialogFromResponse, setUac, Uac, type UacPort } from './client.ts';
 import { clickToDial } from './ctd.ts';
 import { ownDialogs } from './own_dialogs.ts';
-
-const LISTENER = {
-  id: 1,
-  protocol: 'udp' as const,
-  address: '127.0.0.1',
-  port: 5060,
-  family: 4 as const,
-  advertisedHost: '127.0.0.1',
-  advertisedPort: 5060,
-};
 
 type Answer = (req: SipMessage) => string | undefined;
 
@@ -31,7 +21,7 @@ function fakePort(answer: Answer): { port: UacPort; sent: SipMessage[]; acks: st
     sent,
     acks,
     port: {
-      transport: { selectListener: () => LISTENER, send: (d) => void acks.push(d.toString()) },
+      transport: { selectListener: () => TEST_LISTENER, send: (d) => void acks.push(d.toString()) },
       transactions: {
         sendRequest: (_data, req, _dest, h) => {
           sent.push(req);

@@ -6,17 +6,14 @@
  * strings are not code.
  */
 import type { ScriptError } from '../errors.ts';
-import { LineMap } from '../lexer.ts';
+import { checkKsrReferences } from '../ksr_references.ts';
 import type { KsrRegistry } from '../registry.ts';
-import { closest } from '../suggest.ts';
 
 interface LuaToken {
   readonly type: 'name' | 'string' | 'punct' | 'number';
   readonly value: string;
   readonly start: number;
 }
-
-const HANDLER_SETTERS = new Set(['t_on_branch', 't_on_reply', 't_on_failure', 't_on_branch_failure']);
 
 function isNameChar(c: number, first: boolean): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || (!first && c >= 48 && c <= 57);
@@ -131,14 +128,6 @@ export function checkLuaSource(
   globals: ReadonlySet<string> | undefined,
 ): ScriptError[] {
   const toks = tokenizeLua(source);
-  const lines = new LineMap(source);
-  const errors: ScriptError[] = [];
-  const at = (t: LuaToken, message: string): void => {
-    const { line, column } = lines.position(t.start);
-    errors.push({ file, line, column, message });
-  };
-  const modules = registry.moduleNames();
-  const core = registry.functionNames('');
   // Names the script tests for (`if KSR.dialog then KSR.dialog.dlg_manage() end`): used under
   // such a guard, a module that is not loaded is the script's choice, not a typo.
   const probed = new Set<string>();
@@ -148,44 +137,11 @@ export function checkLuaSource(
     if (isPunct(toks[i + 3], '.') && isName(toks[i + 4]) && isProbe(toks, i, i + 4))
       probed.add(`${toks[i + 2].value}.${toks[i + 4].value}`);
   }
-  for (let i = 0; i + 2 < toks.length; i++) {
-    if (!isRoot(toks, i)) continue;
-    const a = toks[i + 2];
-    if (!modules.includes(a.value)) {
-      if (core.includes(a.value) || probed.has(a.value)) continue;
-      const guess = closest(a.value, [...modules, ...core]);
-      at(a, `KSR.${a.value} does not exist${guess === undefined ? '' : `; did you mean ${guess}?`}`);
-      continue;
-    }
-    if (!isPunct(toks[i + 3], '.') || !isName(toks[i + 4])) continue;
-    const b = toks[i + 4];
-    if (!registry.has([a.value, b.value])) {
-      if (probed.has(`${a.value}.${b.value}`)) continue;
-      const guess = closest(b.value, registry.functionNames(a.value));
-      at(
-        b,
-        `KSR.${a.value}.${b.value} does not exist${guess === undefined ? '' : `; did you mean ${guess}?`}`,
-      );
-      continue;
-    }
-    const arg = toks[i + 6];
-    if (
-      globals !== undefined &&
-      a.value === 'tm' &&
-      HANDLER_SETTERS.has(b.value) &&
-      isPunct(toks[i + 5], '(') &&
-      arg?.type === 'string' &&
-      (isPunct(toks[i + 7], ')') || isPunct(toks[i + 7], ','))
-    ) {
-      if (!globals.has(arg.value)) {
-        const guess = closest(arg.value, globals);
-        at(
-          arg,
-          `${b.value}('${arg.value}'): the script defines no global function ${arg.value}` +
-            (guess === undefined ? '' : `; did you mean ${guess}?`),
-        );
-      }
-    }
-  }
-  return errors;
+  return checkKsrReferences(file, source, toks, registry, {
+    isRoot: (i) => isRoot(toks, i),
+    handlers: globals,
+    noHandler: (name) => `the script defines no global function ${name}`,
+    noHandlerHint: '',
+    probed,
+  });
 }

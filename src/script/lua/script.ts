@@ -9,12 +9,11 @@
  * from a pool of finished ones): when a KSR function returns a Promise the coroutine yields and
  * is resumed when it settles, so only that message waits.
  */
-import { readFile } from 'node:fs/promises';
 import { basename, resolve as resolvePath } from 'node:path';
 import type { RouteContext, RouteHandler } from '../../proxy/context.ts';
-import { errorMessage, type ScriptError } from '../errors.ts';
+import { readScriptFile, type ScriptError } from '../errors.ts';
 import type { LoadedScript, RouteFunction, ScriptFunction } from '../loader.ts';
-import { KsrRegistry } from '../registry.ts';
+import { defaultRegistry, KsrRegistry } from '../registry.ts';
 import { bridgeOf, enter, type LuaBridge, type RunState } from './binding.ts';
 import { LUA_OK, LUA_REGISTRYINDEX, LUA_YIELD, type LuaVm, luaVm, T_FUNCTION, T_STRING } from './wasm.ts';
 
@@ -276,11 +275,6 @@ export interface LuaLoadOptions {
   registry?: KsrRegistry;
 }
 
-async function defaultRegistry(): Promise<KsrRegistry> {
-  const { MODULES } = await import('../../modules/index.ts');
-  return new KsrRegistry(MODULES);
-}
-
 /**
  * Load a Lua routing script in a fresh lua_State: compile, run the main chunk, find the route
  * functions. Never throws for a bad script: returns the errors with file:line.
@@ -292,11 +286,9 @@ export async function loadLuaScript(
   const abs = resolvePath(path);
   let source: string;
   try {
-    source = await readFile(abs, 'utf8');
+    source = await readScriptFile(abs);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const message = code === 'ENOENT' ? `cannot find ${abs}` : `cannot read ${abs}: ${errorMessage(e)}`;
-    return [{ file: abs, line: 0, column: 0, message }];
+    return [{ file: abs, line: 0, column: 0, message: (e as Error).message }];
   }
   const registry = opts.registry ?? (await defaultRegistry());
   const vm = await luaVm();
