@@ -52,7 +52,10 @@ export class ServerNonInviteTransaction extends ServerTransactionBase {
     this.clearTimers();
     this.send(data);
     if (this.reliable) this.terminate();
-    else this.armLife(fireJ, this.host.timers.J);
+    else {
+      this.armLife(fireJ, this.host.timers.J);
+      this.request.releaseDecoded();
+    }
   }
 
   onRetransmission(): void {

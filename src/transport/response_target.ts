@@ -67,8 +67,9 @@ export function responseTarget(req: SipMessage, info: ReceiveInfo): ResponseTarg
       ttl: via.ttl ?? 1,
     };
   }
-  // RFC 3581 §4: rport present (the transport filled its value) → source IP and port.
-  const port = via.rport !== undefined ? source.port : sentByPort;
+  // RFC 3581 §4: rport present (the transport filled its value) → source IP and port; force_rport
+  // makes the server behave as if the client had asked for it.
+  const port = via.rport !== undefined || info.forceRport === true ? source.port : sentByPort;
   return {
     protocol,
     host: source.address,

@@ -37,6 +37,8 @@ export interface ReceiveInfo {
   readonly connectionId: number;
   /** Monotonic receive time, ms (performance.now()). */
   readonly receivedAt: number;
+  /** Set by force_rport (forceRport in via_stamp.ts): responses go to the source port as with rport. */
+  forceRport?: boolean;
 }
 
 export interface SendOptions {

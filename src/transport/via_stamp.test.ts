@@ -3,8 +3,10 @@ import { describe, it } from 'node:test';
 import { isParseError } from '../sip/errors.ts';
 import type { SipMessage } from '../sip/message.ts';
 import { parseMessage } from '../sip/parse_message.ts';
+import { responseTarget } from './response_target.ts';
 import { request, response } from './test_util.ts';
-import { stampTopVia } from './via_stamp.ts';
+import type { ReceiveInfo } from './types.ts';
+import { forceRport, stampTopVia } from './via_stamp.ts';
 
 function parse(text: string): SipMessage {
   const m = parseMessage(Buffer.from(text), { datagram: true });
@@ -174,5 +176,54 @@ describe('stampTopVia (RFC 3261 §18.2.1, RFC 3581 §4)', () => {
     const m = parse(response('SIP/2.0/UDP host.invalid;branch=z9hG4bK1;rport'));
     assert.equal(stampTopVia(m, '192.0.2.1', 5060), false);
     assert.equal(m.hasEdits, false);
+  });
+});
+
+describe('forceRport (Kamailio force_rport)', () => {
+  const udp = (address: string, port: number): ReceiveInfo => ({
+    source: { protocol: 'udp', address, port },
+    listener: {
+      id: 1,
+      protocol: 'udp',
+      address: '127.0.0.1',
+      port: 5060,
+      family: 4,
+      advertisedHost: '127.0.0.1',
+      advertisedPort: 5060,
+    },
+    connectionId: 0,
+    receivedAt: 0,
+  });
+
+  it('a NATed client without rport gets rport=<source port> and received, and responses go to that port', () => {
+    const m = parse(request({ via: 'SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK1' }));
+    const info = udp('203.0.113.9', 40000);
+    stampTopVia(m, '203.0.113.9', 40000);
+    assert.equal(responseTarget(m, info).port, 5060);
+    forceRport(m, info);
+    forceRport(m, info);
+    assert.equal(
+      firstViaLine(m),
+      'Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK1;received=203.0.113.9;rport=40000',
+    );
+    assert.deepEqual([responseTarget(m, info).host, responseTarget(m, info).port], ['203.0.113.9', 40000]);
+    assert.equal(parse(m.serialize().toString('latin1')).topVia.rport, 40000);
+  });
+
+  it('adds received even when sent-by is the source address (RFC 3581 §4)', () => {
+    const m = parse(request({ via: 'SIP/2.0/UDP 192.0.2.1:5070;branch=z9hG4bK1' }));
+    forceRport(m, udp('192.0.2.1', 5070));
+    assert.equal(
+      firstViaLine(m),
+      'Via: SIP/2.0/UDP 192.0.2.1:5070;branch=z9hG4bK1;rport=5070;received=192.0.2.1',
+    );
+  });
+
+  it('leaves a Via that asked for rport as the transport stamped it', () => {
+    const m = parse(request({ via: 'SIP/2.0/UDP 10.0.0.5:5060;rport;branch=z9hG4bK1' }));
+    stampTopVia(m, '203.0.113.9', 40000);
+    const before = firstViaLine(m);
+    forceRport(m, udp('203.0.113.9', 40000));
+    assert.equal(firstViaLine(m), before);
   });
 });

@@ -11,6 +11,7 @@
 import { H } from '../sip/header_names.ts';
 import { HS, type SipMessage } from '../sip/message.ts';
 import { hostMatchesIp, stripZone } from './ip.ts';
+import type { ReceiveInfo } from './types.ts';
 
 /** Offset of the "folded" flag in a header table row (see message.ts HS layout). */
 const F_FOLDED = 6;
@@ -137,4 +138,27 @@ export function stampTopVia(msg: SipMessage, ip: string, port: number): boolean 
   if (loc.receivedStart >= 0) edits.replace(loc.receivedStart, loc.receivedEnd, received, 'via-received');
   else edits.insert(loc.end, `;received=${received}`);
   return true;
+}
+
+/**
+ * Kamailio's force_rport(): treat the request as if its top Via carried a value-less `rport`
+ * (RFC 3581) — a NATed client that did not ask for it still gets its responses at the port the
+ * request came from, and the Via says so (`;rport=<port>`, plus `received`, which RFC 3581 §4
+ * requires with rport). Idempotent; a Via that already has rport is left as the transport stamped it.
+ */
+export function forceRport(msg: SipMessage, info: ReceiveInfo): void {
+  if (!msg.isRequest) return;
+  info.forceRport = true;
+  const via = msg.topVia;
+  if (via.rport !== undefined) return;
+  const i = msg.findHeader(H.VIA);
+  if (i < 0) return;
+  const [vs, ve] = msg.headerValueRange(i);
+  const loc = locateViaParams(msg.buf, vs, ve, scratch);
+  const edits = msg.baseEdits();
+  // keyed: a second call replaces the first rather than adding another parameter.
+  edits.replace(loc.end, loc.end, `;rport=${info.source.port}`, 'force-rport');
+  // stampTopVia added received unless sent-by already was the source address.
+  if (via.received === undefined && hostMatchesIp(via.host, info.source.address))
+    edits.replace(loc.end, loc.end, `;received=${stripZone(info.source.address)}`, 'force-rport-received');
 }

@@ -7,6 +7,7 @@ import type { RouteContext, RouteKind } from '../../proxy/context.ts';
 import { ANY_ROUTE, type ModuleDefinition, REQUEST_ROUTES } from '../../script/module.ts';
 import { isParseError } from '../../sip/errors.ts';
 import { parseUri } from '../../sip/uri.ts';
+import { forceRport } from '../../transport/via_stamp.ts';
 import { B_NUM, B_STR, B0, def, N_STR, V0 } from '../shared/define.ts';
 import { editRequestUri, setRequestUri } from '../shared/ruri.ts';
 import { withHost, withUser } from '../shared/uri_edit.ts';
@@ -239,6 +240,7 @@ const core = {
       B0,
       (ctx: RouteContext): boolean => {
         ctx.forceRport = true;
+        forceRport(ctx.msg, ctx.info);
         return true;
       },
       REQUEST_ROUTES,
