@@ -23,6 +23,10 @@ function cell(s: string): string {
 function yamlish(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(yamlish).join(', ')}]`;
   if (typeof v === 'string') return v === '' ? "''" : v;
+  if (v !== null && typeof v === 'object')
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${k}: ${yamlish(x)}`)
+      .join(', ')}}`;
   return String(v);
 }
 
