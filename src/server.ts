@@ -136,6 +136,7 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
     t2: tm.t2,
     t4: tm.t4,
     waitTimer: tm.wt_timer,
+    maxTransactions: tm.max_transactions,
     frTimer: tm.fr_timer,
     timerC: tm.fr_inv_timer,
     onError: (err: unknown) => log.error({ err }, 'transaction layer error'),

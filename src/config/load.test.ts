@@ -63,6 +63,7 @@ describe('defaults', () => {
       t2: 4000,
       t4: 5000,
       wt_timer: 5000,
+      max_transactions: 250000,
     });
     assert.deepEqual(c.modules.exec, {
       setvars: 1,

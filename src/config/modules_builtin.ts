@@ -4,7 +4,7 @@
  * it should move its table there and call registerModuleSchema itself (and drop it from here:
  * registering a name twice throws).
  */
-import { millis } from './spec.ts';
+import { integer, millis } from './spec.ts';
 
 /** Kamailio tm parameter names; RFC 3261 §17 timer names for T1/T2/T4. All milliseconds. */
 export const TM_FIELDS = {
@@ -31,6 +31,11 @@ export const TM_FIELDS = {
   t4: millis({
     doc: 'RFC 3261 T4, how long a message may remain in the network (completed-state waits).',
     default: 5000,
+  }),
+  max_transactions: integer({
+    doc: 'Bound on live transactions (server + client); a new request beyond it is answered 503 statelessly. A finished transaction lingers for its wait timers (a BYE for Timer J, 32 s), so at N calls/s about 32·N + 15·N are live; each costs a few KB.',
+    default: 250000,
+    min: 1,
   }),
   wt_timer: millis({
     doc: 'How long an INVITE transaction lingers after its final reply absorbing retransmissions (caps Timers D, L, M; Kamailio tm wt_timer). 32000 = the RFC values.',

@@ -162,6 +162,7 @@ export type TmParams = {
   readonly t2: number;
   readonly t4: number;
   readonly wt_timer: number;
+  readonly max_transactions: number;
 };
 
 /** A registered module's validated parameters (every registered module is present, defaults filled). */
