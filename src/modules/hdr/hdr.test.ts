@@ -130,7 +130,10 @@ describe('hdr: reads', () => {
     assert.equal(K.hdr.match_content('X-Multi', 'ne', 'z', 'a'), true);
     assert.equal(K.hdr.match_content('To', 'sw', 'bob <', 'f'), true);
     assert.equal(K.hdr.match_content('To', 'in', 'EXAMPLE.com', 'f'), true);
-    assert.equal(K.hdr.match_content('To', 're', '.*', 'f'), false, 're is not implemented (as in Kamailio)');
+    assert.equal(K.hdr.match_content('To', 're', '^bob <sip:bob@example\\.COM', 'f'), true);
+    assert.equal(K.hdr.match_content('To', 're', '^alice', 'f'), false);
+    assert.equal(K.hdr.match_content('X-Multi', 're', '^[ab]$', 'a'), true);
+    assert.equal(K.hdr.match_content('To', 're', '(', 'f'), false, 'an invalid expression matches nothing');
     assert.equal(K.hdr.match_content('X-None', 'eq', 'a', 'f'), false);
   });
 });

@@ -9,6 +9,7 @@ import type { ModuleDefinition } from '../../script/module.ts';
 import { isToken } from '../../sip/chars.ts';
 import { def, NULL_PRINT } from '../shared/define.ts';
 import { formatHeaderLine, type HeaderLine, parseHeaderLines } from '../shared/header_line.ts';
+import { scriptRegex } from '../shared/regex_cache.ts';
 
 /** Where a locally generated reply can still follow (append_to_reply). */
 const TO_REPLY_ROUTES: readonly RouteKind[] = ['request', 'branch', 'failure', 'branch_failure'];
@@ -101,19 +102,26 @@ function startsWithIgnoreCase(s: string, prefix: string): boolean {
 
 /**
  * match_content(hname, op, mval, hidx): compare header values with `mval` (case-insensitive):
- * op eq / ne / sw (starts with) / in (contains); hidx f (first) / l (last) / a (all) / o (at least one).
- * Kamailio's "re" operator is not implemented there either: it is refused.
+ * op eq / ne / sw (starts with) / in (contains) / re (regular expression, unanchored, compiled once);
+ * hidx f (first) / l (last) / a (all) / o (at least one). Kamailio declares "re" but refuses it;
+ * here it works.
  */
 function matchContent(ctx: RouteContext, hname: string, op: string, mval: string, hidx: string): boolean {
   if (typeof hname !== 'string' || !isToken(hname) || typeof mval !== 'string') return false;
   const o = typeof op === 'string' ? op.toLowerCase() : '';
-  if (o !== 'eq' && o !== 'ne' && o !== 'sw' && o !== 'in') return false;
+  if (o !== 'eq' && o !== 'ne' && o !== 'sw' && o !== 'in' && o !== 're') return false;
   const which = typeof hidx === 'string' ? hidx.charAt(0).toLowerCase() : '';
   if (which !== 'f' && which !== 'l' && which !== 'a' && which !== 'o') return false;
   const want = mval.toLowerCase();
   const values = ctx.msg.getHeaders(hname);
   if (values.length === 0) return false;
+  const re = o === 're' ? scriptRegex(mval) : undefined;
+  if (re === null) {
+    ctx.log('err', `hdr.match_content: invalid regular expression ${JSON.stringify(mval)}`);
+    return false;
+  }
   const test = (v: string): boolean => {
+    if (re !== undefined) return re.test(v);
     const lv = v.toLowerCase();
     if (o === 'eq') return lv === want;
     if (o === 'ne') return lv !== want;

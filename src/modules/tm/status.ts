@@ -3,37 +3,18 @@
  * t_branch_timeout, t_any_timeout).
  */
 import type { RouteContext } from '../../proxy/context.ts';
+import { scriptRegex } from '../shared/regex_cache.ts';
 
 /** The status the route is about: the received reply (onreply) or the winning one (failure); 0 when none. */
 export function statusOf(ctx: RouteContext): number {
   return ctx.msg.isRequest ? ctx.replyCode : ctx.msg.status;
 }
 
-/**
- * Compiled t_check_status expressions. Kamailio's argument is a POSIX extended regular expression
- * matched (unanchored, case-insensitive) against the status code, so this one function uses
- * RegExp — compiled once per expression, not per message. Bounded like the PV cache.
- */
-const compiled = new Map<string, RegExp | null>();
-
-function compile(expr: string): RegExp | null {
-  let re = compiled.get(expr);
-  if (re === undefined) {
-    try {
-      re = new RegExp(expr, 'i');
-    } catch {
-      re = null;
-    }
-    if (compiled.size >= 1024) compiled.clear();
-    compiled.set(expr, re);
-  }
-  return re;
-}
-
 export function checkStatus(ctx: RouteContext, expr: string): number {
   const status = statusOf(ctx);
   if (status === 0 || typeof expr !== 'string') return -1;
-  const re = compile(expr);
+  // Kamailio's argument is a POSIX extended regular expression matched unanchored against the code.
+  const re = scriptRegex(expr);
   if (re === null) {
     ctx.log('err', `t_check_status: invalid regular expression ${JSON.stringify(expr)}`);
     return -1;
