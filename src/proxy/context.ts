@@ -42,6 +42,8 @@ export interface RouteContext {
   dstUri: string | undefined;
   /** Extra branches added by append_branch / registrar lookup (branch 0 is the R-URI). */
   readonly branches: BranchTarget[];
+  /** Route set of the R-URI branch (registrar lookup: the binding's Path); t_relay consumes it. */
+  ruriPath?: string[] | undefined;
   /** Message/transaction flags (0-31) and branch flags of the current branch. */
   flags: number;
   bflags: number;

@@ -108,6 +108,8 @@ export interface CoreStats {
   dnsFailovers: number;
 }
 
+const NO_ENDPOINTS: Endpoint[] = [];
+
 export class ProxyCore {
   readonly transport: TransportPort;
   readonly local: LocalAddresses;
@@ -386,10 +388,8 @@ export class ProxyCore {
     const first: BranchTarget = { uri: ctx.msg.ruri };
     if (ctx.bflags !== 0) first.flags = ctx.bflags;
     if (ctx.dstUri !== undefined) first.dstUri = ctx.dstUri;
-    // Route set of the R-URI branch (registrar lookup: the binding's Path).
-    const rctx = ctx as ScriptContext & { ruriPath?: string[] };
-    if (rctx.ruriPath !== undefined && rctx.ruriPath.length > 0) first.path = rctx.ruriPath;
-    rctx.ruriPath = undefined;
+    if (ctx.ruriPath !== undefined && ctx.ruriPath.length > 0) first.path = ctx.ruriPath;
+    ctx.ruriPath = undefined;
     const all = [first, ...ctx.branches];
     ctx.branches.length = 0;
     ctx.dstUri = undefined;
@@ -494,7 +494,8 @@ export class ProxyCore {
       targets = r instanceof Promise ? await r : r;
     }
     const ep = targets.length === 0 ? null : targets[0];
-    const rest = targets.slice(1);
+    // Nearly every hop has one target (an IP literal, an A record): no copy for it.
+    const rest = targets.length > 1 ? targets.slice(1) : NO_ENDPOINTS;
     // The transaction moved on while the branch route ran or the name resolved (CANCEL, a 2xx or
     // 6xx elsewhere, an answer sent upstream): sending now would ring a phone nobody cancels.
     if (b.final !== undefined) return false;

@@ -283,8 +283,8 @@ export class ProxyTransaction {
 
   /**
    * Once a final response went upstream, response selection is over and nothing reads the
-   * branches' responses again (only their status): drop them. The proxy transaction lives as long
-   * as its transactions (Timers L/M/J: 64·T1 = 32 s by default), and a parsed response (bytes,
+   * branches' responses again (only their status): drop them. An INVITE proxy transaction lives as
+   * long as its transactions' wait timers (Timers L/M, wt_timer), and a parsed response (bytes,
    * header table, decoded headers) kept that long is pure garbage-collector load.
    */
   private releaseResponses(): void {

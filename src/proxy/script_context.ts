@@ -58,6 +58,7 @@ export class ScriptContext implements RouteContext {
   readonly info: ReceiveInfo;
   dstUri: string | undefined = undefined;
   readonly branches: BranchTarget[] = [];
+  ruriPath: string[] | undefined = undefined;
   private ownBflags = 0;
   dropped = false;
   exited = false;

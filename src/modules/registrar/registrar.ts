@@ -334,7 +334,7 @@ function applyGroup(ctx: RouteContext, group: Binding[]): boolean {
   if (!setRequestUri(ctx, best.contact)) return false;
   const t = targetOf(best);
   ctx.dstUri = t.dstUri;
-  (ctx as RouteContext & { ruriPath?: string[] }).ruriPath = t.path;
+  ctx.ruriPath = t.path;
   for (const b of rest) ctx.branches.push(targetOf(b));
   ctx.bflags = best.flags;
   return true;
