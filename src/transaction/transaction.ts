@@ -6,6 +6,7 @@
 import type { SipMessage } from '../sip/message.ts';
 import type { Endpoint, ReceiveInfo, SendOptions } from '../transport/types.ts';
 import type { ErrorSink, Timers } from './timers.ts';
+import type { ResponseRoute, RetainedClient, RetainedServer } from './transaction_retained.ts';
 
 /** What the layer needs from the transports (the TransportLayer satisfies it structurally). */
 export interface TransportPort {
@@ -15,7 +16,12 @@ export interface TransportPort {
    */
   send(data: Buffer, dest: Endpoint, opts?: SendOptions): void;
   /** Send a response the way RFC 3261 §18.2.2 says (connection, `received`/`rport`, maddr). */
-  sendResponse(data: Buffer, request: SipMessage, info: ReceiveInfo, onError?: (error: Error) => void): void;
+  sendResponse(
+    data: Buffer,
+    request: ResponseRoute,
+    info: ReceiveInfo,
+    onError?: (error: Error) => void,
+  ): void;
 }
 
 /** The transaction user: the proxy core (or a UA core) implements it. */
@@ -161,6 +167,9 @@ export interface TxHost {
   /** The transaction entered Terminated: drop it from the tables. */
   removeServer(key: string, tx: object): void;
   removeClient(key: string, tx: object): void;
+  /** The transaction `tx` only absorbs retransmissions now: the table keeps `record` instead. */
+  replaceServer(key: string, tx: object, record: RetainedServer): void;
+  replaceClient(key: string, tx: object, record: RetainedClient): void;
   /** Start the non-INVITE client transaction of a CANCEL for `invite` (§9.1). */
   startCancel(invite: CancelSource, reason: string | undefined): void;
 }

@@ -6,6 +6,7 @@ import type { SipMessage } from '../sip/message.ts';
 import type { Endpoint, ReceiveInfo, SendOptions } from '../transport/types.ts';
 import { arm, type TimerHandle } from './timers.ts';
 import { asError, type ClientHandler, type ClientTransaction, type TxHost, TxState } from './transaction.ts';
+import { RetainedClient } from './transaction_retained.ts';
 
 export interface ClientTxParams {
   readonly key: string;
@@ -32,8 +33,11 @@ export abstract class ClientTransactionBase implements ClientTransaction {
   readonly sendOpts: SendOptions;
   /** Retransmissions only on unreliable transports (§17.1.1.2, §17.1.2.2). */
   readonly reliable: boolean;
-  state: TxState;
+  /** Own state until the transaction is retained (then the record's, see `state`). */
+  protected st: TxState;
   lastStatus = 0;
+  /** The small record that replaced this transaction in the table (transaction_retained.ts). */
+  private retained: RetainedClient | undefined = undefined;
   protected readonly data: Buffer;
   protected readonly handler: ClientHandler;
   protected readonly host: TxHost;
@@ -56,7 +60,24 @@ export abstract class ClientTransactionBase implements ClientTransaction {
     // callback per transaction, shared by the request, its retransmissions and the ACK.
     this.sendOpts = { ...p.sendOpts, onError: (error: Error) => this.transportFailed(error) };
     this.reliable = p.reliable;
-    this.state = state;
+    this.st = state;
+  }
+
+  get state(): TxState {
+    const r = this.retained;
+    return r === undefined ? this.st : r.state;
+  }
+
+  /**
+   * Completed on an unreliable transport: only response retransmissions are left to absorb
+   * (and, for INVITE, to ACK again): the table keeps a small record until `ms` (Timer K or D).
+   */
+  protected retain(ms: number, ack: Buffer | undefined): void {
+    this.clearTimers();
+    const r = new RetainedClient(this.host, this.key, this.lastStatus, this.dest, ack, this.sendOpts);
+    this.retained = r;
+    this.host.replaceClient(this.key, this, r);
+    r.start(ms);
   }
 
   abstract start(): void;
@@ -163,16 +184,22 @@ export abstract class ClientTransactionBase implements ClientTransaction {
 
   /** §17.1.1.2 / §17.1.2.2: the transaction MUST be destroyed the instant it enters Terminated. */
   terminate(): void {
-    if (this.state === TxState.Terminated) return;
-    this.state = TxState.Terminated;
+    const r = this.retained;
+    if (r !== undefined) {
+      r.terminate();
+      return;
+    }
+    if (this.st === TxState.Terminated) return;
+    this.st = TxState.Terminated;
     this.clearTimers();
     this.host.removeClient(this.key, this);
   }
 
   /** Forget the transaction without any callback (layer shutdown). */
   dispose(): void {
-    this.state = TxState.Terminated;
+    this.st = TxState.Terminated;
     this.clearTimers();
+    this.retained?.dispose();
   }
 }
 

@@ -133,7 +133,7 @@ export class ClientInviteTransaction extends ClientTransactionBase {
       // §17.1.1.2: a provisional moves to Proceeding; retransmissions stop and Timer B no
       // longer applies. Timer C covers Proceeding (Kamailio fr_inv_timer starts at the first
       // reply; before it, Timer B plays fr_timer's role).
-      this.state = TxState.Proceeding;
+      this.st = TxState.Proceeding;
       this.clearTimers();
       this.lastStatus = status;
       if (this.cancelPending) this.sendCancel(this.cancelReason);
@@ -153,7 +153,7 @@ export class ClientInviteTransaction extends ClientTransactionBase {
     if (this.state === TxState.Calling || this.state === TxState.Proceeding) {
       // RFC 6026 §7.2: a 2xx moves to Accepted (Timer M) and is passed to the TU — even after
       // a Timer C timeout: the 2xx made a dialog at the UAS and must reach the UAC (§16.7 step 5).
-      this.state = TxState.Accepted;
+      this.st = TxState.Accepted;
       this.clearTimers();
       this.lastStatus = status;
       this.cancelPending = false;
@@ -179,7 +179,7 @@ export class ClientInviteTransaction extends ClientTransactionBase {
       // §17.1.1.2: 300-699 in Calling/Proceeding → Completed; the transaction MUST generate the
       // ACK (§17.1.1.3) and pass the response up; Timer D (≥ 32 s unreliable, 0 reliable)
       // absorbs retransmissions of the response.
-      this.state = TxState.Completed;
+      this.st = TxState.Completed;
       this.clearTimers();
       this.lastStatus = status;
       this.cancelPending = false;
@@ -187,7 +187,7 @@ export class ClientInviteTransaction extends ClientTransactionBase {
       // A failed ACK ends the transaction (transportFailed) but the TU still gets its answer.
       if (this.transmit(this.ack)) {
         if (this.reliable) this.terminate();
-        else this.armLife(fireD, this.host.timers.D);
+        else this.retain(this.host.timers.D, this.ack);
       }
       // After a Timer C timeout the TU already has its 408: this 487 is only ACKed.
       if (!this.reported) this.notifyFinal(res);
@@ -218,10 +218,7 @@ function fireC(tx: ClientInviteTransaction): void {
 function fireCancelWait(tx: ClientInviteTransaction): void {
   tx.cancelTimeout();
 }
-/** Timer D (Completed, §17.1.1.2) and Timer M (Accepted, RFC 6026 §7.2) end the transaction. */
-function fireD(tx: ClientInviteTransaction): void {
-  tx.terminate();
-}
+/** Timer M (Accepted, RFC 6026 §7.2) ends the transaction (Timer D ends its retained record). */
 function fireM(tx: ClientInviteTransaction): void {
   tx.terminate();
 }

@@ -79,16 +79,16 @@ export class ClientNonInviteTransaction extends ClientTransactionBase {
     if (status < 200) {
       // §17.1.2.2: provisionals move to Proceeding and are passed to the TU; retransmissions
       // continue at T2 (next Timer E).
-      this.state = TxState.Proceeding;
+      this.st = TxState.Proceeding;
       this.notifyProvisional(res);
       return;
     }
     // §17.1.2.2: a final response moves to Completed and goes to the TU; Timer K (T4 on
     // unreliable transports, zero on reliable ones) absorbs its retransmissions.
-    this.state = TxState.Completed;
+    this.st = TxState.Completed;
     this.clearTimers();
     if (this.reliable) this.terminate();
-    else this.armLife(fireK, this.host.timers.K);
+    else this.retain(this.host.timers.K, undefined);
     this.notifyFinal(res);
   }
 }
@@ -98,8 +98,4 @@ function fireE(tx: ClientNonInviteTransaction): void {
 }
 function fireF(tx: ClientNonInviteTransaction): void {
   tx.timeout();
-}
-/** Timer K (§17.1.2.2): Completed → Terminated. */
-function fireK(tx: ClientNonInviteTransaction): void {
-  tx.terminate();
 }

@@ -33,7 +33,8 @@ import { type ClientTransactionBase, type ClientTxParams, IGNORE_HANDLER } from 
 import { ClientInviteTransaction } from './transaction_client_invite.ts';
 import { ClientNonInviteTransaction } from './transaction_client_noninvite.ts';
 import { clientKey, isLegacy, legacyKey, responseKey, serverKey } from './transaction_key.ts';
-import type { ServerTransactionBase } from './transaction_server.ts';
+import { RetainedClient, type RetainedServer } from './transaction_retained.ts';
+import { ServerTransactionBase } from './transaction_server.ts';
 import { type AutoTrying, ServerInviteTransaction } from './transaction_server_invite.ts';
 import { ServerNonInviteTransaction } from './transaction_server_noninvite.ts';
 
@@ -86,8 +87,9 @@ export class TransactionLayer {
   private readonly maxTransactions: number;
   private readonly autoTrying: AutoTrying;
   private readonly onError: ErrorSink;
-  private readonly server = new Map<string, ServerTransactionBase>();
-  private readonly client = new Map<string, ClientTransactionBase>();
+  /** Live server transactions, or the small record of one that only absorbs retransmissions. */
+  private readonly server = new Map<string, ServerTransactionBase | RetainedServer>();
+  private readonly client = new Map<string, ClientTransactionBase | RetainedClient>();
   /** To tag of stateless replies (503 on overload) and of 200-to-CANCEL when the INVITE had none yet. */
   private readonly localTag = newTag();
   private readonly host: TxHost;
@@ -126,6 +128,12 @@ export class TransactionLayer {
           this.client.delete(key);
           this.stats.clientTx--;
         }
+      },
+      replaceServer: (key, tx, record) => {
+        if (this.server.get(key) === tx) this.server.set(key, record);
+      },
+      replaceClient: (key, tx, record) => {
+        if (this.client.get(key) === tx) this.client.set(key, record);
       },
       startCancel: (invite, reason) => this.startCancel(invite, reason),
     };
@@ -215,7 +223,7 @@ export class TransactionLayer {
       const t = this.server.get(legacyKey(ack, 'INVITE', undefined));
       if (t !== undefined && t.responseToTag() === ack.toTag) tx = t;
     }
-    if (tx instanceof ServerInviteTransaction && tx.onAck()) {
+    if (tx?.isInvite && tx.onAck()) {
       this.stats.acksAbsorbed++;
       return;
     }
@@ -231,7 +239,7 @@ export class TransactionLayer {
     cancel: SipMessage,
     info: ReceiveInfo,
     key: string,
-    invite: ServerTransactionBase,
+    invite: ServerTransactionBase | RetainedServer,
   ): void {
     this.stats.cancelsMatched++;
     const ctx = new ServerNonInviteTransaction(this.host, key, cancel, info);
@@ -241,7 +249,12 @@ export class TransactionLayer {
     const toTag = invite.responseToTag() ?? this.localTag;
     ctx.respond(buildResponse(cancel, 200, undefined, { toTag }), 200);
     // §9.2: once a final response was sent the CANCEL has no effect on the INVITE.
-    if (invite.isInvite && invite.state === TxState.Proceeding && invite.lastStatus < 200) {
+    if (
+      invite instanceof ServerTransactionBase &&
+      invite.isInvite &&
+      invite.state === TxState.Proceeding &&
+      invite.lastStatus < 200
+    ) {
       try {
         this.tu.onCancel(cancel, info, invite);
       } catch (err) {
@@ -387,12 +400,14 @@ export class TransactionLayer {
 
   /** A live server transaction by key (management / tests). */
   findServer(key: string): ServerTransaction | undefined {
-    return this.server.get(key);
+    const t = this.server.get(key);
+    return t instanceof ServerTransactionBase ? t : undefined;
   }
 
   /** A live client transaction by key (management / tests). */
   findClient(key: string): ClientTransaction | undefined {
-    return this.client.get(key);
+    const t = this.client.get(key);
+    return t === undefined || t instanceof RetainedClient ? undefined : t;
   }
 
   private addServer(tx: ServerTransactionBase): void {

@@ -2,23 +2,25 @@
  * What the INVITE and non-INVITE server transactions share: sending responses through the
  * transport, the two timer slots, termination and the lifetime guard.
  */
-import { isParseError } from '../sip/errors.ts';
 import type { SipMessage } from '../sip/message.ts';
-import { parseMessage } from '../sip/parse_message.ts';
 import type { ReceiveInfo } from '../transport/types.ts';
 import { arm, type TimerHandle } from './timers.ts';
 import { type ServerTransaction, type TxHost, TxState } from './transaction.ts';
+import { RetainedServer, responseToTagOf } from './transaction_retained.ts';
 
 export abstract class ServerTransactionBase implements ServerTransaction {
   readonly key: string;
   readonly request: SipMessage;
   readonly info: ReceiveInfo;
   abstract readonly isInvite: boolean;
-  state: TxState;
+  /** Own state until the transaction is retained (then the record's, see `state`). */
+  protected st: TxState;
   lastStatus = 0;
   /** Bytes of the last response sent: what a request retransmission gets again. */
   lastResponse: Buffer | undefined = undefined;
-  onTerminated: (() => void) | undefined = undefined;
+  private terminatedCb: (() => void) | undefined = undefined;
+  /** The small record that replaced this transaction in the table (transaction_retained.ts). */
+  private retained: RetainedServer | undefined = undefined;
   /** Responses go back the way the request came; stream transports need no retransmissions. */
   readonly reliable: boolean;
   protected readonly host: TxHost;
@@ -34,8 +36,56 @@ export abstract class ServerTransactionBase implements ServerTransaction {
     this.key = key;
     this.request = request;
     this.info = info;
-    this.state = state;
+    this.st = state;
     this.reliable = info.source.protocol !== 'udp';
+  }
+
+  get state(): TxState {
+    const r = this.retained;
+    return r === undefined ? this.st : r.state;
+  }
+
+  /** Called once when the transaction reaches Terminated (kept by the record once retained). */
+  get onTerminated(): (() => void) | undefined {
+    const r = this.retained;
+    return r === undefined ? this.terminatedCb : r.onTerminated;
+  }
+
+  set onTerminated(cb: (() => void) | undefined) {
+    const r = this.retained;
+    if (r === undefined) this.terminatedCb = cb;
+    else r.onTerminated = cb;
+  }
+
+  /** §17.2.1: an ACK matched (INVITE only; see ServerInviteTransaction). */
+  onAck(): boolean {
+    return false;
+  }
+
+  /**
+   * The transaction only absorbs retransmissions from now on (`st` is Completed or Confirmed,
+   * the final response sent): the table keeps a small record instead, ended by `ms` (Timer J
+   * or I); this object keeps working for whoever still holds it.
+   */
+  protected retain(ms: number): void {
+    const response = this.lastResponse;
+    if (response === undefined) return;
+    this.clearTimers();
+    const r = new RetainedServer(this.host, {
+      key: this.key,
+      isInvite: this.isInvite,
+      state: this.st,
+      lastStatus: this.lastStatus,
+      lastResponse: response,
+      topVia: this.request.topVia,
+      info: this.info,
+      onTerminated: this.terminatedCb,
+      toTag: this.toTagOf === response ? (this.toTagMemo ?? null) : undefined,
+    });
+    this.terminatedCb = undefined;
+    this.retained = r;
+    this.host.replaceServer(this.key, this, r);
+    r.start(ms);
   }
 
   abstract respond(data: Buffer, status: number): void;
@@ -90,8 +140,7 @@ export abstract class ServerTransactionBase implements ServerTransaction {
     if (this.lastStatus <= 100 || last === undefined) return undefined;
     // Memoized per response: a forking proxy's 180 and final may carry different tags.
     if (this.toTagOf !== last) {
-      const res = parseMessage(last);
-      this.toTagMemo = isParseError(res) ? undefined : res.toTag;
+      this.toTagMemo = responseToTagOf(this.lastStatus, last);
       this.toTagOf = last;
     }
     return this.toTagMemo;
@@ -99,13 +148,18 @@ export abstract class ServerTransactionBase implements ServerTransaction {
 
   /** Enter Terminated: clear timers, leave the tables, tell the TU (once). */
   terminate(): void {
-    if (this.state === TxState.Terminated) return;
-    this.state = TxState.Terminated;
+    const r = this.retained;
+    if (r !== undefined) {
+      r.terminate();
+      return;
+    }
+    if (this.st === TxState.Terminated) return;
+    this.st = TxState.Terminated;
     this.clearTimers();
     this.host.removeServer(this.key, this);
-    const cb = this.onTerminated;
+    const cb = this.terminatedCb;
     if (cb !== undefined) {
-      this.onTerminated = undefined;
+      this.terminatedCb = undefined;
       try {
         cb();
       } catch (err) {
@@ -128,9 +182,10 @@ export abstract class ServerTransactionBase implements ServerTransaction {
 
   /** Forget the transaction without any callback (layer shutdown). */
   dispose(): void {
-    this.state = TxState.Terminated;
+    this.st = TxState.Terminated;
     this.clearTimers();
-    this.onTerminated = undefined;
+    this.terminatedCb = undefined;
+    this.retained?.dispose();
   }
 }
 

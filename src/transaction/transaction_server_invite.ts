@@ -79,14 +79,14 @@ export class ServerInviteTransaction extends ServerTransactionBase {
         if (status < 300) {
           // RFC 6026 §7.1: a 2xx moves the transaction to Accepted and starts Timer L; the
           // transaction does not retransmit the 2xx (the UAS core does, §13.3.1.4).
-          this.state = TxState.Accepted;
+          this.st = TxState.Accepted;
           this.send(data);
           this.armLife(fireL, t.L);
           return;
         }
         // §17.2.1: a 300-699 moves to Completed; Timer G retransmits it on unreliable
         // transports, Timer H bounds the wait for the ACK.
-        this.state = TxState.Completed;
+        this.st = TxState.Completed;
         this.send(data);
         if (!this.reliable) {
           this.gInterval = t.G;
@@ -121,14 +121,14 @@ export class ServerInviteTransaction extends ServerTransactionBase {
    * An ACK matched this transaction. True when it was absorbed (the ACK for our non-2xx,
    * §17.2.1); false when it must go to the TU (Accepted: the ACK of a 2xx, RFC 6026 §7.1).
    */
-  onAck(): boolean {
+  override onAck(): boolean {
     if (this.state === TxState.Completed) {
       // §17.2.1: ACK in Completed → Confirmed; Timer G stops; Timer I absorbs ACK
       // retransmissions (T4 on unreliable transports, zero on reliable ones).
-      this.state = TxState.Confirmed;
+      this.st = TxState.Confirmed;
       this.clearTimers();
       if (this.reliable) this.terminate();
-      else this.armLife(fireI, this.host.timers.I);
+      else this.retain(this.host.timers.I); // a small record absorbs retransmissions until Timer I
       return true;
     }
     return this.state === TxState.Confirmed;
@@ -163,10 +163,7 @@ function fireG(tx: ServerInviteTransaction): void {
 function fireH(tx: ServerInviteTransaction): void {
   tx.ackTimeout();
 }
-/** Timer I (Confirmed, §17.2.1) and Timer L (Accepted, RFC 6026 §7.1) both end the transaction. */
-function fireI(tx: ServerInviteTransaction): void {
-  tx.terminate();
-}
+/** Timer L (Accepted, RFC 6026 §7.1) ends the transaction (Timer I ends its retained record). */
 function fireL(tx: ServerInviteTransaction): void {
   tx.terminate();
 }

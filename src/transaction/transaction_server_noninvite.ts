@@ -41,19 +41,20 @@ export class ServerNonInviteTransaction extends ServerTransactionBase {
     this.lastStatus = status;
     if (status < 200) {
       // §17.2.2: a provisional from the TU moves to Proceeding and is passed to the transport.
-      this.state = TxState.Proceeding;
+      this.st = TxState.Proceeding;
       this.armLife(fireLifetimeGuard, this.host.timers.maxNoninvLifetime);
       this.send(data);
       return;
     }
     // §17.2.2: a final response moves to Completed; Timer J (64*T1 on unreliable transports,
     // zero on reliable ones) keeps the response for request retransmissions.
-    this.state = TxState.Completed;
+    this.st = TxState.Completed;
     this.clearTimers();
     this.send(data);
     if (this.reliable) this.terminate();
     else {
-      this.armLife(fireJ, this.host.timers.J);
+      // Only retransmissions are left to absorb: a small record keeps the response for Timer J.
+      this.retain(this.host.timers.J);
       this.request.releaseDecoded();
     }
   }
@@ -64,9 +65,4 @@ export class ServerNonInviteTransaction extends ServerTransactionBase {
     if (this.state === TxState.Trying || this.lastResponse === undefined) return;
     if (this.state === TxState.Proceeding || this.state === TxState.Completed) this.send(this.lastResponse);
   }
-}
-
-/** Timer J (§17.2.2): Completed → Terminated. */
-function fireJ(tx: ServerNonInviteTransaction): void {
-  tx.terminate();
 }
