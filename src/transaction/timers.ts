@@ -163,6 +163,81 @@ export function arm<T>(callback: (target: T) => void, ms: number, target: T, sin
   return h;
 }
 
+/** An item of a TimerQueue: the queue links items through these two fields (no wrapper object). */
+export interface QueueItem {
+  qnext: QueueItem | undefined;
+  /** performance.now() at which the item is due. */
+  qdue: number;
+}
+
+/**
+ * All timers of one duration, in a FIFO: items are due in insertion order, so one setTimeout for
+ * the head serves the whole queue and pushing is O(1) with no allocation (the item is its own
+ * list node). Used for the timers that end retained transactions (J, I, K, D: fixed per layer,
+ * tens of thousands pending at once under load, never cancelled — an item that ended early is
+ * skipped by its callback when it comes due).
+ */
+export class TimerQueue<T extends QueueItem> {
+  readonly ms: number;
+  private head: QueueItem | undefined = undefined;
+  private tail: QueueItem | undefined = undefined;
+  private handle: TimerHandle | undefined = undefined;
+  private readonly callback: (item: T) => void;
+  private readonly sink: ErrorSink;
+
+  constructor(ms: number, callback: (item: T) => void, sink: ErrorSink) {
+    this.ms = ms;
+    this.callback = callback;
+    this.sink = sink;
+  }
+
+  push(item: T): void {
+    item.qdue = performance.now() + this.ms;
+    item.qnext = undefined;
+    if (this.tail === undefined) this.head = item;
+    else this.tail.qnext = item;
+    this.tail = item;
+    if (this.handle === undefined) this.armFor(this.ms);
+  }
+
+  /** The head's setTimeout fired: it is due, and so is every item due within a millisecond of it. */
+  run(): void {
+    this.handle = undefined;
+    let item = this.head;
+    if (item === undefined) return;
+    const limit = Math.max(item.qdue, performance.now()) + 1;
+    while (item !== undefined && item.qdue <= limit) {
+      const next: QueueItem | undefined = item.qnext;
+      item.qnext = undefined;
+      this.head = next;
+      if (next === undefined) this.tail = undefined;
+      fire(this.callback, item as T, this.sink);
+      item = this.head;
+    }
+    if (this.head !== undefined && this.handle === undefined) this.armFor(this.head.qdue - limit + 1);
+  }
+
+  /** Drop every item without calling back (layer shutdown). */
+  clear(): void {
+    this.head = undefined;
+    this.tail = undefined;
+    if (this.handle !== undefined) {
+      clearTimeout(this.handle);
+      this.handle = undefined;
+    }
+  }
+
+  private armFor(ms: number): void {
+    const h = setTimeout(runQueue<T>, Math.max(1, Math.ceil(ms)), this);
+    h.unref();
+    this.handle = h;
+  }
+}
+
+function runQueue<T extends QueueItem>(q: TimerQueue<T>): void {
+  q.run();
+}
+
 /** Next retransmission interval: doubled, capped at `cap` (pass Infinity for Timer A). */
 export function backoff(interval: number, cap: number): number {
   return Math.min(interval * 2, cap);

@@ -4,9 +4,10 @@
  * The proxy programs against these; keep them stable.
  */
 import type { SipMessage } from '../sip/message.ts';
+import type { ResponseRoute } from '../transport/response_target.ts';
 import type { Endpoint, ReceiveInfo, SendOptions } from '../transport/types.ts';
 import type { ErrorSink, Timers } from './timers.ts';
-import type { ResponseRoute, RetainedClient, RetainedServer } from './transaction_retained.ts';
+import type { RetainedClient, RetainedServer, RetainedTimers } from './transaction_retained.ts';
 
 /** What the layer needs from the transports (the TransportLayer satisfies it structurally). */
 export interface TransportPort {
@@ -157,6 +158,8 @@ export interface TxHost {
   readonly transport: TransportPort;
   readonly tu: TransactionUser;
   readonly timers: Timers;
+  /** The queues of Timers J, I, K and D, which end retained records. */
+  readonly ends: RetainedTimers;
   readonly stats: TransactionStats;
   /** Errors from timers and transports (never rethrown). */
   readonly sink: ErrorSink;

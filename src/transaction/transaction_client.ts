@@ -4,7 +4,7 @@
  */
 import type { SipMessage } from '../sip/message.ts';
 import type { Endpoint, ReceiveInfo, SendOptions } from '../transport/types.ts';
-import { arm, type TimerHandle } from './timers.ts';
+import { arm, type TimerHandle, type TimerQueue } from './timers.ts';
 import { asError, type ClientHandler, type ClientTransaction, type TxHost, TxState } from './transaction.ts';
 import { RetainedClient } from './transaction_retained.ts';
 
@@ -70,14 +70,14 @@ export abstract class ClientTransactionBase implements ClientTransaction {
 
   /**
    * Completed on an unreliable transport: only response retransmissions are left to absorb
-   * (and, for INVITE, to ACK again): the table keeps a small record until `ms` (Timer K or D).
+   * (and, for INVITE, to ACK again): the table keeps a small record until `end` (Timer K or D).
    */
-  protected retain(ms: number, ack: Buffer | undefined): void {
+  protected retain(end: TimerQueue<RetainedClient>, ack: Buffer | undefined): void {
     this.clearTimers();
     const r = new RetainedClient(this.host, this.key, this.lastStatus, this.dest, ack, this.sendOpts);
     this.retained = r;
     this.host.replaceClient(this.key, this, r);
-    r.start(ms);
+    r.start(end);
   }
 
   abstract start(): void;

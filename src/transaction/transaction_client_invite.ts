@@ -187,7 +187,7 @@ export class ClientInviteTransaction extends ClientTransactionBase {
       // A failed ACK ends the transaction (transportFailed) but the TU still gets its answer.
       if (this.transmit(this.ack)) {
         if (this.reliable) this.terminate();
-        else this.retain(this.host.timers.D, this.ack);
+        else this.retain(this.host.ends.D, this.ack);
       }
       // After a Timer C timeout the TU already has its 408: this 487 is only ACKed.
       if (!this.reported) this.notifyFinal(res);

@@ -88,7 +88,7 @@ export class ClientNonInviteTransaction extends ClientTransactionBase {
     this.st = TxState.Completed;
     this.clearTimers();
     if (this.reliable) this.terminate();
-    else this.retain(this.host.timers.K, undefined);
+    else this.retain(this.host.ends.K, undefined);
     this.notifyFinal(res);
   }
 }

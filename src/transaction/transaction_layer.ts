@@ -33,7 +33,12 @@ import { type ClientTransactionBase, type ClientTxParams, IGNORE_HANDLER } from 
 import { ClientInviteTransaction } from './transaction_client_invite.ts';
 import { ClientNonInviteTransaction } from './transaction_client_noninvite.ts';
 import { clientKey, isLegacy, legacyKey, responseKey, serverKey } from './transaction_key.ts';
-import { RetainedClient, type RetainedServer } from './transaction_retained.ts';
+import {
+  newRetainedTimers,
+  RetainedClient,
+  type RetainedServer,
+  type RetainedTimers,
+} from './transaction_retained.ts';
 import { ServerTransactionBase } from './transaction_server.ts';
 import { type AutoTrying, ServerInviteTransaction } from './transaction_server_invite.ts';
 import { ServerNonInviteTransaction } from './transaction_server_noninvite.ts';
@@ -93,6 +98,7 @@ export class TransactionLayer {
   /** To tag of stateless replies (503 on overload) and of 200-to-CANCEL when the INVITE had none yet. */
   private readonly localTag = newTag();
   private readonly host: TxHost;
+  private readonly ends: RetainedTimers;
 
   constructor(transport: TransportPort, tu: TransactionUser, options?: Partial<TransactionLayerOptions>) {
     this.transport = transport;
@@ -104,10 +110,12 @@ export class TransactionLayer {
     // One host object per layer: transactions reach the layer through it, and the layer's
     // public surface stays what the proxy programs against.
     const sink: ErrorSink = (err, where) => this.onError(err, where);
+    this.ends = newRetainedTimers(this.timers, sink);
     this.host = {
       transport,
       tu,
       timers: this.timers,
+      ends: this.ends,
       stats: this.stats,
       sink,
       onResponseError: () => {
@@ -394,6 +402,7 @@ export class TransactionLayer {
     for (const tx of this.client.values()) tx.dispose();
     this.server.clear();
     this.client.clear();
+    for (const q of [this.ends.J, this.ends.I, this.ends.K, this.ends.D]) q.clear();
     this.stats.serverTx = 0;
     this.stats.clientTx = 0;
   }

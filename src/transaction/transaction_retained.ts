@@ -19,16 +19,14 @@ import { isParseError } from '../sip/errors.ts';
 import type { SipMessage } from '../sip/message.ts';
 import { parseMessage } from '../sip/parse_message.ts';
 import type { Via } from '../sip/types.ts';
+import type { ResponseRoute } from '../transport/response_target.ts';
 import type { Endpoint, ReceiveInfo, SendOptions } from '../transport/types.ts';
-import { arm, type TimerHandle } from './timers.ts';
+import { type ErrorSink, type QueueItem, TimerQueue, type Timers } from './timers.ts';
 import { type TxHost, TxState } from './transaction.ts';
 
-/** The part of a request §18.2.2 response routing reads (TransportPort.sendResponse). */
-export interface ResponseRoute {
-  readonly topVia: Via;
-}
-
-export class RetainedServer {
+export class RetainedServer implements QueueItem {
+  qnext: QueueItem | undefined = undefined;
+  qdue = 0;
   readonly key: string;
   readonly isInvite: boolean;
   state: TxState;
@@ -39,7 +37,6 @@ export class RetainedServer {
   private readonly host: TxHost;
   private readonly route: ResponseRoute;
   private readonly info: ReceiveInfo;
-  private timer: TimerHandle | undefined = undefined;
   private toTag: string | null | undefined;
 
   constructor(
@@ -62,15 +59,17 @@ export class RetainedServer {
     this.state = from.state;
     this.lastStatus = from.lastStatus;
     this.lastResponse = from.lastResponse;
-    this.route = { topVia: from.topVia };
+    // Only what §18.2.2 routing reads: the parsed Via (its params, raw text) is not kept.
+    const v = from.topVia;
+    this.route = { topVia: { port: v.port, maddr: v.maddr, ttl: v.ttl, rport: v.rport } };
     this.info = from.info;
     this.onTerminated = from.onTerminated;
     this.toTag = from.toTag;
   }
 
-  /** Arm the last timer (J or I): the record ends when it fires. */
-  start(ms: number): void {
-    this.timer = arm(fireEnd, ms, this, this.host.sink);
+  /** Queue the last timer (J or I): the record ends when it comes due. */
+  start(queue: TimerQueue<RetainedServer>): void {
+    queue.push(this);
   }
 
   onRetransmission(): void {
@@ -98,10 +97,6 @@ export class RetainedServer {
   terminate(): void {
     if (this.state === TxState.Terminated) return;
     this.state = TxState.Terminated;
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
     this.host.removeServer(this.key, this);
     const cb = this.onTerminated;
     if (cb !== undefined) {
@@ -117,14 +112,12 @@ export class RetainedServer {
   dispose(): void {
     this.state = TxState.Terminated;
     this.onTerminated = undefined;
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
   }
 }
 
-export class RetainedClient {
+export class RetainedClient implements QueueItem {
+  qnext: QueueItem | undefined = undefined;
+  qdue = 0;
   readonly key: string;
   readonly isInvite: boolean;
   state: TxState = TxState.Completed;
@@ -134,7 +127,6 @@ export class RetainedClient {
   /** INVITE: the ACK of the non-2xx, resent for each retransmission of it (§17.1.1.2). */
   private readonly ack: Buffer | undefined;
   private readonly sendOpts: SendOptions | undefined;
-  private timer: TimerHandle | undefined = undefined;
 
   constructor(
     host: TxHost,
@@ -162,9 +154,9 @@ export class RetainedClient {
           };
   }
 
-  /** Arm the last timer (K or D): the record ends when it fires. */
-  start(ms: number): void {
-    this.timer = arm(fireEnd, ms, this, this.host.sink);
+  /** Queue the last timer (K or D): the record ends when it comes due. */
+  start(queue: TimerQueue<RetainedClient>): void {
+    queue.push(this);
   }
 
   onResponse(res: SipMessage, info: ReceiveInfo): void {
@@ -206,19 +198,11 @@ export class RetainedClient {
   terminate(): void {
     if (this.state === TxState.Terminated) return;
     this.state = TxState.Terminated;
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
     this.host.removeClient(this.key, this);
   }
 
   dispose(): void {
     this.state = TxState.Terminated;
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
   }
 }
 
@@ -232,7 +216,28 @@ export function responseToTagOf(status: number, response: Buffer | undefined): s
   return isParseError(res) ? undefined : res.toTag;
 }
 
-/** Timers J, I, K and D all end the record (module level: arming allocates no closure). */
-function fireEnd(r: RetainedServer | RetainedClient): void {
+/** Timers J, I, K and D all end the record (an item already ended is left as it is). */
+export function endRetained(r: RetainedServer | RetainedClient): void {
   r.terminate();
+}
+
+/** The queues of the timers that end retained records: one per duration (timers.ts TimerQueue). */
+export interface RetainedTimers {
+  /** §17.2.2 Timer J: non-INVITE server Completed. */
+  readonly J: TimerQueue<RetainedServer>;
+  /** §17.2.1 Timer I: INVITE server Confirmed. */
+  readonly I: TimerQueue<RetainedServer>;
+  /** §17.1.2.2 Timer K: non-INVITE client Completed. */
+  readonly K: TimerQueue<RetainedClient>;
+  /** §17.1.1.2 Timer D: INVITE client Completed. */
+  readonly D: TimerQueue<RetainedClient>;
+}
+
+export function newRetainedTimers(t: Timers, sink: ErrorSink): RetainedTimers {
+  return {
+    J: new TimerQueue(t.J, endRetained, sink),
+    I: new TimerQueue(t.I, endRetained, sink),
+    K: new TimerQueue(t.K, endRetained, sink),
+    D: new TimerQueue(t.D, endRetained, sink),
+  };
 }

@@ -4,7 +4,7 @@
  */
 import type { SipMessage } from '../sip/message.ts';
 import type { ReceiveInfo } from '../transport/types.ts';
-import { arm, type TimerHandle } from './timers.ts';
+import { arm, type TimerHandle, type TimerQueue } from './timers.ts';
 import { type ServerTransaction, type TxHost, TxState } from './transaction.ts';
 import { RetainedServer, responseToTagOf } from './transaction_retained.ts';
 
@@ -64,10 +64,10 @@ export abstract class ServerTransactionBase implements ServerTransaction {
 
   /**
    * The transaction only absorbs retransmissions from now on (`st` is Completed or Confirmed,
-   * the final response sent): the table keeps a small record instead, ended by `ms` (Timer J
+   * the final response sent): the table keeps a small record instead, ended by `end` (Timer J
    * or I); this object keeps working for whoever still holds it.
    */
-  protected retain(ms: number): void {
+  protected retain(end: TimerQueue<RetainedServer>): void {
     const response = this.lastResponse;
     if (response === undefined) return;
     this.clearTimers();
@@ -85,7 +85,7 @@ export abstract class ServerTransactionBase implements ServerTransaction {
     this.terminatedCb = undefined;
     this.retained = r;
     this.host.replaceServer(this.key, this, r);
-    r.start(ms);
+    r.start(end);
   }
 
   abstract respond(data: Buffer, status: number): void;

@@ -128,7 +128,7 @@ export class ServerInviteTransaction extends ServerTransactionBase {
       this.st = TxState.Confirmed;
       this.clearTimers();
       if (this.reliable) this.terminate();
-      else this.retain(this.host.timers.I); // a small record absorbs retransmissions until Timer I
+      else this.retain(this.host.ends.I); // a small record absorbs retransmissions until Timer I
       return true;
     }
     return this.state === TxState.Confirmed;

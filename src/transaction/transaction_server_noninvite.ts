@@ -54,7 +54,7 @@ export class ServerNonInviteTransaction extends ServerTransactionBase {
     if (this.reliable) this.terminate();
     else {
       // Only retransmissions are left to absorb: a small record keeps the response for Timer J.
-      this.retain(this.host.timers.J);
+      this.retain(this.host.ends.J);
       this.request.releaseDecoded();
     }
   }

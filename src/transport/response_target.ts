@@ -15,7 +15,7 @@
  * The protocol is the one the request actually arrived on, not the Via's transport token (they
  * agree for any sane client; when they do not, the packet is the ground truth).
  */
-import type { SipMessage } from '../sip/message.ts';
+import type { Via } from '../sip/types.ts';
 import { stripBrackets } from './ip.ts';
 import type { Protocol, ReceiveInfo } from './types.ts';
 
@@ -40,7 +40,15 @@ export function defaultPort(protocol: Protocol): number {
   return protocol === 'tls' || protocol === 'wss' ? 5061 : 5060;
 }
 
-export function responseTarget(req: SipMessage, info: ReceiveInfo): ResponseTarget {
+/**
+ * What response routing reads from the request: its top Via (a SipMessage is one; a transaction
+ * that only absorbs retransmissions keeps just these fields).
+ */
+export interface ResponseRoute {
+  readonly topVia: Pick<Via, 'port' | 'maddr' | 'ttl' | 'rport'>;
+}
+
+export function responseTarget(req: ResponseRoute, info: ReceiveInfo): ResponseTarget {
   const protocol = info.listener.protocol;
   const via = req.topVia;
   const sentByPort = via.port ?? defaultPort(protocol);

@@ -32,7 +32,7 @@ import {
   type TransportLimits,
   type TransportLogger,
 } from './options.ts';
-import { defaultPort, responseTarget } from './response_target.ts';
+import { defaultPort, type ResponseRoute, responseTarget } from './response_target.ts';
 import {
   connectionCounters,
   type ProtocolCounters,
@@ -243,7 +243,7 @@ export class TransportLayer {
    * the request's connection while open, else a new connection to the source address and sent-by
    * port; over UDP to maddr, or the source address with the source port (rport) or sent-by port.
    */
-  sendResponse(data: Buffer, request: SipMessage, info: ReceiveInfo, onError?: ErrorCallback): void {
+  sendResponse(data: Buffer, request: ResponseRoute, info: ReceiveInfo, onError?: ErrorCallback): void {
     const t = responseTarget(request, info);
     const dest: Endpoint = { protocol: t.protocol, address: t.host, port: t.port };
     if (t.protocol !== 'udp' || this.state !== RUNNING) {
