@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mock, test } from 'node:test';
-import { arm, backoff, resolveTimers } from './timers.ts';
+import { arm, backoff, type QueueItem, resolveTimers, TimerQueue } from './timers.ts';
 
 test('RFC 3261 Table 4 defaults, with RFC 6026 Timers L and M', () => {
   const t = resolveTimers();
@@ -78,4 +78,60 @@ test('a throwing timer callback is reported, never rethrown', () => {
   } finally {
     mock.timers.reset();
   }
+});
+
+test('TimerQueue: items come due in insertion order after the duration, one setTimeout for the queue', () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const fired: string[] = [];
+    const q = new TimerQueue<{ qnext: QueueItem | undefined; qdue: number; name: string }>(
+      100,
+      (it) => fired.push(it.name),
+      () => {},
+    );
+    const a = { qnext: undefined, qdue: 0, name: 'a' };
+    const b = { qnext: undefined, qdue: 0, name: 'b' };
+    q.push(a);
+    q.push(b);
+    mock.timers.tick(99);
+    assert.deepEqual(fired, []);
+    mock.timers.tick(1);
+    assert.deepEqual(fired, ['a', 'b']);
+    // An empty queue arms again on the next push; clear() drops what is pending.
+    q.push({ qnext: undefined, qdue: 0, name: 'c' });
+    mock.timers.tick(100);
+    assert.deepEqual(fired, ['a', 'b', 'c']);
+    q.push({ qnext: undefined, qdue: 0, name: 'd' });
+    q.clear();
+    mock.timers.tick(200);
+    assert.deepEqual(fired, ['a', 'b', 'c']);
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test('TimerQueue: with a real clock, later items wait for their own deadline; a throwing callback is reported', async () => {
+  const fired: Array<[string, number]> = [];
+  const seen: string[] = [];
+  const t0 = performance.now();
+  const q = new TimerQueue<{ qnext: QueueItem | undefined; qdue: number; name: string }>(
+    30,
+    (it) => {
+      fired.push([it.name, performance.now() - t0]);
+      if (it.name === 'a') throw new Error('boom');
+    },
+    (err) => seen.push((err as Error).message),
+  );
+  q.push({ qnext: undefined, qdue: 0, name: 'a' });
+  await new Promise((r) => setTimeout(r, 15));
+  q.push({ qnext: undefined, qdue: 0, name: 'b' });
+  const deadline = Date.now() + 2000;
+  while (fired.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(
+    fired.map((f) => f[0]),
+    ['a', 'b'],
+  );
+  assert.ok(fired[0][1] >= 29, `a fired after ${fired[0][1]} ms`);
+  assert.ok(fired[1][1] >= 44, `b fired after ${fired[1][1]} ms`);
+  assert.deepEqual(seen, ['boom']);
 });
