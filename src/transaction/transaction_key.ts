@@ -68,3 +68,14 @@ export function responseKey(res: SipMessage): string | undefined {
   const branch = res.topVia.branch;
   return branch === undefined ? undefined : clientKey(branch, res.cseqMethod);
 }
+
+/**
+ * The same string, flattened in place. A key built by concatenation is a tree of cons strings
+ * whose leaves may be slices of the message's header text; a transaction keeps its key for up to
+ * Timer J (32 s), so it is flattened once when stored: one flat string, nothing else retained.
+ * (ToNumber flattens a string in V8; the number itself is not used.)
+ */
+export function flatKey(key: string): string {
+  Number(key);
+  return key;
+}

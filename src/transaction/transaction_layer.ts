@@ -32,7 +32,7 @@ import {
 import { type ClientTransactionBase, type ClientTxParams, IGNORE_HANDLER } from './transaction_client.ts';
 import { ClientInviteTransaction } from './transaction_client_invite.ts';
 import { ClientNonInviteTransaction } from './transaction_client_noninvite.ts';
-import { clientKey, isLegacy, legacyKey, responseKey, serverKey } from './transaction_key.ts';
+import { clientKey, flatKey, isLegacy, legacyKey, responseKey, serverKey } from './transaction_key.ts';
 import {
   newRetainedTimers,
   RetainedClient,
@@ -206,8 +206,8 @@ export class TransactionLayer {
     }
     const tx =
       method === 'INVITE'
-        ? new ServerInviteTransaction(this.host, key, req, info)
-        : new ServerNonInviteTransaction(this.host, key, req, info);
+        ? new ServerInviteTransaction(this.host, flatKey(key), req, info)
+        : new ServerNonInviteTransaction(this.host, flatKey(key), req, info);
     this.addServer(tx);
     if (tx instanceof ServerInviteTransaction) tx.start(this.autoTrying);
     else tx.start();
@@ -250,7 +250,7 @@ export class TransactionLayer {
     invite: ServerTransactionBase | RetainedServer,
   ): void {
     this.stats.cancelsMatched++;
-    const ctx = new ServerNonInviteTransaction(this.host, key, cancel, info);
+    const ctx = new ServerNonInviteTransaction(this.host, flatKey(key), cancel, info);
     this.addServer(ctx);
     ctx.start();
     // §9.2: the To tag of the 200 SHOULD equal the one of the INVITE's response.
@@ -320,7 +320,7 @@ export class TransactionLayer {
       throw new TypeError('sendRequest: ACK is not a transaction (RFC 3261 §17); send it with the transport');
     const branch = request.topVia.branch;
     if (branch === undefined) throw new TypeError('sendRequest: the request has no Via branch');
-    const key = clientKey(branch, method);
+    const key = flatKey(clientKey(branch, method));
     if (this.client.has(key))
       throw new Error(`sendRequest: a client transaction for branch ${branch} ${method} exists`);
     return this.startClient(key, data, request, dest, handler, opts);
@@ -369,7 +369,7 @@ export class TransactionLayer {
     }
     const branch = msg.topVia.branch;
     if (branch === undefined) return;
-    const key = clientKey(branch, 'CANCEL');
+    const key = flatKey(clientKey(branch, 'CANCEL'));
     if (this.client.has(key)) return;
     // Same listener / connection as the INVITE; sendOptionsOf drops the INVITE's onError.
     const opts: SendRequestOptions = { ...invite.sendOpts, reliable: invite.reliable };
