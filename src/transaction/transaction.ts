@@ -169,12 +169,21 @@ export interface TxHost {
   tuError(err: unknown, where: string): void;
   /** The transaction entered Terminated: drop it from the tables. */
   removeServer(key: string, tx: object): void;
-  removeClient(key: string, tx: object): void;
+  removeClient(tx: ClientTableEntry): void;
   /** The transaction `tx` only absorbs retransmissions now: the table keeps `record` instead. */
   replaceServer(key: string, tx: object, record: RetainedServer): void;
-  replaceClient(key: string, tx: object, record: RetainedClient): void;
+  replaceClient(tx: ClientTableEntry, record: RetainedClient): void;
   /** Start the non-INVITE client transaction of a CANCEL for `invite` (§9.1). */
   startCancel(invite: CancelSource, reason: string | undefined): void;
+}
+
+/**
+ * Where a client transaction sits in the layer's tables (§17.1.3: a response matches by the branch
+ * of its top Via and its CSeq method): by branch, CANCELs apart since they share the INVITE's.
+ */
+export interface ClientTableEntry {
+  readonly branch: string;
+  readonly method: string;
 }
 
 /** What building a CANCEL needs from the INVITE client transaction. */

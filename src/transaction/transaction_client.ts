@@ -5,11 +5,20 @@
 import type { SipMessage } from '../sip/message.ts';
 import type { Endpoint, ReceiveInfo, SendOptions } from '../transport/types.ts';
 import { arm, type TimerHandle, type TimerQueue } from './timers.ts';
-import { asError, type ClientHandler, type ClientTransaction, type TxHost, TxState } from './transaction.ts';
+import {
+  asError,
+  type ClientHandler,
+  type ClientTableEntry,
+  type ClientTransaction,
+  type TxHost,
+  TxState,
+} from './transaction.ts';
 import { RetainedClient } from './transaction_retained.ts';
 
 export interface ClientTxParams {
   readonly key: string;
+  /** Branch of the request's top Via: the tables' key (with the method). */
+  readonly branch: string;
   readonly data: Buffer;
   readonly request: SipMessage;
   readonly dest: Endpoint;
@@ -25,8 +34,10 @@ export interface ClientTxParams {
   readonly noReplyTimeout?: number | undefined;
 }
 
-export abstract class ClientTransactionBase implements ClientTransaction {
+export abstract class ClientTransactionBase implements ClientTransaction, ClientTableEntry {
   readonly key: string;
+  readonly branch: string;
+  readonly method: string;
   readonly request: SipMessage;
   readonly dest: Endpoint;
   /** Where the request, retransmissions and the ACK go out (listener / connection), with our onError. */
@@ -52,6 +63,8 @@ export abstract class ClientTransactionBase implements ClientTransaction {
   constructor(host: TxHost, p: ClientTxParams, state: TxState) {
     this.host = host;
     this.key = p.key;
+    this.branch = p.branch;
+    this.method = p.request.method;
     this.data = p.data;
     this.request = p.request;
     this.dest = p.dest;
@@ -74,9 +87,9 @@ export abstract class ClientTransactionBase implements ClientTransaction {
    */
   protected retain(end: TimerQueue<RetainedClient>, ack: Buffer | undefined): void {
     this.clearTimers();
-    const r = new RetainedClient(this.host, this.key, this.lastStatus, this.dest, ack, this.sendOpts);
+    const r = new RetainedClient(this.host, this, this.lastStatus, this.dest, ack, this.sendOpts);
     this.retained = r;
-    this.host.replaceClient(this.key, this, r);
+    this.host.replaceClient(this, r);
     r.start(end);
   }
 
@@ -192,7 +205,7 @@ export abstract class ClientTransactionBase implements ClientTransaction {
     if (this.st === TxState.Terminated) return;
     this.st = TxState.Terminated;
     this.clearTimers();
-    this.host.removeClient(this.key, this);
+    this.host.removeClient(this);
   }
 
   /** Forget the transaction without any callback (layer shutdown). */

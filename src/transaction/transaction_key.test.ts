@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { request, response } from './test_support.ts';
-import { clientKey, isLegacy, isRfc3261Branch, responseKey, serverKey } from './transaction_key.ts';
+import {
+  clientKey,
+  flatKey,
+  isLegacy,
+  isRfc3261Branch,
+  ownKey,
+  responseKey,
+  serverKey,
+} from './transaction_key.ts';
 
 test('RFC 3261 server key: branch + sent-by + method; ACK maps to INVITE, CANCEL is separate (§17.2.3)', () => {
   const inv = request({ method: 'INVITE', branch: 'z9hG4bKabc' });
@@ -51,4 +59,13 @@ test('client key: branch + CSeq method (§17.1.3)', () => {
   const cancel = request({ method: 'CANCEL', branch: 'z9hG4bKc1' });
   assert.equal(responseKey(response(cancel, 200)), 'z9hG4bKc1 CANCEL');
   assert.equal(responseKey(response(request({ branch: null }), 200)), undefined);
+});
+
+test('flatKey and ownKey return an equal string (flattened, or copied out of its message)', () => {
+  const via = 'SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-abcdefghijklmnop';
+  const branch = via.slice(via.indexOf('=') + 1);
+  assert.equal(ownKey(branch), 'z9hG4bK-abcdefghijklmnop');
+  assert.equal(ownKey('z'), 'z');
+  const key = `${branch} 10.0.0.1: BYE`;
+  assert.equal(flatKey(key), 'z9hG4bK-abcdefghijklmnop 10.0.0.1: BYE');
 });

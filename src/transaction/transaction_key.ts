@@ -79,3 +79,11 @@ export function flatKey(key: string): string {
   Number(key);
   return key;
 }
+
+/**
+ * A flat copy of `s`, sharing nothing with the message it was sliced from (a branch from a parsed
+ * Via is a slice of the header's text, which a table key would keep alive).
+ */
+export function ownKey(s: string): string {
+  return s.length < 2 ? s : flatKey(s.slice(0, 1) + s.slice(1));
+}

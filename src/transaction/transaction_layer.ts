@@ -32,7 +32,7 @@ import {
 import { type ClientTransactionBase, type ClientTxParams, IGNORE_HANDLER } from './transaction_client.ts';
 import { ClientInviteTransaction } from './transaction_client_invite.ts';
 import { ClientNonInviteTransaction } from './transaction_client_noninvite.ts';
-import { clientKey, flatKey, isLegacy, legacyKey, responseKey, serverKey } from './transaction_key.ts';
+import { clientKey, flatKey, isLegacy, legacyKey, ownKey, serverKey } from './transaction_key.ts';
 import {
   newRetainedTimers,
   RetainedClient,
@@ -94,7 +94,13 @@ export class TransactionLayer {
   private readonly onError: ErrorSink;
   /** Live server transactions, or the small record of one that only absorbs retransmissions. */
   private readonly server = new Map<string, ServerTransactionBase | RetainedServer>();
+  /**
+   * Client transactions by the branch of their request (§17.1.3: branch + CSeq method; a CANCEL
+   * shares its INVITE's branch, so CANCELs have their own table). Keyed by the branch alone, a
+   * response is matched without building a key string.
+   */
   private readonly client = new Map<string, ClientTransactionBase | RetainedClient>();
+  private readonly cancels = new Map<string, ClientTransactionBase | RetainedClient>();
   /** To tag of stateless replies (503 on overload) and of 200-to-CANCEL when the INVITE had none yet. */
   private readonly localTag = newTag();
   private readonly host: TxHost;
@@ -131,17 +137,19 @@ export class TransactionLayer {
           this.stats.serverTx--;
         }
       },
-      removeClient: (key, tx) => {
-        if (this.client.get(key) === tx) {
-          this.client.delete(key);
+      removeClient: (tx) => {
+        const table = this.clientTable(tx.method);
+        if (table.get(tx.branch) === tx) {
+          table.delete(tx.branch);
           this.stats.clientTx--;
         }
       },
       replaceServer: (key, tx, record) => {
         if (this.server.get(key) === tx) this.server.set(key, record);
       },
-      replaceClient: (key, tx, record) => {
-        if (this.client.get(key) === tx) this.client.set(key, record);
+      replaceClient: (tx, record) => {
+        const table = this.clientTable(tx.method);
+        if (table.get(tx.branch) === tx) table.set(tx.branch, record);
       },
       startCancel: (invite, reason) => this.startCancel(invite, reason),
     };
@@ -149,7 +157,7 @@ export class TransactionLayer {
 
   /** Live transactions (server + client). */
   size(): number {
-    return this.server.size + this.client.size;
+    return this.server.size + this.client.size + this.cancels.size;
   }
 
   /**
@@ -160,6 +168,7 @@ export class TransactionLayer {
     let n = 0;
     for (const tx of this.server.values()) if (isOpen(tx.state)) n++;
     for (const tx of this.client.values()) if (isOpen(tx.state)) n++;
+    for (const tx of this.cancels.values()) if (isOpen(tx.state)) n++;
     return n;
   }
 
@@ -283,9 +292,10 @@ export class TransactionLayer {
   }
 
   private receiveResponse(res: SipMessage, info: ReceiveInfo): void {
-    const key = responseKey(res);
-    const tx = key === undefined ? undefined : this.client.get(key);
-    if (tx !== undefined) {
+    const branch = res.topVia.branch;
+    const method = res.cseqMethod;
+    const tx = branch === undefined ? undefined : this.clientTable(method).get(branch);
+    if (tx !== undefined && tx.method === method) {
       tx.onResponse(res, info);
       return;
     }
@@ -320,14 +330,17 @@ export class TransactionLayer {
       throw new TypeError('sendRequest: ACK is not a transaction (RFC 3261 §17); send it with the transport');
     const branch = request.topVia.branch;
     if (branch === undefined) throw new TypeError('sendRequest: the request has no Via branch');
-    const key = flatKey(clientKey(branch, method));
-    if (this.client.has(key))
-      throw new Error(`sendRequest: a client transaction for branch ${branch} ${method} exists`);
-    return this.startClient(key, data, request, dest, handler, opts);
+    const table = this.clientTable(method);
+    const other = table.get(branch);
+    if (other !== undefined) {
+      // §8.1.1.7: a branch is unique per request (only CANCEL and a non-2xx ACK reuse it).
+      throw new Error(`sendRequest: a client transaction for branch ${branch} ${other.method} exists`);
+    }
+    return this.startClient(ownKey(branch), data, request, dest, handler, opts);
   }
 
   private startClient(
-    key: string,
+    branch: string,
     data: Buffer,
     request: SipMessage,
     dest: Endpoint,
@@ -336,7 +349,8 @@ export class TransactionLayer {
   ): ClientTransactionBase {
     const isInvite = request.method === 'INVITE';
     const params: ClientTxParams = {
-      key,
+      key: flatKey(clientKey(branch, request.method)),
+      branch,
       data,
       request,
       dest,
@@ -349,7 +363,7 @@ export class TransactionLayer {
     const tx = isInvite
       ? new ClientInviteTransaction(this.host, params)
       : new ClientNonInviteTransaction(this.host, params);
-    this.client.set(key, tx);
+    this.clientTable(request.method).set(branch, tx);
     this.stats.clientTx++;
     this.stats.created++;
     tx.start();
@@ -369,11 +383,10 @@ export class TransactionLayer {
     }
     const branch = msg.topVia.branch;
     if (branch === undefined) return;
-    const key = flatKey(clientKey(branch, 'CANCEL'));
-    if (this.client.has(key)) return;
+    if (this.cancels.has(branch)) return;
     // Same listener / connection as the INVITE; sendOptionsOf drops the INVITE's onError.
     const opts: SendRequestOptions = { ...invite.sendOpts, reliable: invite.reliable };
-    this.startClient(key, data, msg, invite.dest, IGNORE_HANDLER, opts);
+    this.startClient(ownKey(branch), data, msg, invite.dest, IGNORE_HANDLER, opts);
   }
 
   // ================================================================ management
@@ -389,7 +402,7 @@ export class TransactionLayer {
    * returned): every client transaction still waiting on that destination fails (§17.1.4).
    */
   transportError(dest: Endpoint, err: Error): void {
-    for (const tx of [...this.client.values()]) {
+    for (const tx of [...this.client.values(), ...this.cancels.values()]) {
       const d = tx.dest;
       if (d.port === dest.port && d.address === dest.address && d.protocol === dest.protocol)
         tx.transportFailed(err);
@@ -400,8 +413,10 @@ export class TransactionLayer {
   stop(): void {
     for (const tx of this.server.values()) tx.dispose();
     for (const tx of this.client.values()) tx.dispose();
+    for (const tx of this.cancels.values()) tx.dispose();
     this.server.clear();
     this.client.clear();
+    this.cancels.clear();
     for (const q of [this.ends.J, this.ends.I, this.ends.K, this.ends.D]) q.clear();
     this.stats.serverTx = 0;
     this.stats.clientTx = 0;
@@ -415,8 +430,13 @@ export class TransactionLayer {
 
   /** A live client transaction by key (management / tests). */
   findClient(key: string): ClientTransaction | undefined {
-    const t = this.client.get(key);
-    return t === undefined || t instanceof RetainedClient ? undefined : t;
+    for (const table of [this.client, this.cancels])
+      for (const t of table.values()) if (t.key === key && !(t instanceof RetainedClient)) return t;
+    return undefined;
+  }
+
+  private clientTable(method: string): Map<string, ClientTransactionBase | RetainedClient> {
+    return method === 'CANCEL' ? this.cancels : this.client;
   }
 
   private addServer(tx: ServerTransactionBase): void {

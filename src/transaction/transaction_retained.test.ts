@@ -245,3 +245,51 @@ test('memory per retained transaction is bounded: 20,000 BYE records stay under 
   assert.ok(perTx < 1600, `heap per retained BYE: ${perTx.toFixed(0)} bytes`);
   layer.stop();
 });
+
+test('client matching (§17.1.3): branch and CSeq method; the CANCEL shares the INVITE branch in its own transaction', () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const { layer, tu } = setup();
+    const h = new RecordingHandler();
+    const out = outgoing('INVITE', 'z9hG4bKm1');
+    const tx = layer.sendRequest(out.data, out.msg, endpoint(), h);
+    layer.receive(responseTo(out.msg, 180), info);
+    tx.cancel();
+    assert.equal(layer.size(), 2);
+    // A response with the INVITE's branch but another CSeq method matches nothing.
+    const other = parse(
+      buildResponse(
+        request({ method: 'BYE', via: 'SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKm1' }),
+        200,
+        undefined,
+        {
+          toTag: 'b1',
+        },
+      ),
+    );
+    layer.receive(other, info);
+    assert.equal(tu.stray.length, 1);
+    // The 200 to the CANCEL ends up in the CANCEL's transaction, not the INVITE's handler.
+    const cancelOut = parse(
+      buildResponse(
+        request({ method: 'CANCEL', via: 'SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKm1' }),
+        200,
+        undefined,
+        {
+          toTag: 'b1',
+        },
+      ),
+    );
+    layer.receive(cancelOut, info);
+    assert.equal(tu.stray.length, 1);
+    assert.deepEqual(h.events, ['provisional 180']);
+    layer.receive(responseTo(out.msg, 487), info);
+    assert.deepEqual(h.events, ['provisional 180', 'final 487']);
+    // A branch is unique per request: reusing it for another method is refused.
+    const bye = outgoing('BYE', 'z9hG4bKm1');
+    assert.throws(() => layer.sendRequest(bye.data, bye.msg, endpoint(), h), /exists/);
+    layer.stop();
+  } finally {
+    mock.timers.reset();
+  }
+});

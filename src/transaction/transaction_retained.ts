@@ -22,7 +22,7 @@ import type { Via } from '../sip/types.ts';
 import type { ResponseRoute } from '../transport/response_target.ts';
 import type { Endpoint, ReceiveInfo, SendOptions } from '../transport/types.ts';
 import { type ErrorSink, type QueueItem, TimerQueue, type Timers } from './timers.ts';
-import { type TxHost, TxState } from './transaction.ts';
+import { type ClientTableEntry, type TxHost, TxState } from './transaction.ts';
 
 export class RetainedServer implements QueueItem {
   qnext: QueueItem | undefined = undefined;
@@ -115,10 +115,12 @@ export class RetainedServer implements QueueItem {
   }
 }
 
-export class RetainedClient implements QueueItem {
+export class RetainedClient implements QueueItem, ClientTableEntry {
   qnext: QueueItem | undefined = undefined;
   qdue = 0;
   readonly key: string;
+  readonly branch: string;
+  readonly method: string;
   readonly isInvite: boolean;
   state: TxState = TxState.Completed;
   readonly lastStatus: number;
@@ -130,14 +132,16 @@ export class RetainedClient implements QueueItem {
 
   constructor(
     host: TxHost,
-    key: string,
+    from: { readonly key: string; readonly branch: string; readonly method: string },
     lastStatus: number,
     dest: Endpoint,
     ack: Buffer | undefined,
     sendOpts: SendOptions | undefined,
   ) {
     this.host = host;
-    this.key = key;
+    this.key = from.key;
+    this.branch = from.branch;
+    this.method = from.method;
     this.isInvite = ack !== undefined;
     this.lastStatus = lastStatus;
     this.dest = dest;
@@ -198,7 +202,7 @@ export class RetainedClient implements QueueItem {
   terminate(): void {
     if (this.state === TxState.Terminated) return;
     this.state = TxState.Terminated;
-    this.host.removeClient(this.key, this);
+    this.host.removeClient(this);
   }
 
   dispose(): void {
