@@ -5,10 +5,10 @@
  * Design: live transactions arm one `setTimeout` per timer (at most a retransmission timer and a
  * lifetime timer each), unref'd so an idle server can exit, with the transaction passed as a timer
  * argument (`setTimeout(fire, ms, callback, tx)`) so arming allocates no closure; Node keeps one
- * list per distinct duration, so inserting and clearing are O(1). The timers that end retained
- * records (J, I, K, D — the bulk under load: ~64k BYEs wait out Timer J at 2,000 calls/s) have one
- * duration per layer and are never cancelled, so they run as TimerQueue FIFOs instead: no Timeout
- * object per record, one setTimeout per queue.
+ * list per distinct duration, so inserting and clearing are O(1). The timers that end a
+ * transaction after its final response (J, I, K, D, L, M — the bulk under load: ~64k BYEs wait
+ * out Timer J at 2,000 calls/s) have one duration per layer and are never cancelled, so they run
+ * as TimerQueue FIFOs instead: no Timeout object per transaction, one setTimeout per queue.
  */
 
 /** Every timer value is configurable (milliseconds) so tests can run the machines in a few ms. */
@@ -174,9 +174,9 @@ export interface QueueItem {
 /**
  * All timers of one duration, in a FIFO: items are due in insertion order, so one setTimeout for
  * the head serves the whole queue and pushing is O(1) with no allocation (the item is its own
- * list node). Used for the timers that end retained transactions (J, I, K, D: fixed per layer,
- * tens of thousands pending at once under load, never cancelled — an item that ended early is
- * skipped by its callback when it comes due).
+ * list node). Used for the timers that end a transaction (J, I, K, D for retained records, L, M
+ * for Accepted INVITEs): fixed per layer, tens of thousands pending at once under load, never
+ * cancelled — an item that ended early is skipped by its callback when it comes due.
  */
 export class TimerQueue<T extends QueueItem> {
   readonly ms: number;

@@ -23,10 +23,15 @@
 import { buildAck } from '../sip/build.ts';
 import type { SipMessage } from '../sip/message.ts';
 import type { ReceiveInfo } from '../transport/types.ts';
+import type { QueueItem } from './timers.ts';
 import { type TxHost, TxState } from './transaction.ts';
 import { ClientTransactionBase, type ClientTxParams } from './transaction_client.ts';
+import type { AcceptedItem } from './transaction_retained.ts';
 
-export class ClientInviteTransaction extends ClientTransactionBase {
+export class ClientInviteTransaction extends ClientTransactionBase implements AcceptedItem {
+  /** Timer M's queue links (timers.ts TimerQueue). */
+  qnext: QueueItem | undefined = undefined;
+  qdue = 0;
   /** Timer C for this transaction (Kamailio fr_inv_timer, or its per-transaction override); 0 = off. */
   private readonly timerC: number;
   /** cancel() was called (once is enough). */
@@ -157,7 +162,7 @@ export class ClientInviteTransaction extends ClientTransactionBase {
       this.clearTimers();
       this.lastStatus = status;
       this.cancelPending = false;
-      this.armLife(fireM, this.host.timers.M);
+      this.host.ends.M.push(this);
       this.notifyFinal(res);
     } else if (this.state === TxState.Accepted) {
       // RFC 6026 §7.2: every 2xx received in Accepted is passed to the TU.
@@ -200,6 +205,11 @@ export class ClientInviteTransaction extends ClientTransactionBase {
     // Accepted: a non-2xx after a 2xx on the same branch is discarded (RFC 6026 §7.2).
   }
 
+  /** Timer M (RFC 6026 §7.2): Accepted → Terminated (an earlier end leaves nothing to do). */
+  endAccepted(): void {
+    if (this.st === TxState.Accepted) this.terminate();
+  }
+
   /** The ACK generated for the non-2xx final response (for tests and traces). */
   get ackData(): Buffer | undefined {
     return this.ack;
@@ -217,8 +227,4 @@ function fireC(tx: ClientInviteTransaction): void {
 }
 function fireCancelWait(tx: ClientInviteTransaction): void {
   tx.cancelTimeout();
-}
-/** Timer M (Accepted, RFC 6026 §7.2) ends the transaction (Timer D ends its retained record). */
-function fireM(tx: ClientInviteTransaction): void {
-  tx.terminate();
 }

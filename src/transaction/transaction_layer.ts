@@ -417,7 +417,8 @@ export class TransactionLayer {
     this.server.clear();
     this.client.clear();
     this.cancels.clear();
-    for (const q of [this.ends.J, this.ends.I, this.ends.K, this.ends.D]) q.clear();
+    const e = this.ends;
+    for (const q of [e.J, e.I, e.K, e.D, e.L, e.M]) q.clear();
     this.stats.serverTx = 0;
     this.stats.clientTx = 0;
   }

@@ -220,12 +220,24 @@ export function responseToTagOf(status: number, response: Buffer | undefined): s
   return isParseError(res) ? undefined : res.toTag;
 }
 
+function endAccepted(tx: AcceptedItem): void {
+  tx.endAccepted();
+}
+
 /** Timers J, I, K and D all end the record (an item already ended is left as it is). */
 export function endRetained(r: RetainedServer | RetainedClient): void {
   r.terminate();
 }
 
-/** The queues of the timers that end retained records: one per duration (timers.ts TimerQueue). */
+/** An INVITE transaction in Accepted (RFC 6026): Timer L (server) or M (client) ends it. */
+export interface AcceptedItem extends QueueItem {
+  endAccepted(): void;
+}
+
+/**
+ * The fixed-duration timers that end a transaction, one TimerQueue each: J, I, K, D end retained
+ * records; L and M end INVITE transactions in Accepted (armed once, at the 2xx).
+ */
 export interface RetainedTimers {
   /** §17.2.2 Timer J: non-INVITE server Completed. */
   readonly J: TimerQueue<RetainedServer>;
@@ -235,6 +247,10 @@ export interface RetainedTimers {
   readonly K: TimerQueue<RetainedClient>;
   /** §17.1.1.2 Timer D: INVITE client Completed. */
   readonly D: TimerQueue<RetainedClient>;
+  /** RFC 6026 §7.1 Timer L: INVITE server Accepted. */
+  readonly L: TimerQueue<AcceptedItem>;
+  /** RFC 6026 §7.2 Timer M: INVITE client Accepted. */
+  readonly M: TimerQueue<AcceptedItem>;
 }
 
 export function newRetainedTimers(t: Timers, sink: ErrorSink): RetainedTimers {
@@ -243,5 +259,7 @@ export function newRetainedTimers(t: Timers, sink: ErrorSink): RetainedTimers {
     I: new TimerQueue(t.I, endRetained, sink),
     K: new TimerQueue(t.K, endRetained, sink),
     D: new TimerQueue(t.D, endRetained, sink),
+    L: new TimerQueue(t.L, endAccepted, sink),
+    M: new TimerQueue(t.M, endAccepted, sink),
   };
 }

@@ -22,15 +22,19 @@
 import { buildResponse } from '../sip/build.ts';
 import type { SipMessage } from '../sip/message.ts';
 import type { ReceiveInfo } from '../transport/types.ts';
-import { arm, backoff } from './timers.ts';
+import { arm, backoff, type QueueItem } from './timers.ts';
 import { type TxHost, TxState } from './transaction.ts';
+import type { AcceptedItem } from './transaction_retained.ts';
 import { fireLifetimeGuard, ServerTransactionBase } from './transaction_server.ts';
 
 /** How the automatic 100 Trying is sent (§17.2.1, §16.2 / §16.7 step 5 for proxies). */
 export type AutoTrying = 'immediate' | 'delayed' | 'off';
 
-export class ServerInviteTransaction extends ServerTransactionBase {
+export class ServerInviteTransaction extends ServerTransactionBase implements AcceptedItem {
   readonly isInvite = true;
+  /** Timer L's queue links (timers.ts TimerQueue). */
+  qnext: QueueItem | undefined = undefined;
+  qdue = 0;
   /** Current Timer G interval. */
   private gInterval = 0;
 
@@ -81,7 +85,7 @@ export class ServerInviteTransaction extends ServerTransactionBase {
           // transaction does not retransmit the 2xx (the UAS core does, §13.3.1.4).
           this.st = TxState.Accepted;
           this.send(data);
-          this.armLife(fireL, t.L);
+          this.host.ends.L.push(this);
           return;
         }
         // §17.2.1: a 300-699 moves to Completed; Timer G retransmits it on unreliable
@@ -134,6 +138,11 @@ export class ServerInviteTransaction extends ServerTransactionBase {
     return this.state === TxState.Confirmed;
   }
 
+  /** Timer L (RFC 6026 §7.1): Accepted → Terminated (an earlier end leaves nothing to do). */
+  endAccepted(): void {
+    if (this.st === TxState.Accepted) this.terminate();
+  }
+
   /** Timer G: retransmit the non-2xx final, doubling up to T2 (§17.2.1). */
   retransmitFinal(): void {
     this.retransTimer = undefined;
@@ -162,8 +171,4 @@ function fireG(tx: ServerInviteTransaction): void {
 }
 function fireH(tx: ServerInviteTransaction): void {
   tx.ackTimeout();
-}
-/** Timer L (Accepted, RFC 6026 §7.1) ends the transaction (Timer I ends its retained record). */
-function fireL(tx: ServerInviteTransaction): void {
-  tx.terminate();
 }
