@@ -113,6 +113,7 @@ function dispatchMinimal(d: Dispatcher): Call {
         { path: '/', method: 'POST', body: BODY, headers: HEADERS },
         {
           onRequestStart() {},
+          onResponseStart() {},
           onResponseData(_c, chunk: Buffer) {
             text += chunk.toString('utf8');
           },
@@ -176,12 +177,13 @@ async function main(): Promise<void> {
   const pool = new Pool(ORIGIN, { connections: 128, pipelining: 1 });
   const poolB = new Pool(ORIGIN, { connections: 128, pipelining: 1 });
   const client = new Client(ORIGIN, { pipelining: 1 });
-  const bare = bareNet();
+  let bare: ReturnType<typeof bareNet> | undefined;
   try {
     for (let i = 0; i < 100; i++) {
       if ((await hook.call(`${ORIGIN}/`, BODY, 500)).kind === 'ok') break;
       await new Promise((r) => setTimeout(r, 100));
     }
+    bare = bareNet();
     const variants: Record<string, Call> = {
       'no-op (pacing baseline)': () => new Promise((r) => setImmediate(r)),
       'request()+stream+timer (before)': requestStreamTimer(pool),
@@ -237,7 +239,7 @@ async function main(): Promise<void> {
     }
     console.log(JSON.stringify({ requests: N, rounds: ROUNDS, rate: RATE, cpu_ms_per_request: table }));
   } finally {
-    bare.close();
+    bare?.close();
     await hook.close();
     await Promise.all([pool.close(), poolB.close(), client.close()]);
     await stopTracked(server, 2000);
