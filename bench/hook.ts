@@ -23,10 +23,11 @@
  * calls/s of HttpHook and PersistentHook in this process (many in flight).
  *
  * Options: --quick, --rate N (fixed rate, default 500), --seconds N, --only junction|kamailio|all|ID,ID…,
- *   --no-ladder, --max-minutes M, --cpu-prof DIR (Junction runs with node --cpu-prof). The last line printed is one JSON object.
+ *   --no-ladder, --max-minutes M, --cpu-prof DIR (Junction runs with node --cpu-prof), --port-offset N
+ *   (every port + N, the hook server's too). The last line printed is one JSON object.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -59,17 +60,8 @@ import {
   type Tracked,
   ticksToMs,
 } from './sipbench/procs.ts';
-import { type ProxySpec, type RunningProxy, startProxy } from './sipbench/proxies.ts';
+import { kamailioCfg, type ProxySpec, type RunningProxy, startProxy } from './sipbench/proxies.ts';
 import { runUac, startUas, type UacResult } from './sipbench/sipp.ts';
-
-const A = {
-  proxy: PROXY,
-  uas: UAS,
-  uacPort: UAC_PORT,
-  probeUacPort: PROBE_UAC_PORT,
-  probeUasPort: PROBE_UAS_PORT,
-};
-const HOOK_PORT = 8833;
 
 const { values: opts } = parseArgs({
   options: {
@@ -80,9 +72,24 @@ const { values: opts } = parseArgs({
     'no-ladder': { type: 'boolean', default: false },
     'max-minutes': { type: 'string' },
     'cpu-prof': { type: 'string' },
+    'port-offset': { type: 'string' },
   },
   strict: true,
 });
+/** --port-offset N: every port + N (the machine is shared; another benchmark may hold 5060 …). */
+const portOffset = Number(opts['port-offset'] ?? 0);
+if (!Number.isInteger(portOffset) || portOffset < 0) {
+  console.error(`--port-offset: expected an integer ≥ 0, got ${JSON.stringify(opts['port-offset'])}`);
+  process.exit(2);
+}
+const A = {
+  proxy: { ...PROXY, port: PROXY.port + portOffset },
+  uas: { ...UAS, port: UAS.port + portOffset },
+  uacPort: UAC_PORT + portOffset,
+  probeUacPort: PROBE_UAC_PORT + portOffset,
+  probeUasPort: PROBE_UAS_PORT + portOffset,
+};
+const HOOK_PORT = 8833 + portOffset;
 const quick = opts.quick === true;
 const RATE = Number(opts.rate ?? 500);
 const SECONDS = Number(opts.seconds ?? (quick ? 4 : 8));
@@ -352,18 +359,31 @@ async function waitHttp(port: number): Promise<void> {
   }
 }
 
+/** With --port-offset, a Kamailio config that names the hook server's port gets the moved port. */
+function offsetSpec(spec: ProxySpec): ProxySpec {
+  if (portOffset === 0 || spec.kind !== 'kamailio' || spec.cfg === undefined) return spec;
+  const text = readFileSync(kamailioCfg(shared, spec), 'utf8').replaceAll(
+    '127.0.0.1:8833',
+    `127.0.0.1:${HOOK_PORT}`,
+  );
+  const cfg = join(runDir, `hook-${HOOK_PORT}-${spec.cfg}`);
+  writeFileSync(cfg, text);
+  return { ...spec, cfg };
+}
+
 async function startEnv(v: Variant, probe: Probe): Promise<Env> {
   let hook: Tracked | undefined;
   if (v.hook === 'http') {
-    hook = startHookServer(v.hookDst);
+    hook = startHookServer(v.hookDst ?? (portOffset === 0 ? undefined : `sip:127.0.0.1:${A.uas.port}`));
     await waitHttp(HOOK_PORT);
   }
   await waitPorts([A.proxy.port], 60_000);
   const prof = opts['cpu-prof'];
-  const proxy = startProxy(v.spec, {
+  const proxy = startProxy(offsetSpec(v.spec), {
     repo,
     shared,
     dir: runDir,
+    port: A.proxy.port,
     ...(prof !== undefined && v.spec.kind === 'junction'
       ? { nodeOptions: `--cpu-prof --cpu-prof-dir=${resolve(prof)}` }
       : {}),

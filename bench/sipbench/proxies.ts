@@ -34,9 +34,9 @@ export interface ProxySpec {
   defines?: string[];
 }
 
-/** The Kamailio config file of a spec. */
+/** The Kamailio config file of a spec (an absolute `cfg` is taken as is). */
 export function kamailioCfg(shared: string, spec: ProxySpec): string {
-  return join(shared, 'kamailio', spec.cfg ?? 'stateful.cfg');
+  return resolve(shared, 'kamailio', spec.cfg ?? 'stateful.cfg');
 }
 
 export interface RunningProxy {

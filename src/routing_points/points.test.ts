@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../config/load.ts';
-import { choiceMatches, RoutingPoints } from './points.ts';
+import { choiceMatches, ipv4ToInt, RoutingPoints } from './points.ts';
 
 function points(yaml: string): RoutingPoints {
   const c = parseConfig(yaml);
@@ -28,6 +28,44 @@ connection_points:
     assert.equal(at('192.0.2.1', 5060, 'udp', 'alice'), 3);
     assert.equal(at('::1', 5060, 'udp'), 4);
     assert.equal(p.byUsername, true);
+  });
+
+  it('matches IPv4 subnets of every prefix length as BlockList does', () => {
+    const q = points(`
+connection_points:
+  - { id: 32, match: { ip: 192.0.2.7/32 } }
+  - { id: 24, match: { ip: 192.0.2.0/24 } }
+  - { id: 9, match: { ip: 10.128.0.0/9 } }
+  - { id: 1, match: { ip: 128.0.0.0/1 } }
+  - { id: 100, match: { ip: 0.0.0.0/0 } }
+`);
+    const at = (address: string) => q.identify({ address, port: 5060, transport: 'udp' })?.id;
+    assert.equal(at('192.0.2.7'), 32);
+    assert.equal(at('192.0.2.8'), 24);
+    assert.equal(at('192.0.3.7'), 1);
+    assert.equal(at('10.255.1.1'), 9);
+    assert.equal(at('10.127.1.1'), 100);
+    assert.equal(at('255.255.255.255'), 1);
+    assert.equal(at('1.2.3.4'), 100);
+    assert.equal(at('::1'), undefined, 'an IPv6 source is not in an IPv4 subnet');
+  });
+
+  it('reads dotted-quad IPv4 addresses only', () => {
+    assert.equal(ipv4ToInt('0.0.0.0'), 0);
+    assert.equal(ipv4ToInt('255.255.255.255'), 0xffffffff);
+    assert.equal(ipv4ToInt('192.0.2.1'), 0xc0000201);
+    for (const bad of [
+      '',
+      '1.2.3',
+      '1.2.3.4.5',
+      '256.1.1.1',
+      '1..2.3',
+      '1.2.3.',
+      '::1',
+      'a.b.c.d',
+      '1.2.3.0004',
+    ])
+      assert.equal(ipv4ToInt(bad), -1, bad);
   });
 
   it('filters termination points by prefix and regexp', () => {

@@ -89,6 +89,11 @@ export function parseReply(text: string): ParsedReply {
   } catch {
     return { ok: false, error: 'reply is not JSON' };
   }
+  return readReply(v);
+}
+
+/** A reply already parsed from JSON (a persistent program's line, parsed once for its id). */
+export function readReply(v: unknown): ParsedReply {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) {
     return { ok: false, error: 'reply is not a JSON object' };
   }

@@ -69,13 +69,21 @@ describe('HTTP hook', () => {
       assert.equal(o.kind, 'failure', path);
       if (o.kind === 'failure') assert.match(o.error, want);
     };
+    const before = sockets.size;
     await fail('/500', /HTTP status 500/);
+    await fail('/500', /HTTP status 500/);
+    assert.equal(sockets.size, before, 'a non-2xx reply leaves its connection reusable');
     await fail('/text', /not JSON/);
     await fail('/big', /over 65536/);
     const t0 = performance.now();
     const slow = await hook.call(`${base}/slow`, REQ, 100);
     assert.equal(slow.kind, 'timeout');
     assert.ok(performance.now() - t0 < 300, 'no call waits longer than the timeout');
+    // Many calls timing out together (one shared deadline list) each get their answer on time.
+    const t1 = performance.now();
+    const many = await Promise.all(Array.from({ length: 20 }, () => hook.call(`${base}/slow`, REQ, 100)));
+    assert.deepEqual(new Set(many.map((o) => o.kind)), new Set(['timeout']));
+    assert.ok(performance.now() - t1 < 300, 'no call waits longer than the timeout');
     const closed = await hook.call('http://127.0.0.1:1/', REQ, 900);
     assert.equal(closed.kind, 'failure');
     if (closed.kind === 'failure') assert.match(closed.error, /connection error/);

@@ -1,15 +1,23 @@
 /**
  * HTTP external scripts: POST the request JSON (`Content-Type: application/json`) over an undici
- * keep-alive connection pool (one Pool per origin; requests made on the pool directly, so no URL
- * is parsed per call), read at most 64 KiB of reply, all within the timeout. A non-2xx status, a
- * connection error or a body that is not one JSON object is a failure.
+ * keep-alive connection pool (one Pool per origin; requests dispatched on the pool directly, so no
+ * URL is parsed per call), read at most 64 KiB of reply, all within the timeout. A non-2xx
+ * status, a connection error or a body that is not one JSON object is a failure.
  *
- * The timeout is a timer raced against the request: the call is answered when it fires. The
- * request itself is bounded by undici's headers/body timeouts (the same value), which close a
- * connection that stays silent, so nothing lingers for long.
+ * Cost per call matters (one hook call per INVITE): the request goes through undici's
+ * `dispatch` with one handler object per call (no promise-returning `request`, no async
+ * resource, no body stream), the reply bytes are kept as received (one chunk, usually) and
+ * decoded once, and the timeout is an entry in a shared deadline list (deadlines.ts) instead of
+ * a timer per call. When the timeout fires the call is answered at once and the request is
+ * aborted (its connection closed: an HTTP/1.1 reply still owed cannot be skipped). undici's
+ * headers/body timeouts (the same value, one re-armed parser timer per connection) stay as a
+ * backstop. A non-2xx reply is answered as a failure at once but its body is drained (up to 64
+ * KiB), so the connection stays reusable. No pipelining: POST is not idempotent (undici would
+ * not pipeline it anyway) and one slow reply would hold up the calls queued behind it.
  */
-import { Pool } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import { MAX_REPLY_BYTES } from './contract.ts';
+import { Deadlines, Expiring } from './deadlines.ts';
 import { failure, fromBody, type HookOutcome, timeout } from './outcome.ts';
 
 interface Target {
@@ -18,10 +26,83 @@ interface Target {
 }
 
 const HEADERS = { 'content-type': 'application/json' };
+const TIMED_OUT = new Error('external script timeout');
+const TOO_BIG = new Error(`reply over ${MAX_REPLY_BYTES} bytes`);
+
+/** One call in flight: undici's handler and a deadline entry; settled exactly once. */
+class HttpCall extends Expiring implements Dispatcher.DispatchHandler {
+  readonly #started: number;
+  readonly #deadlines: Deadlines;
+  #resolve: ((o: HookOutcome) => void) | undefined;
+  #controller: Dispatcher.DispatchController | undefined = undefined;
+  #chunk: Buffer | undefined = undefined;
+  #more: Buffer[] | undefined = undefined;
+  #size = 0;
+
+  constructor(started: number, deadlines: Deadlines, resolve: (o: HookOutcome) => void) {
+    super();
+    this.#started = started;
+    this.#deadlines = deadlines;
+    this.#resolve = resolve;
+  }
+
+  #finish(o: HookOutcome): void {
+    const resolve = this.#resolve;
+    if (resolve === undefined) return;
+    this.#resolve = undefined;
+    this.#deadlines.remove(this);
+    resolve(o);
+  }
+
+  expire(): void {
+    this.#finish(timeout(this.#started));
+    this.#controller?.abort(TIMED_OUT);
+  }
+
+  fail(error: string): void {
+    this.#finish(failure(error, this.#started));
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    // Timed out while queued for a connection: never sent.
+    if (this.#resolve === undefined) controller.abort(TIMED_OUT);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number): void {
+    if (this.#resolve === undefined) controller.abort(TIMED_OUT);
+    else if (statusCode < 200 || statusCode > 299) this.fail(`HTTP status ${statusCode}`);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#size += chunk.length;
+    if (this.#size > MAX_REPLY_BYTES) {
+      this.fail(TOO_BIG.message);
+      controller.abort(TOO_BIG);
+      return;
+    }
+    // Settled (a non-2xx reply): the body is drained, not kept.
+    if (this.#resolve === undefined) return;
+    if (this.#chunk === undefined) this.#chunk = chunk;
+    else if (this.#more === undefined) this.#more = [this.#chunk, chunk];
+    else this.#more.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.#resolve === undefined) return;
+    const body = this.#more !== undefined ? Buffer.concat(this.#more) : this.#chunk;
+    this.#finish(fromBody(body === undefined ? '' : body.toString('utf8'), this.#started));
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, e: Error & { code?: string }): void {
+    this.fail(`connection error: ${e.code ?? e.message}`);
+  }
+}
 
 export class HttpHook {
   readonly #pools = new Map<string, Pool>();
   readonly #targets = new Map<string, Target>();
+  readonly #deadlines = new Deadlines();
 
   #target(url: string): Target {
     let t = this.#targets.get(url);
@@ -52,55 +133,19 @@ export class HttpHook {
       return Promise.resolve(failure(`bad URL ${url}`, started));
     }
     return new Promise<HookOutcome>((resolve) => {
-      let done = false;
-      const finish = (o: HookOutcome): void => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        resolve(o);
-      };
-      const timer = setTimeout(() => finish(timeout(started)), timeoutMs);
-      target.pool
-        .request({
+      const c = new HttpCall(started, this.#deadlines, resolve);
+      this.#deadlines.add(c, started, timeoutMs);
+      target.pool.dispatch(
+        {
           path: target.path,
           method: 'POST',
           body,
           headers: HEADERS,
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
-        })
-        .then(
-          (res) => {
-            const stream = res.body;
-            // A body given up on is destroyed; its stream then reports an error nobody needs.
-            stream.on('error', () => undefined);
-            if (done) {
-              stream.destroy();
-              return;
-            }
-            if (res.statusCode < 200 || res.statusCode > 299) {
-              stream.destroy();
-              finish(failure(`HTTP status ${res.statusCode}`, started));
-              return;
-            }
-            let text = '';
-            let size = 0;
-            stream.setEncoding('utf8');
-            stream.on('data', (chunk: string) => {
-              size += Buffer.byteLength(chunk);
-              if (size > MAX_REPLY_BYTES) {
-                stream.destroy();
-                finish(failure(`reply over ${MAX_REPLY_BYTES} bytes`, started));
-                return;
-              }
-              text += chunk;
-            });
-            stream.on('end', () => finish(fromBody(text, started)));
-            stream.on('close', () => finish(failure('connection closed before the reply ended', started)));
-          },
-          (e: Error & { code?: string }) =>
-            finish(failure(`connection error: ${e.code ?? e.message}`, started)),
-        );
+        },
+        c,
+      );
     });
   }
 

@@ -1,5 +1,5 @@
 /** What one hook call came to: a reply, a timeout or a failure (every kind the issue names). */
-import { type HookReply, parseReply } from './contract.ts';
+import { type HookReply, type ParsedReply, parseReply, readReply } from './contract.ts';
 
 export type HookOutcome =
   | {
@@ -24,7 +24,15 @@ export function timeout(started: number): HookOutcome {
 
 /** A received body: one JSON object, or a failure saying why not. */
 export function fromBody(raw: string, started: number): HookOutcome {
-  const p = parseReply(raw);
+  return fromParsed(parseReply(raw), raw, started);
+}
+
+/** A reply line already parsed from JSON (`value`), as received (`raw`). */
+export function fromValue(value: unknown, raw: string, started: number): HookOutcome {
+  return fromParsed(readReply(value), raw, started);
+}
+
+function fromParsed(p: ParsedReply, raw: string, started: number): HookOutcome {
   if (!p.ok) return failure(p.error, started);
   return { kind: 'ok', reply: p.reply, ignored: p.ignored, raw, durationMs: performance.now() - started };
 }

@@ -16,12 +16,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProcessRunner } from '../../process/run.ts';
 import { MAX_REPLY_BYTES } from './contract.ts';
-import { failure, fromBody, type HookOutcome, timeout } from './outcome.ts';
+import { Deadlines, Expiring } from './deadlines.ts';
+import { failure, fromValue, type HookOutcome, timeout } from './outcome.ts';
 
-interface Pending {
+/** A request in flight; its timeout is an entry in the hook's deadline lists. */
+class Pending extends Expiring {
+  readonly id: number;
   readonly started: number;
-  readonly timer: NodeJS.Timeout;
   readonly resolve: (o: HookOutcome) => void;
+  readonly #pending: Map<number, Pending>;
+
+  constructor(id: number, started: number, resolve: (o: HookOutcome) => void, pending: Map<number, Pending>) {
+    super();
+    this.id = id;
+    this.started = started;
+    this.resolve = resolve;
+    this.#pending = pending;
+  }
+
+  expire(): void {
+    this.#pending.delete(this.id);
+    this.resolve(timeout(this.started));
+  }
 }
 
 interface Log {
@@ -37,6 +53,7 @@ export class PersistentHook {
   readonly #runner: ProcessRunner;
   readonly #log: Log;
   readonly #pending = new Map<number, Pending>();
+  readonly #deadlines = new Deadlines();
   #nextId = 1;
   #in: Socket | undefined;
   #out: Socket | undefined;
@@ -67,11 +84,9 @@ export class PersistentHook {
     if (this.#stopped) return Promise.resolve(failure('persistent script stopped', started));
     const id = this.#nextId++;
     return new Promise<HookOutcome>((resolve) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        resolve(timeout(started));
-      }, timeoutMs);
-      this.#pending.set(id, { started, timer, resolve });
+      const p = new Pending(id, started, resolve, this.#pending);
+      this.#deadlines.add(p, started, timeoutMs);
+      this.#pending.set(id, p);
       const msg = `{"id":${id},${line.slice(1)}\n`;
       const ready = this.#ready ?? this.#start();
       if (this.#in?.writable) this.#in.write(msg);
@@ -88,7 +103,7 @@ export class PersistentHook {
     const p = this.#pending.get(id);
     if (p === undefined) return;
     this.#pending.delete(id);
-    clearTimeout(p.timer);
+    this.#deadlines.remove(p);
     p.resolve(o);
   }
 
@@ -168,16 +183,18 @@ export class PersistentHook {
 
   #onLine(line: string): void {
     if (line.trim() === '') return;
-    let id: unknown;
+    let v: unknown;
     try {
-      id = (JSON.parse(line) as { id?: unknown }).id;
+      v = JSON.parse(line);
     } catch {
       this.#log.warn({ script: this.path }, 'persistent external script: a line that is not JSON');
       return;
     }
+    // Parsed once: the id picks the call, the same value is its reply.
+    const id = v !== null && typeof v === 'object' ? (v as { id?: unknown }).id : undefined;
     const p = typeof id === 'number' ? this.#pending.get(id) : undefined;
     if (p === undefined) return; // a late answer to a request that timed out
-    this.#settle(id as number, fromBody(line, p.started));
+    this.#settle(p.id, fromValue(v, line, p.started));
   }
 
   #exited(): void {
