@@ -17,7 +17,11 @@
  * - max sustained registrations/s: ladder 500 … 16,000, 4 s steps (--quick: 2 s), pass = failures
  *   < 0.1 % and achieved ≥ 95 % of the target; the first failing rung ends the ladder.
  *
- * Options: --quick, --only junction|kamailio|all, --seconds N (fixed-rate run length).
+ * Options: --quick, --only junction|kamailio|all, --seconds N (fixed-rate run length),
+ * --port-offset N (fixed ports: server 5060+N, generator 5070+N, management 8888+N; the machine
+ * is shared, so another benchmark may hold the defaults; without it, free ports are picked),
+ * --cpu-prof DIR (Junction runs under node --cpu-prof, one .cpuprofile per server in DIR),
+ * --skip-ladder (the fixed-rate CPU run only).
  * The last line printed is one JSON object.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -29,6 +33,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { waitPorts } from './sipbench/ports.ts';
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const SHARED = process.env.JUNCTION_SHARED ?? resolve(REPO, '../shared');
@@ -41,12 +46,22 @@ const { values: opts } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string', default: 'all' },
     seconds: { type: 'string' },
+    'port-offset': { type: 'string' },
+    'cpu-prof': { type: 'string' },
+    'skip-ladder': { type: 'boolean', default: false },
   },
 });
 const QUICK = opts.quick === true;
 const FIXED_S = Number(opts.seconds ?? (QUICK ? 3 : 6));
 const STEP_S = QUICK ? 2 : 4;
 const POOL = 2000;
+const PORT_OFFSET = opts['port-offset'] === undefined ? undefined : Number(opts['port-offset']);
+if (PORT_OFFSET !== undefined && (!Number.isInteger(PORT_OFFSET) || PORT_OFFSET < 0)) {
+  console.error(`--port-offset: expected an integer ≥ 0, got ${JSON.stringify(opts['port-offset'])}`);
+  process.exit(2);
+}
+const CPU_PROF = opts['cpu-prof'] === undefined ? undefined : resolve(opts['cpu-prof']);
+const SKIP_LADDER = opts['skip-ladder'] === true;
 
 // ------------------------------------------------------------------ processes
 
@@ -81,6 +96,22 @@ function cpuMs(pids: readonly number[]): number {
     }
   }
   return (ticks * 1000) / CLK_TCK;
+}
+
+/** The server's, the generator's and the management ports: fixed with --port-offset, else free ones. */
+async function serverPort(): Promise<number> {
+  if (PORT_OFFSET === undefined) return freePort();
+  const port = 5060 + PORT_OFFSET;
+  await waitPorts([port], 60_000, (m) => process.stderr.write(`${m}\n`));
+  return port;
+}
+
+function generatorPort(): number {
+  return PORT_OFFSET === undefined ? 0 : 5070 + PORT_OFFSET;
+}
+
+async function miPortOf(): Promise<number> {
+  return PORT_OFFSET === undefined ? freePort() : 8888 + PORT_OFFSET;
 }
 
 function freePort(): Promise<number> {
@@ -138,8 +169,8 @@ async function startJunction(
   digest: boolean,
   dir: string,
 ): Promise<Server> {
-  const port = await freePort();
-  const miPort = await freePort();
+  const port = await serverPort();
+  const miPort = await miPortOf();
   const cfg = join(dir, `${label.replace(/\W+/g, '_')}.yaml`);
   writeFileSync(
     cfg,
@@ -154,7 +185,8 @@ async function startJunction(
     ].join('\n'),
   );
   let out = '';
-  const child = spawn(process.execPath, [join(REPO, 'src/cli/junction.ts'), 'start', '-c', cfg], {
+  const prof = CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`];
+  const child = spawn(process.execPath, [...prof, join(REPO, 'src/cli/junction.ts'), 'start', '-c', cfg], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -207,7 +239,7 @@ async function addSubscribers(miPort: number): Promise<void> {
 }
 
 async function startKamailio(label: string, tuned: boolean, dir: string): Promise<Server> {
-  const port = await freePort();
+  const port = await serverPort();
   const src = readFileSync(join(SHARED, 'bench/kamailio/registrar.cfg'), 'utf8');
   const cfg = join(dir, `${label.replace(/\W+/g, '_')}.cfg`);
   writeFileSync(cfg, src.replaceAll('127.0.0.1:5060', `127.0.0.1:${port}`));
@@ -283,7 +315,9 @@ let aorCounter = 1;
 
 async function run(server: Server, rate: number, seconds: number): Promise<RunResult> {
   const sock: Socket = createSocket('udp4');
-  await new Promise<void>((ok) => sock.bind(0, '127.0.0.1', () => ok()));
+  if (PORT_OFFSET !== undefined)
+    await waitPorts([generatorPort()], 60_000, (m) => process.stderr.write(`${m}\n`));
+  await new Promise<void>((ok) => sock.bind(generatorPort(), '127.0.0.1', () => ok()));
   sock.setRecvBufferSize(8 * 1024 * 1024);
   sock.setSendBufferSize(8 * 1024 * 1024);
   const localPort = sock.address().port;
@@ -446,7 +480,7 @@ async function measure(server: Server): Promise<Row> {
   const fixed = await run(server, 500, FIXED_S);
   const ladder: Row['ladder'] = [];
   let maxRate = 0;
-  for (const rate of LADDER) {
+  for (const rate of SKIP_LADDER ? [] : LADDER) {
     const r = await run(server, rate, STEP_S);
     const pass = r.failed / Math.max(1, r.attempted) < FAIL_MAX && r.ok >= 0.95 * rate * STEP_S;
     ladder.push({ rate, pass, failed: r.failed, achieved: Math.round(r.ok / STEP_S) });

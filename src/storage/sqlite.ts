@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS location (
   reg_id INTEGER,
   flags INTEGER NOT NULL,
   last_modified INTEGER NOT NULL,
+  methods TEXT,
   PRIMARY KEY (aor, contact)
 );
 CREATE INDEX IF NOT EXISTS location_expires ON location (expires);
@@ -61,7 +62,14 @@ export function openDatabase(path: string): DatabaseSync {
   db.exec('PRAGMA synchronous = NORMAL');
   db.exec('PRAGMA busy_timeout = 250');
   db.exec(SCHEMA);
+  migrate(db);
   return db;
+}
+
+/** Columns added since the first schema, added to databases created before them. */
+function migrate(db: DatabaseSync): void {
+  const cols = db.prepare('PRAGMA table_info(location)').all() as unknown as Array<{ name: string }>;
+  if (!cols.some((c) => c.name === 'methods')) db.exec('ALTER TABLE location ADD COLUMN methods TEXT');
 }
 
 interface Row {
@@ -79,6 +87,7 @@ interface Row {
   reg_id: number | null;
   flags: number;
   last_modified: number;
+  methods: string | null;
 }
 
 function fromRow(r: Row): Binding {
@@ -95,6 +104,7 @@ function fromRow(r: Row): Binding {
     userAgent: r.user_agent ?? undefined,
     instance: r.instance ?? undefined,
     regId: r.reg_id === null ? undefined : Number(r.reg_id),
+    methods: r.methods === null ? undefined : r.methods === '' ? [] : r.methods.split(','),
     flags: Number(r.flags),
     lastModified: Number(r.last_modified),
   });
@@ -135,7 +145,7 @@ export class SqliteLocationStore extends MemoryLocationStore {
     this.db = db;
     this.upsert = db.prepare(
       `INSERT OR REPLACE INTO location (aor, contact, expires, q, callid, cseq, path, received, socket,
-        user_agent, instance, reg_id, flags, last_modified) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+        user_agent, instance, reg_id, flags, last_modified, methods) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
     );
     this.del = db.prepare('DELETE FROM location WHERE aor = ? AND contact = ?');
     this.delAor = db.prepare('DELETE FROM location WHERE aor = ?');
@@ -149,7 +159,7 @@ export class SqliteLocationStore extends MemoryLocationStore {
   }
 
   override async update(aor: string, change: AorUpdate): Promise<void> {
-    await this.enqueue({ kind: 'update', aor, change });
+    if (change.memoryOnly !== true) await this.enqueue({ kind: 'update', aor, change });
     this.updateSync(aor, change);
   }
 
@@ -216,6 +226,7 @@ export class SqliteLocationStore extends MemoryLocationStore {
             b.regId ?? null,
             b.flags,
             b.lastModified,
+            b.methods === undefined ? null : b.methods.join(','),
           );
         }
         return;
