@@ -2,10 +2,12 @@
  * The SQLite backend (node:sqlite, WAL). Registrations survive a restart.
  *
  * The location table is mirrored in memory (loaded at open): reads never touch the disk. Writes
- * are queued and committed in one transaction per event-loop turn (setImmediate), so a burst of
- * REGISTERs costs one commit, and a write's promise settles when its commit did: a failed commit
- * rejects with StorageError and leaves the mirror unchanged. With WAL and synchronous=NORMAL a
- * commit is a few tens of microseconds, so the loop is never blocked for long.
+ * are queued and committed together in one transaction every COMMIT_WINDOW_MS (or at once when
+ * COMMIT_MAX_OPS are queued), so REGISTERs arriving close together share a commit (the commit,
+ * not the row, is what costs), and a write's promise settles when its commit did: a failed commit
+ * rejects with StorageError and leaves the mirror unchanged (the REGISTER gets a 500). With WAL
+ * and synchronous=NORMAL a commit is a few tens of microseconds, so the loop is never blocked for
+ * long; the window adds at most COMMIT_WINDOW_MS to a REGISTER's answer.
  *
  * Subscribers are read from the database on each lookup (a primary-key read), so subscribers that
  * `junction subscriber add` writes from another process are seen at once.
@@ -116,6 +118,10 @@ export function compact<T extends object>(o: T): T {
   return o;
 }
 
+/** How long writes gather before one commit, and the most one commit carries. */
+export const COMMIT_WINDOW_MS = 10;
+export const COMMIT_MAX_OPS = 512;
+
 type Op =
   | { kind: 'update'; aor: string; change: AorUpdate }
   | { kind: 'removeAor'; aor: string }
@@ -135,7 +141,10 @@ export class SqliteLocationStore extends MemoryLocationStore {
   private readonly delAor: StatementSync;
   private readonly delExpired: StatementSync;
   private readonly delAll: StatementSync;
-  private readonly batch = new TurnBatch<Pending>((batch) => this.commit(batch));
+  private readonly batch = new TurnBatch<Pending>((batch) => this.commit(batch), {
+    windowMs: COMMIT_WINDOW_MS,
+    maxItems: COMMIT_MAX_OPS,
+  });
   /** Commits done and operations they carried (for the benchmark / stats). */
   commits = 0;
   operations = 0;
