@@ -17,7 +17,8 @@
  * - max sustained registrations/s: ladder 500 … 16,000, 4 s steps (--quick: 2 s), pass = failures
  *   < 0.1 % and achieved ≥ 95 % of the target; the first failing rung ends the ladder.
  *
- * Options: --quick, --only junction|kamailio|all, --seconds N (fixed-rate run length),
+ * Options: --quick, --only junction|kamailio|all|ID[,ID…] (ids: junction-memory, junction-sqlite,
+ * junction-memory-digest, junction-sqlite-digest, kamailio-shipped, kamailio-tuned), --seconds N (fixed-rate run length),
  * --port-offset N (fixed ports: server 5060+N, generator 5070+N, management 8888+N; the machine
  * is shared, so another benchmark may hold the defaults; without it, free ports are picked),
  * --cpu-prof DIR (Junction runs under node --cpu-prof, one .cpuprofile per server in DIR),
@@ -494,21 +495,49 @@ async function measure(server: Server): Promise<Row> {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-register-'));
   const rows: Row[] = [];
-  const only = String(opts.only);
-  const targets: Array<() => Promise<Server>> = [];
-  if (only === 'all' || only === 'junction') {
-    targets.push(
-      () => startJunction('Junction memory', 'memory', false, dir),
-      () => startJunction('Junction SQLite', 'sqlite', false, dir),
-      () => startJunction('Junction memory + digest', 'memory', true, dir),
-      () => startJunction('Junction SQLite + digest', 'sqlite', true, dir),
+  // --only: junction, kamailio, all, or a comma-separated list of server ids.
+  const only = String(opts.only).split(',');
+  const all: Array<{ id: string; kind: string; start: () => Promise<Server> }> = [
+    {
+      id: 'junction-memory',
+      kind: 'junction',
+      start: () => startJunction('Junction memory', 'memory', false, dir),
+    },
+    {
+      id: 'junction-sqlite',
+      kind: 'junction',
+      start: () => startJunction('Junction SQLite', 'sqlite', false, dir),
+    },
+    {
+      id: 'junction-memory-digest',
+      kind: 'junction',
+      start: () => startJunction('Junction memory + digest', 'memory', true, dir),
+    },
+    {
+      id: 'junction-sqlite-digest',
+      kind: 'junction',
+      start: () => startJunction('Junction SQLite + digest', 'sqlite', true, dir),
+    },
+  ];
+  if (existsSync(join(SHARED, 'bench/kamailio/registrar.cfg')))
+    all.push(
+      {
+        id: 'kamailio-shipped',
+        kind: 'kamailio',
+        start: () => startKamailio('Kamailio shipped', false, dir),
+      },
+      {
+        id: 'kamailio-tuned',
+        kind: 'kamailio',
+        start: () => startKamailio('Kamailio tuned (-x fm -m 1024)', true, dir),
+      },
     );
-  }
-  if ((only === 'all' || only === 'kamailio') && existsSync(join(SHARED, 'bench/kamailio/registrar.cfg'))) {
-    targets.push(
-      () => startKamailio('Kamailio shipped', false, dir),
-      () => startKamailio('Kamailio tuned (-x fm -m 1024)', true, dir),
-    );
+  const targets = all
+    .filter((t) => only.includes('all') || only.includes(t.kind) || only.includes(t.id))
+    .map((t) => t.start);
+  if (targets.length === 0) {
+    console.error(`--only: expected junction, kamailio, all or ids among ${all.map((t) => t.id).join(', ')}`);
+    process.exit(2);
   }
   try {
     for (const start of targets) {

@@ -31,7 +31,14 @@ describe('TurnBatch', () => {
     b.push(3);
     b.push(4);
     b.push(5);
-    assert.deepEqual(runs, [[1, 2], [3, 4, 5]], 'maxItems reached: run at once');
+    assert.deepEqual(
+      runs,
+      [
+        [1, 2],
+        [3, 4, 5],
+      ],
+      'maxItems reached: run at once',
+    );
     b.push(6);
     b.flush();
     await new Promise((r) => setTimeout(r, 60));

@@ -71,7 +71,9 @@ export class NonceManager {
 
   constructor(expireSeconds = 30, secret?: string, maxTracked = 100_000) {
     this.expireSeconds = expireSeconds;
-    this.secret = createSecretKey(secret !== undefined && secret !== '' ? Buffer.from(secret) : randomBytes(32));
+    this.secret = createSecretKey(
+      secret !== undefined && secret !== '' ? Buffer.from(secret) : randomBytes(32),
+    );
     this.maxTracked = maxTracked;
   }
 

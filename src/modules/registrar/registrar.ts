@@ -118,10 +118,18 @@ function randomizeExpires(expires: number, range: number, floor: number): number
   return Math.max(v, Math.min(floor, expires));
 }
 
+const socketNames = new WeakMap<object, string>();
+
+/** `udp:127.0.0.1:5060`: the listener a REGISTER came in on (one string per listener). */
 function socketOf(ctx: RouteContext): string {
   const l = ctx.info.listener;
-  const host = l.address.includes(':') ? `[${l.address}]` : l.address;
-  return `${l.protocol}:${host}:${l.port}`;
+  let name = socketNames.get(l);
+  if (name === undefined) {
+    const host = l.address.includes(':') ? `[${l.address}]` : l.address;
+    name = `${l.protocol}:${host}:${l.port}`;
+    socketNames.set(l, name);
+  }
+  return name;
 }
 
 /** The Contact header value the 200 OK lists for a binding. */
@@ -184,7 +192,6 @@ function plan(
   let inserted = 0;
   let updated = 0;
   let deleted = 0;
-  const kept = new Map(existing.map((b) => [b.contact, b]));
   for (const c of contacts) {
     const asked = c.expires ?? hdrExpires;
     let expires = asked ?? p.default_expires;
@@ -210,15 +217,11 @@ function plan(
     if (expires === 0) {
       if (match !== undefined) {
         remove.push(match.contact);
-        kept.delete(match.contact);
         deleted++;
       }
       continue;
     }
-    if (match !== undefined && match.contact !== contactKey(c)) {
-      remove.push(match.contact);
-      kept.delete(match.contact);
-    }
+    if (match !== undefined && match.contact !== contactKey(c)) remove.push(match.contact);
     const methodsParam = c.params.get('methods');
     const methods = methodsParam !== undefined && methodsParam !== '' ? methodList(methodsParam) : allowed;
     // Optional fields only when set: a binding reads back from every backend exactly as written.
@@ -240,7 +243,6 @@ function plan(
     if (regId !== undefined) b.regId = regId;
     if (methods !== undefined) b.methods = methods;
     put.push(b);
-    kept.set(b.contact, b);
     if (match === undefined) inserted++;
     else updated++;
   }
@@ -250,10 +252,8 @@ function plan(
     for (const b of existing)
       if (b.contact !== last.contact && !remove.includes(b.contact)) remove.push(b.contact);
     put.splice(0, put.length - 1);
-    kept.clear();
-    kept.set(last.contact, last);
   }
-  if (p.max_contacts > 0 && kept.size > p.max_contacts && inserted > 0) {
+  if (p.max_contacts > 0 && inserted > 0 && boundAfter(existing, put, remove) > p.max_contacts) {
     throw new RegError(503, 'Too Many Registered Contacts');
   }
   const result =
@@ -261,10 +261,23 @@ function plan(
   return { put, remove, result };
 }
 
-function pathOf(ctx: RouteContext): string[] {
+/** How many bindings the AOR has once `put` and `remove` are applied to `existing`. */
+function boundAfter(
+  existing: readonly Binding[],
+  put: readonly Binding[],
+  remove: readonly string[],
+): number {
+  let n = put.length;
+  for (const b of existing) if (!remove.includes(b.contact) && !put.some((x) => x.contact === b.contact)) n++;
+  return n;
+}
+
+const NO_PATH: readonly string[] = Object.freeze([]);
+
+function pathOf(ctx: RouteContext): readonly string[] {
   const paths = ctx.msg.paths();
   if (isParseError(paths)) throw new RegError(400, 'Bad Path header');
-  return paths.map((na) => `<${na.uriText}>`);
+  return paths.length === 0 ? NO_PATH : paths.map((na) => `<${na.uriText}>`);
 }
 
 function sendReply(
