@@ -22,7 +22,9 @@
  * --port-offset N (fixed ports: server 5060+N, generator 5070+N, management 8888+N; the machine
  * is shared, so another benchmark may hold the defaults; without it, free ports are picked),
  * --cpu-prof DIR (Junction runs under node --cpu-prof, one .cpuprofile per server in DIR),
- * --skip-ladder (the fixed-rate CPU run only).
+ * --skip-ladder (the fixed-rate CPU run only), --fill N (after the warm-up, N registrations at
+ * 5000/s: without digest, N distinct AORs held while the rest runs; the memory column shows what
+ * they cost).
  * The last line printed is one JSON object.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -50,6 +52,7 @@ const { values: opts } = parseArgs({
     'port-offset': { type: 'string' },
     'cpu-prof': { type: 'string' },
     'skip-ladder': { type: 'boolean', default: false },
+    fill: { type: 'string' },
   },
 });
 const QUICK = opts.quick === true;
@@ -63,6 +66,11 @@ if (PORT_OFFSET !== undefined && (!Number.isInteger(PORT_OFFSET) || PORT_OFFSET 
 }
 const CPU_PROF = opts['cpu-prof'] === undefined ? undefined : resolve(opts['cpu-prof']);
 const SKIP_LADDER = opts['skip-ladder'] === true;
+const FILL = Number(opts.fill ?? 0);
+if (!Number.isInteger(FILL) || FILL < 0) {
+  console.error(`--fill: expected an integer ≥ 0, got ${JSON.stringify(opts.fill)}`);
+  process.exit(2);
+}
 
 // ------------------------------------------------------------------ processes
 
@@ -469,27 +477,67 @@ async function run(server: Server, rate: number, seconds: number): Promise<RunRe
 
 interface Row {
   label: string;
+  /** Proportional set size of the server's processes at the end (MB), and registrations done. */
+  pssMb: number;
+  registrations: number;
   cpuPerReg: number;
   fixed: RunResult;
   maxRate: number;
   ladder: Array<{ rate: number; pass: boolean; failed: number; achieved: number }>;
 }
 
+/**
+ * Proportional set size (MB) of the processes: shared pages (Kamailio's shm) divided among the
+ * processes sharing them, so a sum over Kamailio's children counts its shm once.
+ */
+function pssMb(pids: readonly number[]): number {
+  let kb = 0;
+  for (const p of pids) {
+    try {
+      const m = /\nPss:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'latin1'));
+      kb += Number(m?.[1] ?? 0);
+    } catch {
+      // gone
+    }
+  }
+  return kb / 1024;
+}
+
 async function measure(server: Server): Promise<Row> {
-  // Warm-up (JIT, tables), then the fixed-rate run, then the ladder.
-  await run(server, 500, 1);
-  const fixed = await run(server, 500, FIXED_S);
+  let registrations = 0;
+  const counted = async (rate: number, seconds: number): Promise<RunResult> => {
+    const r = await run(server, rate, seconds);
+    registrations += r.ok;
+    return r;
+  };
+  // Warm-up (JIT, tables), then --fill (distinct AORs at 5000/s), the fixed-rate run, the ladder.
+  await counted(500, 1);
+  if (FILL > 0) {
+    const f = await counted(5000, FILL / 5000);
+    process.stderr.write(`  fill: ${f.ok} registered, ${f.failed} failed\n`);
+  }
+  const fixed = await counted(500, FIXED_S);
   const ladder: Row['ladder'] = [];
   let maxRate = 0;
   for (const rate of SKIP_LADDER ? [] : LADDER) {
-    const r = await run(server, rate, STEP_S);
+    const r = await counted(rate, STEP_S);
     const pass = r.failed / Math.max(1, r.attempted) < FAIL_MAX && r.ok >= 0.95 * rate * STEP_S;
     ladder.push({ rate, pass, failed: r.failed, achieved: Math.round(r.ok / STEP_S) });
     if (!pass) break;
     maxRate = rate;
     await sleep(300);
   }
-  return { label: server.label, cpuPerReg: fixed.cpuPerReg, fixed, maxRate, ladder };
+  await sleep(500);
+  const pss = pssMb(server.pids());
+  return {
+    label: server.label,
+    pssMb: pss,
+    registrations,
+    cpuPerReg: fixed.cpuPerReg,
+    fixed,
+    maxRate,
+    ladder,
+  };
 }
 
 async function main(): Promise<void> {
@@ -557,11 +605,11 @@ async function main(): Promise<void> {
     `\nREGISTER benchmark (loopback UDP; 500/s for ${FIXED_S} s; ladder steps ${STEP_S} s; pass: failures < 0.1 %, ≥ 95 % of target)\n`,
   );
   console.log(
-    `${pad('server', 34)}${pad('CPU ms/REGISTER @500/s', 24)}${pad('max reg/s', 11)}${pad('p50/p99 ms @500', 17)}failed@500`,
+    `${pad('server', 34)}${pad('CPU ms/REGISTER @500/s', 24)}${pad('max reg/s', 11)}${pad('p50/p99 ms @500', 17)}${pad('failed@500', 12)}${pad('registrations', 15)}PSS MB`,
   );
   for (const r of rows) {
     console.log(
-      `${pad(r.label, 34)}${pad(r.cpuPerReg.toFixed(3), 24)}${pad(String(r.maxRate), 11)}${pad(`${r.fixed.p50.toFixed(2)}/${r.fixed.p99.toFixed(2)}`, 17)}${r.fixed.failed}`,
+      `${pad(r.label, 34)}${pad(r.cpuPerReg.toFixed(3), 24)}${pad(String(r.maxRate), 11)}${pad(`${r.fixed.p50.toFixed(2)}/${r.fixed.p99.toFixed(2)}`, 17)}${pad(String(r.fixed.failed), 12)}${pad(String(r.registrations), 15)}${r.pssMb.toFixed(1)}`,
     );
   }
   console.log('\n(digest rows: one registration = REGISTER → 401 → REGISTER → 200; CPU is per registration)');
@@ -580,6 +628,8 @@ async function main(): Promise<void> {
         failed_at_500: r.fixed.failed,
         p50_ms: Number(r.fixed.p50.toFixed(3)),
         p99_ms: Number(r.fixed.p99.toFixed(3)),
+        registrations: r.registrations,
+        pss_mb: Number(r.pssMb.toFixed(1)),
       })),
     }),
   );
