@@ -559,41 +559,19 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   // --only: junction, kamailio, all, or a comma-separated list of server ids.
   const only = String(opts.only).split(',');
-  const all: Array<{ id: string; kind: string; start: () => Promise<Server> }> = [
-    {
-      id: 'junction-memory',
-      kind: 'junction',
-      start: () => startJunction('Junction memory', 'memory', false, dir),
-    },
-    {
-      id: 'junction-sqlite',
-      kind: 'junction',
-      start: () => startJunction('Junction SQLite', 'sqlite', false, dir),
-    },
-    {
-      id: 'junction-memory-digest',
-      kind: 'junction',
-      start: () => startJunction('Junction memory + digest', 'memory', true, dir),
-    },
-    {
-      id: 'junction-sqlite-digest',
-      kind: 'junction',
-      start: () => startJunction('Junction SQLite + digest', 'sqlite', true, dir),
-    },
-  ];
+  const all: Array<{ id: string; kind: string; start: () => Promise<Server> }> = [];
+  for (const digest of [false, true])
+    for (const storage of ['memory', 'sqlite'] as const) {
+      const label = `Junction ${storage === 'memory' ? 'memory' : 'SQLite'}${digest ? ' + digest' : ''}`;
+      const id = `junction-${storage}${digest ? '-digest' : ''}`;
+      all.push({ id, kind: 'junction', start: () => startJunction(label, storage, digest, dir) });
+    }
   if (existsSync(join(SHARED, 'bench/kamailio/registrar.cfg')))
-    all.push(
-      {
-        id: 'kamailio-shipped',
-        kind: 'kamailio',
-        start: () => startKamailio('Kamailio shipped', false, dir),
-      },
-      {
-        id: 'kamailio-tuned',
-        kind: 'kamailio',
-        start: () => startKamailio('Kamailio tuned (-x fm -m 1024)', true, dir),
-      },
-    );
+    for (const tuned of [false, true]) {
+      const label = tuned ? 'Kamailio tuned (-x fm -m 1024)' : 'Kamailio shipped';
+      const id = tuned ? 'kamailio-tuned' : 'kamailio-shipped';
+      all.push({ id, kind: 'kamailio', start: () => startKamailio(label, tuned, dir) });
+    }
   const targets = all
     .filter((t) => only.includes('all') || only.includes(t.kind) || only.includes(t.id))
     .map((t) => t.start);
