@@ -9,6 +9,7 @@ import type { Contact, Uri } from '../../sip/types.ts';
 import { isSipUri, parseUri, unescape as unescapeUri } from '../../sip/uri.ts';
 import type { Binding } from '../../storage/types.ts';
 import { nathelperParams } from '../nathelper/params.ts';
+import { Interner, stringInterner } from '../shared/intern.ts';
 import { setRequestUri } from '../shared/ruri.ts';
 import { type LocationService, locationService } from '../usrloc/service.ts';
 import { type RegistrarParams, registrarParams } from './params.ts';
@@ -99,7 +100,20 @@ function receivedOf(ctx: RouteContext): string | undefined {
   return `sip:${host}:${s.port};transport=${s.protocol}`;
 }
 
+/** Shared copies of what many bindings repeat: User-Agent strings and method lists. */
+const userAgents = stringInterner();
+const methodLists = new Interner<readonly string[]>();
+
+/** The methods of an Allow header (upper case), one shared frozen list per distinct Allow. */
+function allowedMethods(allow: readonly string[]): readonly string[] {
+  return methodLists.get(allow.join(','), () => Object.freeze(allow.map((m) => m.toUpperCase())));
+}
+
 /** A `methods` Contact parameter (RFC 3840: `methods="INVITE,BYE"`) as upper-case names. */
+function contactMethods(text: string): readonly string[] {
+  return methodLists.get(`;${text}`, () => Object.freeze(methodList(text)));
+}
+
 function methodList(text: string): string[] {
   const v = text.length > 1 && text.charCodeAt(0) === 34 ? text.slice(1, -1) : text;
   const out: string[] = [];
@@ -181,13 +195,14 @@ function plan(
     }
     return { put, remove, result: SAVE_DELETED };
   }
-  const ua = msg.userAgent;
+  const rawUa = msg.userAgent;
+  const ua = rawUa === undefined ? undefined : userAgents(rawUa);
   const path = pathOf(ctx);
   const received = receivedOf(ctx);
   const socket = socketOf(ctx);
   const allow = msg.allow();
   if (isParseError(allow)) throw new RegError(400, 'Bad Allow header');
-  const allowed = allow?.map((m) => m.toUpperCase());
+  const allowed = allow === undefined ? undefined : allowedMethods(allow);
   const vary = (flags & REG_SAVE_NOVARIATION_FL) === 0;
   let inserted = 0;
   let updated = 0;
@@ -223,7 +238,8 @@ function plan(
     }
     if (match !== undefined && match.contact !== contactKey(c)) remove.push(match.contact);
     const methodsParam = c.params.get('methods');
-    const methods = methodsParam !== undefined && methodsParam !== '' ? methodList(methodsParam) : allowed;
+    const methods =
+      methodsParam !== undefined && methodsParam !== '' ? contactMethods(methodsParam) : allowed;
     // Optional fields only when set: a binding reads back from every backend exactly as written.
     const b: { -readonly [K in keyof Binding]: Binding[K] } = {
       aor,
