@@ -22,6 +22,8 @@
  * --port-offset N (fixed ports: server 5060+N, generator 5070+N, management 8888+N; the machine
  * is shared, so another benchmark may hold the defaults; without it, free ports are picked),
  * --cpu-prof DIR (Junction runs under node --cpu-prof, one .cpuprofile per server in DIR),
+ * --trace-gc DIR (Junction runs with --trace-gc; its stdout goes to DIR/<server>.gc.log: the live
+ * heap after each collection),
  * --skip-ladder (the fixed-rate CPU run only), --fill N (after the warm-up, N registrations at
  * 5000/s: without digest, N distinct AORs held while the rest runs; the memory column shows what
  * they cost; PSS is then measured after 35 s idle, once the REGISTER transactions are gone),
@@ -31,7 +33,15 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -52,6 +62,7 @@ const { values: opts } = parseArgs({
     seconds: { type: 'string' },
     'port-offset': { type: 'string' },
     'cpu-prof': { type: 'string' },
+    'trace-gc': { type: 'string' },
     'skip-ladder': { type: 'boolean', default: false },
     fill: { type: 'string' },
     warmup: { type: 'string' },
@@ -68,6 +79,7 @@ if (PORT_OFFSET !== undefined && (!Number.isInteger(PORT_OFFSET) || PORT_OFFSET 
 }
 const CPU_PROF = opts['cpu-prof'] === undefined ? undefined : resolve(opts['cpu-prof']);
 const SKIP_LADDER = opts['skip-ladder'] === true;
+const TRACE_GC = opts['trace-gc'] === undefined ? undefined : resolve(opts['trace-gc']);
 const FILL = Number(opts.fill ?? 0);
 const WARMUP = Number(opts.warmup ?? 5000);
 if (!Number.isInteger(WARMUP) || WARMUP < 0) {
@@ -202,13 +214,22 @@ async function startJunction(
   );
   let out = '';
   const prof = CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`];
-  const child = spawn(process.execPath, [...prof, join(REPO, 'src/cli/junction.ts'), 'start', '-c', cfg], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (d: Buffer) => {
-    if (out.length < 20000) out += d.toString();
-  });
+  const gc = TRACE_GC === undefined ? [] : ['--trace-gc'];
+  const child = spawn(
+    process.execPath,
+    [...prof, ...gc, join(REPO, 'src/cli/junction.ts'), 'start', '-c', cfg],
+    {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  if (TRACE_GC !== undefined) {
+    const log = createWriteStream(join(TRACE_GC, `${label.replace(/\W+/g, '_')}.gc.log`));
+    child.stdout?.pipe(log);
+  } else
+    child.stdout?.on('data', (d: Buffer) => {
+      if (out.length < 20000) out += d.toString();
+    });
   child.stderr?.on('data', (d: Buffer) => {
     if (out.length < 20000) out += d.toString();
   });
