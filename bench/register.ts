@@ -17,18 +17,37 @@
  * - max sustained registrations/s: ladder 500 … 16,000, 4 s steps (--quick: 2 s), pass = failures
  *   < 0.1 % and achieved ≥ 95 % of the target; the first failing rung ends the ladder.
  *
- * Options: --quick, --only junction|kamailio|all, --seconds N (fixed-rate run length).
+ * Options: --quick, --only junction|kamailio|all|ID[,ID…] (ids: junction-memory, junction-sqlite,
+ * junction-memory-digest, junction-sqlite-digest, kamailio-shipped, kamailio-tuned), --seconds N (fixed-rate run length),
+ * --port-offset N (fixed ports: server 5060+N, generator 5070+N, management 8888+N; the machine
+ * is shared, so another benchmark may hold the defaults; without it, free ports are picked),
+ * --cpu-prof DIR (Junction runs under node --cpu-prof, one .cpuprofile per server in DIR),
+ * --trace-gc DIR (Junction runs with --trace-gc; its stdout goes to DIR/<server>.gc.log: the live
+ * heap after each collection),
+ * --skip-ladder (the fixed-rate CPU run only), --fill N (after the warm-up, N registrations at
+ * 5000/s: without digest, N distinct AORs held while the rest runs; the memory column shows what
+ * they cost; PSS is then measured after 35 s idle, once the REGISTER transactions are gone),
+ * --warmup N (registrations before measuring, at up to 2500/s; default 5000).
  * The last line printed is one JSON object.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { waitPorts } from './sipbench/ports.ts';
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const SHARED = process.env.JUNCTION_SHARED ?? resolve(REPO, '../shared');
@@ -41,12 +60,36 @@ const { values: opts } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string', default: 'all' },
     seconds: { type: 'string' },
+    'port-offset': { type: 'string' },
+    'cpu-prof': { type: 'string' },
+    'trace-gc': { type: 'string' },
+    'skip-ladder': { type: 'boolean', default: false },
+    fill: { type: 'string' },
+    warmup: { type: 'string' },
   },
 });
 const QUICK = opts.quick === true;
 const FIXED_S = Number(opts.seconds ?? (QUICK ? 3 : 6));
 const STEP_S = QUICK ? 2 : 4;
 const POOL = 2000;
+const PORT_OFFSET = opts['port-offset'] === undefined ? undefined : Number(opts['port-offset']);
+if (PORT_OFFSET !== undefined && (!Number.isInteger(PORT_OFFSET) || PORT_OFFSET < 0)) {
+  console.error(`--port-offset: expected an integer ≥ 0, got ${JSON.stringify(opts['port-offset'])}`);
+  process.exit(2);
+}
+const CPU_PROF = opts['cpu-prof'] === undefined ? undefined : resolve(opts['cpu-prof']);
+const SKIP_LADDER = opts['skip-ladder'] === true;
+const TRACE_GC = opts['trace-gc'] === undefined ? undefined : resolve(opts['trace-gc']);
+const FILL = Number(opts.fill ?? 0);
+const WARMUP = Number(opts.warmup ?? 5000);
+if (!Number.isInteger(WARMUP) || WARMUP < 0) {
+  console.error(`--warmup: expected an integer ≥ 0, got ${JSON.stringify(opts.warmup)}`);
+  process.exit(2);
+}
+if (!Number.isInteger(FILL) || FILL < 0) {
+  console.error(`--fill: expected an integer ≥ 0, got ${JSON.stringify(opts.fill)}`);
+  process.exit(2);
+}
 
 // ------------------------------------------------------------------ processes
 
@@ -81,6 +124,22 @@ function cpuMs(pids: readonly number[]): number {
     }
   }
   return (ticks * 1000) / CLK_TCK;
+}
+
+/** The server's, the generator's and the management ports: fixed with --port-offset, else free ones. */
+async function serverPort(): Promise<number> {
+  if (PORT_OFFSET === undefined) return freePort();
+  const port = 5060 + PORT_OFFSET;
+  await waitPorts([port], 60_000, (m) => process.stderr.write(`${m}\n`));
+  return port;
+}
+
+function generatorPort(): number {
+  return PORT_OFFSET === undefined ? 0 : 5070 + PORT_OFFSET;
+}
+
+async function miPortOf(): Promise<number> {
+  return PORT_OFFSET === undefined ? freePort() : 8888 + PORT_OFFSET;
 }
 
 function freePort(): Promise<number> {
@@ -138,8 +197,8 @@ async function startJunction(
   digest: boolean,
   dir: string,
 ): Promise<Server> {
-  const port = await freePort();
-  const miPort = await freePort();
+  const port = await serverPort();
+  const miPort = await miPortOf();
   const cfg = join(dir, `${label.replace(/\W+/g, '_')}.yaml`);
   writeFileSync(
     cfg,
@@ -154,13 +213,23 @@ async function startJunction(
     ].join('\n'),
   );
   let out = '';
-  const child = spawn(process.execPath, [join(REPO, 'src/cli/junction.ts'), 'start', '-c', cfg], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (d: Buffer) => {
-    if (out.length < 20000) out += d.toString();
-  });
+  const prof = CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`];
+  const gc = TRACE_GC === undefined ? [] : ['--trace-gc'];
+  const child = spawn(
+    process.execPath,
+    [...prof, ...gc, join(REPO, 'src/cli/junction.ts'), 'start', '-c', cfg],
+    {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  if (TRACE_GC !== undefined) {
+    const log = createWriteStream(join(TRACE_GC, `${label.replace(/\W+/g, '_')}.gc.log`));
+    child.stdout?.pipe(log);
+  } else
+    child.stdout?.on('data', (d: Buffer) => {
+      if (out.length < 20000) out += d.toString();
+    });
   child.stderr?.on('data', (d: Buffer) => {
     if (out.length < 20000) out += d.toString();
   });
@@ -207,7 +276,7 @@ async function addSubscribers(miPort: number): Promise<void> {
 }
 
 async function startKamailio(label: string, tuned: boolean, dir: string): Promise<Server> {
-  const port = await freePort();
+  const port = await serverPort();
   const src = readFileSync(join(SHARED, 'bench/kamailio/registrar.cfg'), 'utf8');
   const cfg = join(dir, `${label.replace(/\W+/g, '_')}.cfg`);
   writeFileSync(cfg, src.replaceAll('127.0.0.1:5060', `127.0.0.1:${port}`));
@@ -283,7 +352,9 @@ let aorCounter = 1;
 
 async function run(server: Server, rate: number, seconds: number): Promise<RunResult> {
   const sock: Socket = createSocket('udp4');
-  await new Promise<void>((ok) => sock.bind(0, '127.0.0.1', () => ok()));
+  if (PORT_OFFSET !== undefined)
+    await waitPorts([generatorPort()], 60_000, (m) => process.stderr.write(`${m}\n`));
+  await new Promise<void>((ok) => sock.bind(generatorPort(), '127.0.0.1', () => ok()));
   sock.setRecvBufferSize(8 * 1024 * 1024);
   sock.setSendBufferSize(8 * 1024 * 1024);
   const localPort = sock.address().port;
@@ -434,47 +505,100 @@ async function run(server: Server, rate: number, seconds: number): Promise<RunRe
 
 interface Row {
   label: string;
+  /** Proportional set size of the server's processes at the end (MB), and registrations done. */
+  pssMb: number;
+  registrations: number;
   cpuPerReg: number;
   fixed: RunResult;
   maxRate: number;
   ladder: Array<{ rate: number; pass: boolean; failed: number; achieved: number }>;
 }
 
+/**
+ * Proportional set size (MB) of the processes: shared pages (Kamailio's shm) divided among the
+ * processes sharing them, so a sum over Kamailio's children counts its shm once.
+ */
+function pssMb(pids: readonly number[]): number {
+  let kb = 0;
+  for (const p of pids) {
+    try {
+      const m = /\nPss:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'latin1'));
+      kb += Number(m?.[1] ?? 0);
+    } catch {
+      // gone
+    }
+  }
+  return kb / 1024;
+}
+
 async function measure(server: Server): Promise<Row> {
-  // Warm-up (JIT, tables), then the fixed-rate run, then the ladder.
-  await run(server, 500, 1);
-  const fixed = await run(server, 500, FIXED_S);
+  let registrations = 0;
+  const counted = async (rate: number, seconds: number): Promise<RunResult> => {
+    const r = await run(server, rate, seconds);
+    registrations += r.ok;
+    return r;
+  };
+  // Warm-up (JIT: a few thousand REGISTERs before V8 settles on optimized code; Kamailio gets the
+  // same), then --fill (distinct AORs at 5000/s), the fixed-rate run, the ladder.
+  if (WARMUP > 0) await counted(Math.min(2500, WARMUP), WARMUP / Math.min(2500, WARMUP));
+  if (FILL > 0) {
+    const f = await counted(5000, FILL / 5000);
+    process.stderr.write(`  fill: ${f.ok} registered, ${f.failed} failed\n`);
+  }
+  const fixed = await counted(500, FIXED_S);
   const ladder: Row['ladder'] = [];
   let maxRate = 0;
-  for (const rate of LADDER) {
-    const r = await run(server, rate, STEP_S);
+  for (const rate of SKIP_LADDER ? [] : LADDER) {
+    const r = await counted(rate, STEP_S);
     const pass = r.failed / Math.max(1, r.attempted) < FAIL_MAX && r.ok >= 0.95 * rate * STEP_S;
     ladder.push({ rate, pass, failed: r.failed, achieved: Math.round(r.ok / STEP_S) });
     if (!pass) break;
     maxRate = rate;
     await sleep(300);
   }
-  return { label: server.label, cpuPerReg: fixed.cpuPerReg, fixed, maxRate, ladder };
+  await sleep(500);
+  let pss = pssMb(server.pids());
+  if (FILL > 0) {
+    // Junction keeps each REGISTER's transaction for Timer J (32 s on UDP): measure once they are gone.
+    process.stderr.write(`  PSS ${pss.toFixed(1)} MB right after the load; again after 35 s idle …\n`);
+    await sleep(35_000);
+    pss = pssMb(server.pids());
+  }
+  return {
+    label: server.label,
+    pssMb: pss,
+    registrations,
+    cpuPerReg: fixed.cpuPerReg,
+    fixed,
+    maxRate,
+    ladder,
+  };
 }
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-register-'));
   const rows: Row[] = [];
-  const only = String(opts.only);
-  const targets: Array<() => Promise<Server>> = [];
-  if (only === 'all' || only === 'junction') {
-    targets.push(
-      () => startJunction('Junction memory', 'memory', false, dir),
-      () => startJunction('Junction SQLite', 'sqlite', false, dir),
-      () => startJunction('Junction memory + digest', 'memory', true, dir),
-      () => startJunction('Junction SQLite + digest', 'sqlite', true, dir),
-    );
-  }
-  if ((only === 'all' || only === 'kamailio') && existsSync(join(SHARED, 'bench/kamailio/registrar.cfg'))) {
-    targets.push(
-      () => startKamailio('Kamailio shipped', false, dir),
-      () => startKamailio('Kamailio tuned (-x fm -m 1024)', true, dir),
-    );
+  // --only: junction, kamailio, all, or a comma-separated list of server ids.
+  const only = String(opts.only).split(',');
+  const all: Array<{ id: string; kind: string; start: () => Promise<Server> }> = [];
+  for (const digest of [false, true])
+    for (const storage of ['memory', 'sqlite'] as const) {
+      const label = `Junction ${storage === 'memory' ? 'memory' : 'SQLite'}${digest ? ' + digest' : ''}`;
+      const id = `junction-${storage}${digest ? '-digest' : ''}`;
+      all.push({ id, kind: 'junction', start: () => startJunction(label, storage, digest, dir) });
+    }
+  if (existsSync(join(SHARED, 'bench/kamailio/registrar.cfg')))
+    for (const tuned of [false, true]) {
+      const label = tuned ? 'Kamailio tuned (-x fm -m 1024)' : 'Kamailio shipped';
+      const id = tuned ? 'kamailio-tuned' : 'kamailio-shipped';
+      all.push({ id, kind: 'kamailio', start: () => startKamailio(label, tuned, dir) });
+    }
+  const targets = all
+    .filter((t) => only.includes('all') || only.includes(t.kind) || only.includes(t.id))
+    .map((t) => t.start);
+  if (targets.length === 0) {
+    console.error(`--only: expected junction, kamailio, all or ids among ${all.map((t) => t.id).join(', ')}`);
+    process.exit(2);
   }
   try {
     for (const start of targets) {
@@ -494,11 +618,11 @@ async function main(): Promise<void> {
     `\nREGISTER benchmark (loopback UDP; 500/s for ${FIXED_S} s; ladder steps ${STEP_S} s; pass: failures < 0.1 %, ≥ 95 % of target)\n`,
   );
   console.log(
-    `${pad('server', 34)}${pad('CPU ms/REGISTER @500/s', 24)}${pad('max reg/s', 11)}${pad('p50/p99 ms @500', 17)}failed@500`,
+    `${pad('server', 34)}${pad('CPU ms/REGISTER @500/s', 24)}${pad('max reg/s', 11)}${pad('p50/p99 ms @500', 17)}${pad('failed@500', 12)}${pad('registrations', 15)}PSS MB`,
   );
   for (const r of rows) {
     console.log(
-      `${pad(r.label, 34)}${pad(r.cpuPerReg.toFixed(3), 24)}${pad(String(r.maxRate), 11)}${pad(`${r.fixed.p50.toFixed(2)}/${r.fixed.p99.toFixed(2)}`, 17)}${r.fixed.failed}`,
+      `${pad(r.label, 34)}${pad(r.cpuPerReg.toFixed(3), 24)}${pad(String(r.maxRate), 11)}${pad(`${r.fixed.p50.toFixed(2)}/${r.fixed.p99.toFixed(2)}`, 17)}${pad(String(r.fixed.failed), 12)}${pad(String(r.registrations), 15)}${r.pssMb.toFixed(1)}`,
     );
   }
   console.log('\n(digest rows: one registration = REGISTER → 401 → REGISTER → 200; CPU is per registration)');
@@ -517,6 +641,8 @@ async function main(): Promise<void> {
         failed_at_500: r.fixed.failed,
         p50_ms: Number(r.fixed.p50.toFixed(3)),
         p99_ms: Number(r.fixed.p99.toFixed(3)),
+        registrations: r.registrations,
+        pss_mb: Number(r.pssMb.toFixed(1)),
       })),
     }),
   );

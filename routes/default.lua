@@ -104,7 +104,9 @@ function route_auth()
     KSR.auth.auth_challenge("", 0)
     KSR.x.exit()
   end
-  KSR.auth.consume_credentials()
+  -- User authenticated: remove the credentials before relaying (kamailio-basic-kemi: not from a
+  -- REGISTER or PUBLISH, which are handled here, so nothing is relayed).
+  if not KSR.is_method_in("RP") then KSR.auth.consume_credentials() end
 end
 
 -- Relay: route[RELAY].

@@ -99,7 +99,9 @@ async function route_auth(KSR: Ksr): Promise<void> {
     await KSR.auth.auth_challenge('', 0);
     KSR.x.exit();
   }
-  KSR.auth.consume_credentials();
+  // User authenticated: remove the credentials before relaying (kamailio-basic-kemi: not from a
+  // REGISTER or PUBLISH, which are handled here, so nothing is relayed).
+  if (!KSR.is_method_in('RP')) KSR.auth.consume_credentials();
 }
 
 async function route_relay(KSR: Ksr): Promise<void> {

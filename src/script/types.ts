@@ -532,11 +532,13 @@ export interface KsrRegistrar {
   readonly lookup_uri: (table: string, uri: string) => Promise<number>;
   /** Failure route: load the next lower-q group of the last lookup (serial forking); -1 when none is left. Allowed in: request_route, failure_route. */
   readonly next_contacts: () => number;
+  /** Send the reply save(table, 0x02) held back (its 200, or its error); -1 when there is none. Allowed in: request_route, failure_route. */
+  readonly reg_send_reply: () => Promise<number>;
   /** 1 when the AOR of the R-URI (or `uri`) has a binding, else -1. */
   readonly registered: (table: string, uri?: string) => Promise<number>;
   /** registered() for `uri`. */
   readonly registered_uri: (table: string, uri: string) => Promise<number>;
-  /** Save the REGISTER bindings and reply (1 inserted, 2 updated, 3 deleted, 4 query; -1 error, replied). Allowed in: request_route, onreply_route. */
+  /** Save the REGISTER bindings and reply (1 inserted, 2 updated, 3 deleted, 4 query; -1 error, replied). Flags: 0x01 memory only, 0x02 no reply, 0x04 one contact per AOR, 0x08 no expires_range, 0x10 prepare the reply for reg_send_reply. Allowed in: request_route, onreply_route. */
   readonly save: (table: string, flags?: number, uri?: string) => Promise<number>;
   /** save() for the AOR of `uri` instead of the To URI. Allowed in: request_route, onreply_route. */
   readonly save_uri: (table: string, flags: number, uri: string) => Promise<number>;

@@ -14,6 +14,11 @@ export interface ConformanceTarget {
   reopen?(s: Storage): Promise<Storage>;
   /** Cleanup after the whole suite. */
   cleanup?(): Promise<void>;
+  /**
+   * The backend is a memory cache over a persistent store (SQLite): `memoryOnly` writes are not
+   * persisted, so they do not survive a reopen. Otherwise they are written like any other.
+   */
+  memoryCache?: boolean;
 }
 
 export function binding(aor: string, contact: string, over: Partial<Binding> = {}): Binding {
@@ -65,12 +70,49 @@ export function runStorageConformance(name: string, target: ConformanceTarget): 
           userAgent: 'Phone/1.0',
           instance: '"<urn:uuid:00000000-0000-1000-8000-000A95A0E128>"',
           regId: 1,
+          methods: ['INVITE', 'ACK', 'BYE', 'CANCEL'],
           flags: 64,
         });
         await s.location.update('alice', { put: [b], remove: [] });
         const got = await s.location.get('alice');
         assert.equal(got.length, 1);
         assert.deepEqual(got[0], b);
+      }));
+
+    test('methods: unset (every method), a list, and an empty list read back distinctly', () =>
+      withStorage(async (s) => {
+        const all = binding('m', 'sip:all@h');
+        const some = binding('m', 'sip:some@h', { methods: ['MESSAGE', 'OPTIONS'] });
+        const none = binding('m', 'sip:none@h', { methods: [] });
+        await s.location.update('m', { put: [all, some, none], remove: [] });
+        const got = new Map((await s.location.get('m')).map((b) => [b.contact, b]));
+        assert.equal(got.get(all.contact)?.methods, undefined);
+        assert.equal('methods' in (got.get(all.contact) ?? {}), false);
+        assert.deepEqual(got.get(some.contact)?.methods, ['MESSAGE', 'OPTIONS']);
+        assert.deepEqual(got.get(none.contact)?.methods, []);
+        // A refresh without methods clears them.
+        await s.location.update('m', { put: [binding('m', 'sip:some@h', { cseq: 2 })], remove: [] });
+        const again = (await s.location.get('m')).find((b) => b.contact === some.contact);
+        assert.equal(again?.cseq, 2);
+        assert.equal(again?.methods, undefined);
+      }));
+
+    test('memoryOnly updates (save flag 0x01) are read, listed and expired like any other', () =>
+      withStorage(async (s) => {
+        const now = Date.now();
+        await s.location.update('mo', {
+          put: [binding('mo', 'sip:a@h'), binding('mo', 'sip:b@h', { expires: now + 10 })],
+          remove: [],
+          memoryOnly: true,
+        });
+        assert.deepEqual((await s.location.get('mo')).map((b) => b.contact).sort(), ['sip:a@h', 'sip:b@h']);
+        assert.equal((await s.location.list()).length, 2);
+        assert.deepEqual(
+          (await s.location.expire(now + 20)).map((b) => b.contact),
+          ['sip:b@h'],
+        );
+        await s.location.update('mo', { put: [], remove: ['sip:a@h'], memoryOnly: true });
+        assert.deepEqual(await s.location.get('mo'), []);
       }));
 
     test('several contacts per AOR; replace by contact; remove by contact', () =>
@@ -203,11 +245,15 @@ export function runStorageConformance(name: string, target: ConformanceTarget): 
           put: [b, binding('g', 'sip:old@h', { expires: now + 30 })],
           remove: [],
         });
+        const mem = binding('mem', 'sip:mem@h');
+        await s.location.update('mem', { put: [mem], remove: [], memoryOnly: true });
         await s.subscribers.put({ username: 'g', domain: 'h', ha1: '1', ha1b: '2', ha1Sha256: '3' });
         const s2 = await reopen(s);
         try {
           await new Promise((r) => setTimeout(r, 40));
           assert.deepEqual(await s2.location.get('g'), [b]);
+          // save flag 0x01: not in the database under a memory cache; written through otherwise.
+          assert.deepEqual(await s2.location.get('mem'), target.memoryCache === true ? [] : [mem]);
           assert.equal((await s2.subscribers.get('g', 'h'))?.ha1, '1');
         } finally {
           await s2.close();

@@ -100,7 +100,8 @@ export class MemoryLocationStore implements LocationStore {
         this.table.set(aor, m);
       }
       for (const b of change.put) {
-        m.set(b.contact, { ...b, aor });
+        // Bindings are immutable: kept as given unless filed under another AOR than they name.
+        m.set(b.contact, b.aor === aor ? b : { ...b, aor });
         this.expiries.push(b.expires, aor, b.contact);
       }
     }

@@ -2,10 +2,12 @@
  * The SQLite backend (node:sqlite, WAL). Registrations survive a restart.
  *
  * The location table is mirrored in memory (loaded at open): reads never touch the disk. Writes
- * are queued and committed in one transaction per event-loop turn (setImmediate), so a burst of
- * REGISTERs costs one commit, and a write's promise settles when its commit did: a failed commit
- * rejects with StorageError and leaves the mirror unchanged. With WAL and synchronous=NORMAL a
- * commit is a few tens of microseconds, so the loop is never blocked for long.
+ * are queued and committed together in one transaction every COMMIT_WINDOW_MS (or at once when
+ * COMMIT_MAX_OPS are queued), so REGISTERs arriving close together share a commit (the commit,
+ * not the row, is what costs), and a write's promise settles when its commit did: a failed commit
+ * rejects with StorageError and leaves the mirror unchanged (the REGISTER gets a 500). With WAL
+ * and synchronous=NORMAL a commit is a few tens of microseconds, so the loop is never blocked for
+ * long; the window adds at most COMMIT_WINDOW_MS to a REGISTER's answer.
  *
  * Subscribers are read from the database on each lookup (a primary-key read), so subscribers that
  * `junction subscriber add` writes from another process are seen at once.
@@ -40,6 +42,7 @@ CREATE TABLE IF NOT EXISTS location (
   reg_id INTEGER,
   flags INTEGER NOT NULL,
   last_modified INTEGER NOT NULL,
+  methods TEXT,
   PRIMARY KEY (aor, contact)
 );
 CREATE INDEX IF NOT EXISTS location_expires ON location (expires);
@@ -61,7 +64,14 @@ export function openDatabase(path: string): DatabaseSync {
   db.exec('PRAGMA synchronous = NORMAL');
   db.exec('PRAGMA busy_timeout = 250');
   db.exec(SCHEMA);
+  migrate(db);
   return db;
+}
+
+/** Columns added since the first schema, added to databases created before them. */
+function migrate(db: DatabaseSync): void {
+  const cols = db.prepare('PRAGMA table_info(location)').all() as unknown as Array<{ name: string }>;
+  if (!cols.some((c) => c.name === 'methods')) db.exec('ALTER TABLE location ADD COLUMN methods TEXT');
 }
 
 interface Row {
@@ -79,6 +89,7 @@ interface Row {
   reg_id: number | null;
   flags: number;
   last_modified: number;
+  methods: string | null;
 }
 
 function fromRow(r: Row): Binding {
@@ -95,6 +106,7 @@ function fromRow(r: Row): Binding {
     userAgent: r.user_agent ?? undefined,
     instance: r.instance ?? undefined,
     regId: r.reg_id === null ? undefined : Number(r.reg_id),
+    methods: r.methods === null ? undefined : r.methods === '' ? [] : r.methods.split(','),
     flags: Number(r.flags),
     lastModified: Number(r.last_modified),
   });
@@ -105,6 +117,10 @@ export function compact<T extends object>(o: T): T {
   for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k];
   return o;
 }
+
+/** How long writes gather before one commit, and the most one commit carries. */
+export const COMMIT_WINDOW_MS = 10;
+export const COMMIT_MAX_OPS = 512;
 
 type Op =
   | { kind: 'update'; aor: string; change: AorUpdate }
@@ -125,7 +141,10 @@ export class SqliteLocationStore extends MemoryLocationStore {
   private readonly delAor: StatementSync;
   private readonly delExpired: StatementSync;
   private readonly delAll: StatementSync;
-  private readonly batch = new TurnBatch<Pending>((batch) => this.commit(batch));
+  private readonly batch = new TurnBatch<Pending>((batch) => this.commit(batch), {
+    windowMs: COMMIT_WINDOW_MS,
+    maxItems: COMMIT_MAX_OPS,
+  });
   /** Commits done and operations they carried (for the benchmark / stats). */
   commits = 0;
   operations = 0;
@@ -135,7 +154,7 @@ export class SqliteLocationStore extends MemoryLocationStore {
     this.db = db;
     this.upsert = db.prepare(
       `INSERT OR REPLACE INTO location (aor, contact, expires, q, callid, cseq, path, received, socket,
-        user_agent, instance, reg_id, flags, last_modified) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+        user_agent, instance, reg_id, flags, last_modified, methods) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
     );
     this.del = db.prepare('DELETE FROM location WHERE aor = ? AND contact = ?');
     this.delAor = db.prepare('DELETE FROM location WHERE aor = ?');
@@ -149,7 +168,7 @@ export class SqliteLocationStore extends MemoryLocationStore {
   }
 
   override async update(aor: string, change: AorUpdate): Promise<void> {
-    await this.enqueue({ kind: 'update', aor, change });
+    if (change.memoryOnly !== true) await this.enqueue({ kind: 'update', aor, change });
     this.updateSync(aor, change);
   }
 
@@ -216,6 +235,7 @@ export class SqliteLocationStore extends MemoryLocationStore {
             b.regId ?? null,
             b.flags,
             b.lastModified,
+            b.methods === undefined ? null : b.methods.join(','),
           );
         }
         return;

@@ -17,6 +17,33 @@ describe('TurnBatch', () => {
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(runs, [[1, 2], [3]]);
   });
+
+  it('with a window, items of several turns share a run; maxItems runs at once', async () => {
+    const runs: number[][] = [];
+    const b = new TurnBatch<number>((batch) => runs.push(batch), { windowMs: 30, maxItems: 3 });
+    b.push(1);
+    await new Promise((r) => setImmediate(r));
+    b.push(2);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(runs, [], 'still gathering');
+    await new Promise((r) => setTimeout(r, 60));
+    assert.deepEqual(runs, [[1, 2]]);
+    b.push(3);
+    b.push(4);
+    b.push(5);
+    assert.deepEqual(
+      runs,
+      [
+        [1, 2],
+        [3, 4, 5],
+      ],
+      'maxItems reached: run at once',
+    );
+    b.push(6);
+    b.flush();
+    await new Promise((r) => setTimeout(r, 60));
+    assert.deepEqual(runs, [[1, 2], [3, 4, 5], [6]], 'flush cancels the window timer: no second run');
+  });
 });
 
 describe('inTransaction', () => {

@@ -27,6 +27,11 @@ export interface Binding {
   /** RFC 5626 +sip.instance value (as written, usually `"<urn:uuid:...>"`). */
   readonly instance?: string | undefined;
   readonly regId?: number | undefined;
+  /**
+   * Methods the contact accepts (upper case), from its `methods` parameter (RFC 3840) or the
+   * REGISTER's Allow header (Kamailio usrloc's `methods`); undefined = every method.
+   */
+  readonly methods?: readonly string[] | undefined;
   /** Branch flags saved with the contact. */
   readonly flags: number;
   /** When the binding was last written, epoch ms. */
@@ -39,6 +44,12 @@ export interface AorUpdate {
   readonly put: readonly Binding[];
   /** Contact URIs to remove. */
   readonly remove: readonly string[];
+  /**
+   * Kamailio save() flag 0x01: keep this change in the backend's memory cache only. SQLite (a
+   * memory mirror over the database) skips the database write, so it does not survive a restart;
+   * memory has nothing else; Redis has no local cache (it is the shared table) and writes it.
+   */
+  readonly memoryOnly?: boolean;
 }
 
 export interface LocationStore {

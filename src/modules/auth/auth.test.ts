@@ -96,6 +96,21 @@ describe('auth', () => {
     assert.match(r.replies[0].headers[0], /realm="atlanta.example.com"/);
   });
 
+  it('an nc that is not 8 hex digits is an error (-1); upper-case hex is fine', async () => {
+    for (const nc of ['0000001', '000000001', '0000000g', 'x0000001', '0000:001']) {
+      const nonce = authState.nonces.issue();
+      assert.equal(await authCheck(authorized({ nonce, nc }), 'example.com', 'subscriber'), -1, nc);
+    }
+    const nonce = authState.nonces.issue();
+    assert.equal(await authCheck(authorized({ nonce, nc: '0000000A' }), 'example.com', 'subscriber'), 1);
+  });
+
+  it('a realm with a quote or backslash is escaped in the challenge', async () => {
+    const ctx = new FakeContext(request({ method: 'REGISTER', ruri: 'sip:example.com' }));
+    await authChallenge(ctx, 'a"b\\c', 0);
+    assert.match(ctx.replies[0].headers[0], /realm="a\\"b\\\\c"/);
+  });
+
   for (const alg of ['MD5', 'SHA-256'] as const) {
     it(`accepts a correct ${alg} response, refuses a wrong password and a replayed nc`, async () => {
       const nonce = authState.nonces.issue();

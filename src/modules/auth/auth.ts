@@ -59,7 +59,18 @@ function realmOr(ctx: RouteContext, realm: string | undefined): string {
 }
 
 function quote(s: string): string {
+  if (!s.includes('"') && !s.includes('\\')) return `"${s}"`;
   return `"${s.replace(/["\\]/g, '\\$&')}"`;
+}
+
+/** nc: exactly 8 hex digits (RFC 2617 §3.2.2), checked without a regex (hot path). */
+function isNc(nc: string): boolean {
+  if (nc.length !== 8) return false;
+  for (let i = 0; i < 8; i++) {
+    const c = nc.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70))) return false;
+  }
+  return true;
 }
 
 /** The challenge header values, preferred algorithm first. */
@@ -173,7 +184,7 @@ export async function checkCredentials(
   }
   if (
     qop !== undefined &&
-    (qop.toLowerCase() !== 'auth' || nc === undefined || cnonce === undefined || !/^[0-9a-fA-F]{8}$/.test(nc))
+    (qop.toLowerCase() !== 'auth' || nc === undefined || cnonce === undefined || !isNc(nc))
   ) {
     st.failures++;
     return AUTH_ERROR;

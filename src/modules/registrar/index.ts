@@ -5,7 +5,7 @@
 import type { ModuleDefinition } from '../../script/module.ts';
 import { def, REQUEST_FAILURE } from '../shared/define.ts';
 import './params.ts';
-import { lookup, nextContacts, registered, save, unregister } from './registrar.ts';
+import { lookup, nextContacts, registered, regSendReply, save, unregister } from './registrar.ts';
 
 const registrar = {
   name: 'registrar',
@@ -15,7 +15,7 @@ const registrar = {
       '(table: string, flags?: number, uri?: string) => Promise<number>',
       save,
       ['request', 'onreply'],
-      'Save the REGISTER bindings and reply (1 inserted, 2 updated, 3 deleted, 4 query; -1 error, replied).',
+      'Save the REGISTER bindings and reply (1 inserted, 2 updated, 3 deleted, 4 query; -1 error, replied). Flags: 0x01 memory only, 0x02 no reply, 0x04 one contact per AOR, 0x08 no expires_range, 0x10 prepare the reply for reg_send_reply.',
     ),
     save_uri: def(
       '(table: string, flags: number, uri: string) => Promise<number>',
@@ -52,6 +52,12 @@ const registrar = {
       registered,
       undefined,
       'registered() for `uri`.',
+    ),
+    reg_send_reply: def(
+      '() => Promise<number>',
+      regSendReply,
+      REQUEST_FAILURE,
+      'Send the reply save(table, 0x02) held back (its 200, or its error); -1 when there is none.',
     ),
     unregister: def(
       '(table: string, uri: string) => Promise<number>',

@@ -32,6 +32,24 @@ export const registrarSchema = registerModuleSchema(
       default: 0,
       min: 0,
     }),
+    method_filtering: flag({
+      doc: "lookup() of an initial request (no To tag) skips contacts that do not accept its method (Contact `methods` parameter or the REGISTER's Allow header) and returns -2 when none does.",
+      default: 0,
+    }),
+    expires_range: integer({
+      doc: 'A requested expiry is lowered by a random 0..N % (spreads refreshes); save() flag 0x08 turns it off for one REGISTER.',
+      default: 0,
+      min: 0,
+      max: 100,
+      unit: '%',
+    }),
+    default_expires_range: integer({
+      doc: 'Like expires_range, for default_expires (a REGISTER that gives no expiry).',
+      default: 0,
+      min: 0,
+      max: 100,
+      unit: '%',
+    }),
   },
   {
     doc: 'Registrar (RFC 3261 §10): KSR.registrar.save / lookup.',
@@ -68,6 +86,9 @@ export const REGISTRAR_DEFAULTS: RegistrarParams = {
   max_expires: 3600,
   use_domain: 0,
   max_contacts: 0,
+  method_filtering: 0,
+  expires_range: 0,
+  default_expires_range: 0,
 };
 
 let current: RegistrarParams = REGISTRAR_DEFAULTS;

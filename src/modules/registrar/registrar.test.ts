@@ -5,7 +5,7 @@ import type { Storage } from '../../storage/types.ts';
 import { FakeContext, type FakeContextOptions, request } from '../testing/fake_context.ts';
 import { LocationService, setLocationService } from '../usrloc/service.ts';
 import { setRegistrarParams } from './params.ts';
-import { groupByQ, lookup, nextContacts, registered, save, unregister } from './registrar.ts';
+import { groupByQ, lookup, nextContacts, registered, regSendReply, save, unregister } from './registrar.ts';
 
 let storage: Storage;
 let svc: LocationService;
@@ -183,6 +183,90 @@ describe('registrar.save', () => {
     );
   });
 
+  it('flag 0x02 holds the reply back: reg_send_reply() sends it (with the bindings only with 0x10)', async () => {
+    const plain = register({ contacts: ['<sip:a@h1>'] });
+    assert.equal(await regSendReply(plain), -1);
+    assert.equal(await save(plain, 'location', 0x02), 1);
+    assert.equal(plain.replies.length, 0);
+    assert.equal(await regSendReply(plain), 1);
+    assert.equal(plain.replies[0].code, 200);
+    assert.deepEqual(contactsOf(plain), []);
+    assert.equal(await regSendReply(plain), -1, 'sent once');
+
+    const prepared = register({ contacts: ['<sip:a@h2>'], cseq: 2 });
+    assert.equal(await save(prepared, 'location', 0x02 | 0x10), 1);
+    assert.equal(prepared.replies.length, 0);
+    assert.equal(await regSendReply(prepared), 1);
+    assert.deepEqual(contactsOf(prepared).sort(), ['<sip:a@h1>;expires=3600', '<sip:a@h2>;expires=3600']);
+
+    // An error is held back too (Kamailio: reg_send_reply sends save's error reply).
+    const brief = register({ contacts: ['<sip:a@h3>;expires=5'], cseq: 3 });
+    assert.equal(await save(brief, 'location', 0x02), -1);
+    assert.equal(brief.replies.length, 0);
+    assert.equal(await regSendReply(brief), 1);
+    assert.equal(brief.replies[0].code, 423);
+    assert.ok(brief.replies[0].headers.includes('Min-Expires: 60'));
+  });
+
+  it('flag 0x01 writes to the memory cache only (the update says so to the backend)', async () => {
+    const seen: Array<boolean | undefined> = [];
+    const real = storage.location.update.bind(storage.location);
+    storage.location.update = async (aor, change) => {
+      seen.push(change.memoryOnly);
+      return real(aor, change);
+    };
+    await save(register({ contacts: ['<sip:a@h1>'] }), 'location', 0x01);
+    await save(register({ contacts: ['<sip:a@h2>'], cseq: 2 }), 'location');
+    assert.deepEqual(seen, [true, undefined]);
+    assert.equal((await storage.location.get('alice')).length, 2);
+  });
+
+  it('expires_range / default_expires_range lower expiries at random; flag 0x08 turns that off', async () => {
+    setRegistrarParams({ expires_range: 50, default_expires_range: 20, max_expires: 3600 });
+    const asked: number[] = [];
+    const dflt: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const a = register({ user: `r${i}`, expires: 1000 });
+      await save(a, 'location');
+      asked.push(Number(/expires=(\d+)/.exec(contactsOf(a)[0])?.[1]));
+      const d = register({ user: `d${i}` });
+      await save(d, 'location');
+      dflt.push(Number(/expires=(\d+)/.exec(contactsOf(d)[0])?.[1]));
+    }
+    assert.ok(
+      asked.every((e) => e >= 500 && e <= 1000),
+      asked.join(','),
+    );
+    assert.ok(new Set(asked).size > 5, 'randomized');
+    assert.ok(
+      dflt.every((e) => e >= 2880 && e <= 3600),
+      dflt.join(','),
+    );
+    assert.ok(new Set(dflt).size > 5, 'randomized');
+    const fixed = register({ user: 'fixed', expires: 1000 });
+    await save(fixed, 'location', 0x08);
+    assert.deepEqual(contactsOf(fixed), ['<sip:alice@192.0.2.10:5060>;expires=1000']);
+    // Never randomized under min_expires.
+    const low = register({ user: 'low', expires: 61 });
+    await save(low, 'location');
+    assert.ok(Number(/expires=(\d+)/.exec(contactsOf(low)[0])?.[1]) >= 60);
+  });
+
+  it('stores the methods a contact accepts: its methods parameter, else the Allow header, else all', async () => {
+    await save(
+      register({
+        contacts: ['<sip:a@h1>;methods="INVITE,bye"', '<sip:a@h2>'],
+        extra: ['Allow: INVITE, ACK, CANCEL, BYE', 'Allow: OPTIONS'],
+      }),
+      'location',
+    );
+    await save(register({ user: 'bob', contacts: ['<sip:b@h1>'] }), 'location');
+    const got = new Map((await storage.location.get('alice')).map((b) => [b.contact, b.methods]));
+    assert.deepEqual(got.get('sip:a@h1'), ['INVITE', 'BYE']);
+    assert.deepEqual(got.get('sip:a@h2'), ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS']);
+    assert.equal((await storage.location.get('bob'))[0].methods, undefined);
+  });
+
   it('use_domain keys AORs by user@domain', async () => {
     setRegistrarParams({ use_domain: 1 });
     await save(register(), 'location');
@@ -274,6 +358,42 @@ describe('registrar.lookup', () => {
     assert.equal(nextContacts(ctx), 1);
     assert.equal(ctx.msg.ruri, 'sip:a@h4');
     assert.equal(nextContacts(ctx), -1);
+  });
+
+  it('method_filtering: contacts not accepting the method are skipped; none left is -2', async () => {
+    await save(
+      register({
+        contacts: ['<sip:a@h1>;methods="MESSAGE"', '<sip:a@h2>;q=0.5'],
+        extra: ['Allow: INVITE, ACK, BYE'],
+      }),
+      'location',
+    );
+    await save(
+      register({ user: 'bob', contacts: ['<sip:b@h1>'], extra: ['Allow: INVITE, ACK, BYE'] }),
+      'location',
+    );
+    // Off (Kamailio's default): every contact is used whatever it accepts.
+    const off = new FakeContext(request({ method: 'MESSAGE', ruri: 'sip:bob@127.0.0.1' }));
+    assert.equal(await lookup(off, 'location'), 1);
+    setRegistrarParams({ method_filtering: 1 });
+    const msg = new FakeContext(request({ method: 'MESSAGE', ruri: 'sip:bob@127.0.0.1' }));
+    assert.equal(await lookup(msg, 'location'), -2);
+    const inv = invite('sip:bob@127.0.0.1');
+    assert.equal(await lookup(inv, 'location'), 1);
+    // alice: the MESSAGE-only contact (q=1) is skipped for an INVITE, the q=0.5 one is used.
+    const ainv = invite();
+    assert.equal(await lookup(ainv, 'location'), 1);
+    assert.equal(ainv.msg.ruri, 'sip:a@h2');
+    assert.deepEqual(ainv.branches, []);
+    const amsg = new FakeContext(request({ method: 'MESSAGE', ruri: 'sip:alice@127.0.0.1' }));
+    assert.equal(await lookup(amsg, 'location'), 1);
+    assert.equal(amsg.msg.ruri, 'sip:a@h1');
+    // In-dialog requests (To tag) are not filtered (Kamailio: initial requests only).
+    const inDialog = new FakeContext(
+      request({ method: 'MESSAGE', ruri: 'sip:bob@127.0.0.1', to: '<sip:bob@example.com>;tag=x1' }),
+    );
+    assert.equal(await lookup(inDialog, 'location'), 1);
+    assert.equal(await lookup(invite('sip:nobody@127.0.0.1'), 'location'), -1);
   });
 
   it('a Path becomes the route set of the branch', async () => {

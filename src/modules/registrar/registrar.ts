@@ -9,14 +9,22 @@ import type { Contact, Uri } from '../../sip/types.ts';
 import { isSipUri, parseUri, unescape as unescapeUri } from '../../sip/uri.ts';
 import type { Binding } from '../../storage/types.ts';
 import { nathelperParams } from '../nathelper/params.ts';
+import { Interner, stringInterner } from '../shared/intern.ts';
 import { setRequestUri } from '../shared/ruri.ts';
 import { type LocationService, locationService } from '../usrloc/service.ts';
 import { type RegistrarParams, registrarParams } from './params.ts';
 
 /** save() flags (Kamailio registrar). */
+/** 0x01: keep the bindings in the memory cache only (no database write). */
 export const REG_SAVE_MEMORY_FL = 0x01;
+/** 0x02: do not reply (the script does, or calls reg_send_reply()). */
 export const REG_SAVE_NORPL_FL = 0x02;
+/** 0x04: one contact per AOR: the REGISTER's contact replaces every other binding. */
 export const REG_SAVE_REPL_FL = 0x04;
+/** 0x08: do not apply expires_range / default_expires_range. */
+export const REG_SAVE_NOVARIATION_FL = 0x08;
+/** 0x10: with 0x02, prepare the reply's Contact list for reg_send_reply(). */
+export const REG_SAVE_PREPRPL_FL = 0x10;
 
 /** save() results (Kamailio): 1 inserted, 2 updated, 3 deleted, 4 returned (query). */
 export const SAVE_INSERTED = 1;
@@ -92,10 +100,50 @@ function receivedOf(ctx: RouteContext): string | undefined {
   return `sip:${host}:${s.port};transport=${s.protocol}`;
 }
 
+/** Shared copies of what many bindings repeat: User-Agent strings and method lists. */
+const userAgents = stringInterner();
+const methodLists = new Interner<readonly string[]>();
+
+/** The methods of an Allow header (upper case), one shared frozen list per distinct Allow. */
+function allowedMethods(allow: readonly string[]): readonly string[] {
+  return methodLists.get(allow.join(','), () => Object.freeze(allow.map((m) => m.toUpperCase())));
+}
+
+/** A `methods` Contact parameter (RFC 3840: `methods="INVITE,BYE"`) as upper-case names. */
+function contactMethods(text: string): readonly string[] {
+  return methodLists.get(`;${text}`, () => Object.freeze(methodList(text)));
+}
+
+function methodList(text: string): string[] {
+  const v = text.length > 1 && text.charCodeAt(0) === 34 ? text.slice(1, -1) : text;
+  const out: string[] = [];
+  for (const m of v.split(',')) {
+    const t = m.trim();
+    if (t !== '') out.push(t.toUpperCase());
+  }
+  return out;
+}
+
+/** Lower `expires` by a random 0..range % (Kamailio's randomize_expires), never under `floor`. */
+function randomizeExpires(expires: number, range: number, floor: number): number {
+  if (range <= 0) return expires;
+  const min = expires - Math.floor((expires * range) / 100);
+  const v = min + Math.floor(Math.random() * (expires - min + 1));
+  return Math.max(v, Math.min(floor, expires));
+}
+
+const socketNames = new WeakMap<object, string>();
+
+/** `udp:127.0.0.1:5060`: the listener a REGISTER came in on (one string per listener). */
 function socketOf(ctx: RouteContext): string {
   const l = ctx.info.listener;
-  const host = l.address.includes(':') ? `[${l.address}]` : l.address;
-  return `${l.protocol}:${host}:${l.port}`;
+  let name = socketNames.get(l);
+  if (name === undefined) {
+    const host = l.address.includes(':') ? `[${l.address}]` : l.address;
+    name = `${l.protocol}:${host}:${l.port}`;
+    socketNames.set(l, name);
+  }
+  return name;
 }
 
 /** The Contact header value the 200 OK lists for a binding. */
@@ -147,20 +195,31 @@ function plan(
     }
     return { put, remove, result: SAVE_DELETED };
   }
-  const ua = msg.userAgent;
+  const rawUa = msg.userAgent;
+  const ua = rawUa === undefined ? undefined : userAgents(rawUa);
   const path = pathOf(ctx);
   const received = receivedOf(ctx);
   const socket = socketOf(ctx);
+  const allow = msg.allow();
+  if (isParseError(allow)) throw new RegError(400, 'Bad Allow header');
+  const allowed = allow === undefined ? undefined : allowedMethods(allow);
+  const vary = (flags & REG_SAVE_NOVARIATION_FL) === 0;
   let inserted = 0;
   let updated = 0;
   let deleted = 0;
-  const kept = new Map(existing.map((b) => [b.contact, b]));
   for (const c of contacts) {
-    let expires = c.expires ?? hdrExpires ?? p.default_expires;
+    const asked = c.expires ?? hdrExpires;
+    let expires = asked ?? p.default_expires;
     if (expires > 0 && p.min_expires > 0 && expires < p.min_expires) {
       throw new RegError(423, 'Interval Too Brief', [`Min-Expires: ${p.min_expires}`]);
     }
     if (p.max_expires > 0 && expires > p.max_expires) expires = p.max_expires;
+    if (vary && expires > 0)
+      expires = randomizeExpires(
+        expires,
+        asked === undefined ? p.default_expires_range : p.expires_range,
+        p.min_expires,
+      );
     const rawInstance = c.params.get('+sip.instance');
     const instance = rawInstance === undefined || rawInstance === '' ? undefined : rawInstance;
     const regIdText = c.params.get('reg-id');
@@ -173,16 +232,16 @@ function plan(
     if (expires === 0) {
       if (match !== undefined) {
         remove.push(match.contact);
-        kept.delete(match.contact);
         deleted++;
       }
       continue;
     }
-    if (match !== undefined && match.contact !== contactKey(c)) {
-      remove.push(match.contact);
-      kept.delete(match.contact);
-    }
-    const b: Binding = {
+    if (match !== undefined && match.contact !== contactKey(c)) remove.push(match.contact);
+    const methodsParam = c.params.get('methods');
+    const methods =
+      methodsParam !== undefined && methodsParam !== '' ? contactMethods(methodsParam) : allowed;
+    // Optional fields only when set: a binding reads back from every backend exactly as written.
+    const b: { -readonly [K in keyof Binding]: Binding[K] } = {
       aor,
       contact: contactKey(c),
       expires: now + expires * 1000,
@@ -190,18 +249,16 @@ function plan(
       callId,
       cseq,
       path,
-      received,
       socket,
-      userAgent: ua,
-      instance,
-      regId,
       flags: ctx.bflags,
       lastModified: now,
     };
-    for (const k of Object.keys(b) as Array<keyof Binding>)
-      if (b[k] === undefined) delete (b as Partial<Binding>)[k];
+    if (received !== undefined) b.received = received;
+    if (ua !== undefined) b.userAgent = ua;
+    if (instance !== undefined) b.instance = instance;
+    if (regId !== undefined) b.regId = regId;
+    if (methods !== undefined) b.methods = methods;
     put.push(b);
-    kept.set(b.contact, b);
     if (match === undefined) inserted++;
     else updated++;
   }
@@ -211,10 +268,8 @@ function plan(
     for (const b of existing)
       if (b.contact !== last.contact && !remove.includes(b.contact)) remove.push(b.contact);
     put.splice(0, put.length - 1);
-    kept.clear();
-    kept.set(last.contact, last);
   }
-  if (p.max_contacts > 0 && kept.size > p.max_contacts && inserted > 0) {
+  if (p.max_contacts > 0 && inserted > 0 && boundAfter(existing, put, remove) > p.max_contacts) {
     throw new RegError(503, 'Too Many Registered Contacts');
   }
   const result =
@@ -222,10 +277,23 @@ function plan(
   return { put, remove, result };
 }
 
-function pathOf(ctx: RouteContext): string[] {
+/** How many bindings the AOR has once `put` and `remove` are applied to `existing`. */
+function boundAfter(
+  existing: readonly Binding[],
+  put: readonly Binding[],
+  remove: readonly string[],
+): number {
+  let n = put.length;
+  for (const b of existing) if (!remove.includes(b.contact) && !put.some((x) => x.contact === b.contact)) n++;
+  return n;
+}
+
+const NO_PATH: readonly string[] = Object.freeze([]);
+
+function pathOf(ctx: RouteContext): readonly string[] {
   const paths = ctx.msg.paths();
   if (isParseError(paths)) throw new RegError(400, 'Bad Path header');
-  return paths.map((na) => `<${na.uriText}>`);
+  return paths.length === 0 ? NO_PATH : paths.map((na) => `<${na.uriText}>`);
 }
 
 function sendReply(
@@ -243,10 +311,19 @@ function sendReply(
   }
 }
 
+/** A reply save() did not send (flag 0x02), for reg_send_reply(). */
+interface HeldReply {
+  code: number;
+  reason: string;
+  headers: string[];
+}
+const heldReplies = new WeakMap<object, HeldReply>();
+
 /**
- * KSR.registrar.save(table[, flags[, uri]]): process the REGISTER and (unless flag 0x02) reply.
- * Errors are answered here (400, 423, 500, 503) and return -1 (Kamailio: the error reply is sent
- * by save itself).
+ * KSR.registrar.save(table[, flags[, uri]]): process the REGISTER and reply (200 with the bindings,
+ * or 400 / 423 / 500 / 503 and -1). Flags (Kamailio): 0x01 memory cache only, 0x02 no reply (the
+ * script replies, or calls reg_send_reply()), 0x04 one contact per AOR, 0x08 no expires_range,
+ * 0x10 with 0x02: the 200 for reg_send_reply() lists the bindings.
  */
 export async function save(
   ctx: RouteContext,
@@ -258,9 +335,14 @@ export async function save(
   const p = registrarParams();
   const fl = Number(flags ?? 0) | 0;
   const noReply = (fl & REG_SAVE_NORPL_FL) !== 0;
+  const reply = (code: number, reason: string, headers: string[]): Promise<number> | number => {
+    if (!noReply) return sendReply(ctx, code, reason, headers);
+    heldReplies.set(ctx.request, { code, reason, headers });
+    return 1;
+  };
   const fail = async (e: RegError): Promise<number> => {
     svc.stats.rejected_regs++;
-    if (!noReply) await sendReply(ctx, e.code, e.reason, e.headers);
+    await reply(e.code, e.reason, e.headers);
     return -1;
   };
   const msg = ctx.msg;
@@ -284,6 +366,7 @@ export async function save(
     return fail(new RegError(400, 'Invalid Contact: * needs Expires: 0 and no other contact'));
   }
   const key = aor;
+  const memoryOnly = (fl & REG_SAVE_MEMORY_FL) !== 0;
   let outcome: { result: number; bindings: Binding[]; now: number };
   try {
     outcome = await svc.withAor(key, async () => {
@@ -292,14 +375,13 @@ export async function save(
       if (contacts === undefined) return { result: SAVE_QUERY, bindings: existing, now };
       const pl = plan(ctx, key, existing, contacts.star ? 'star' : contacts.contacts, hdrExpires, p, fl, now);
       if (pl.put.length > 0 || pl.remove.length > 0)
-        await svc.storage.location.update(key, { put: pl.put, remove: pl.remove });
+        await svc.storage.location.update(
+          key,
+          memoryOnly ? { put: pl.put, remove: pl.remove, memoryOnly } : { put: pl.put, remove: pl.remove },
+        );
       svc.stats.registered_contacts += pl.put.length;
       svc.stats.unregistered_contacts += pl.remove.length;
-      const removed = new Set(pl.remove);
-      const after = new Map<string, Binding>();
-      for (const b of existing) if (!removed.has(b.contact)) after.set(b.contact, b);
-      for (const b of pl.put) after.set(b.contact, b);
-      return { result: pl.result, bindings: [...after.values()], now };
+      return { result: pl.result, bindings: afterUpdate(existing, pl), now };
     });
   } catch (e) {
     if (e instanceof RegError) return fail(e);
@@ -308,19 +390,42 @@ export async function save(
     return fail(new RegError(500, 'Server Internal Error - location storage unavailable'));
   }
   svc.stats.accepted_regs++;
-  if (!noReply) {
-    const headers = outcome.bindings.sort(byPreference).map((b) => `Contact: ${contactLine(b, outcome.now)}`);
+  const headers: string[] = [];
+  if (!noReply || (fl & REG_SAVE_PREPRPL_FL) !== 0) {
+    const bindings = outcome.bindings;
+    if (bindings.length > 1) bindings.sort(byPreference);
+    for (const b of bindings) headers.push(`Contact: ${contactLine(b, outcome.now)}`);
     const path = msg.getHeaders('Path');
     for (const v of path) headers.push(`Path: ${v}`);
-    await sendReply(ctx, 200, 'OK', headers);
   }
+  await reply(200, 'OK', headers);
   return outcome.result;
+}
+
+/** The AOR's bindings once `pl` is applied to `existing`. */
+function afterUpdate(existing: Binding[], pl: Plan): Binding[] {
+  if (pl.remove.length === 0 && existing.length === 0) return pl.put;
+  const after = new Map<string, Binding>();
+  for (const b of existing) if (!pl.remove.includes(b.contact)) after.set(b.contact, b);
+  for (const b of pl.put) after.set(b.contact, b);
+  return [...after.values()];
+}
+
+/**
+ * KSR.registrar.reg_send_reply(): send the reply save(…, 0x02) held back (the 200, or its error).
+ * -1 when no save() of this request held one.
+ */
+export async function regSendReply(ctx: RouteContext): Promise<number> {
+  const held = heldReplies.get(ctx.request);
+  if (held === undefined) return -1;
+  heldReplies.delete(ctx.request);
+  const rc = await sendReply(ctx, held.code, held.reason, held.headers);
+  return rc < 0 ? -1 : 1;
 }
 
 /** Remaining (lower-q) contact groups of a lookup, tried by next_contacts() in failure routes. */
 const serialGroups = new WeakMap<object, Binding[][]>();
 
-/** Methods lookup() accepts (Kamailio: contacts may declare methods; all are allowed by default). */
 function targetOf(b: Binding): BranchTarget {
   const t: BranchTarget = { uri: b.contact, q: b.q, flags: b.flags };
   if (b.path.length > 0) t.path = [...b.path];
@@ -338,6 +443,12 @@ function applyGroup(ctx: RouteContext, group: Binding[]): boolean {
   for (const b of rest) ctx.branches.push(targetOf(b));
   ctx.bflags = best.flags;
   return true;
+}
+
+/** The bindings whose contact accepts `method` (no methods stored = every method). */
+function acceptingMethod(bindings: Binding[], method: string): Binding[] {
+  const m = method.toUpperCase();
+  return bindings.filter((b) => b.methods === undefined || b.methods.includes(m));
 }
 
 /** Group bindings by q (descending): equal q forks in parallel, lower q waits (serial forking). */
@@ -375,6 +486,10 @@ export async function lookup(
     return LOOKUP_ERROR;
   }
   if (bindings.length === 0) return LOOKUP_NOT_FOUND;
+  if (p.method_filtering === 1 && ctx.msg.toTag === undefined) {
+    bindings = acceptingMethod(bindings, ctx.msg.method);
+    if (bindings.length === 0) return LOOKUP_METHOD;
+  }
   const groups = groupByQ(bindings);
   if (!applyGroup(ctx, groups[0])) return LOOKUP_ERROR;
   serialGroups.set(ctx.request, groups.slice(1));

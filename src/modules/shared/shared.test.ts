@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse, request } from '../testing/fake_context.ts';
 import { credentialParam, requestCredentials, splitUsername } from './credentials.ts';
+import { Interner, stringInterner } from './intern.ts';
 import { withHost, withParam, withPort, withUser } from './uri_edit.ts';
 
 describe('uri_edit', () => {
@@ -42,5 +43,28 @@ describe('credentials', () => {
   it('splits user@domain usernames', () => {
     assert.deepEqual(splitUsername('alice@example.com'), ['alice', 'example.com']);
     assert.deepEqual(splitUsername('alice'), ['alice', undefined]);
+  });
+});
+
+describe('Interner', () => {
+  it('returns one shared value per key, made once; cleared when full', () => {
+    let made = 0;
+    const i = new Interner<string[]>(2);
+    const a = i.get('INVITE,BYE', (k) => {
+      made++;
+      return k.split(',');
+    });
+    assert.equal(
+      i.get('INVITE,BYE', () => []),
+      a,
+    );
+    assert.equal(made, 1);
+    i.get('b', () => []);
+    assert.equal(i.size, 2);
+    i.get('c', () => []);
+    assert.equal(i.size, 1, 'cleared when full, then the new key');
+    const s = stringInterner();
+    const x = s(['junction', 'bench'].join('-'));
+    assert.equal(s(['junction', 'bench'].join('-')), x);
   });
 });

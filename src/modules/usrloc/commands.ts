@@ -32,6 +32,7 @@ function contactView(b: Binding, now: number): Record<string, unknown> {
   if (b.socket !== undefined) v.Socket = b.socket;
   if (b.instance !== undefined) v.Instance = b.instance;
   if (b.regId !== undefined) v['Reg-Id'] = b.regId;
+  if (b.methods !== undefined) v.Methods = b.methods.join(',');
   return v;
 }
 

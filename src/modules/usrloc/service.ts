@@ -40,7 +40,8 @@ export class LocationService {
     rejected_regs: 0,
   };
   private readonly log: ServiceLogger;
-  private readonly locks = new Map<string, Promise<unknown>>();
+  /** Locked AORs → the calls waiting for them. */
+  private readonly locks = new Map<string, Array<() => void>>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(storage: Storage, log: ServiceLogger = NOOP_LOG) {
@@ -48,16 +49,29 @@ export class LocationService {
     this.log = log;
   }
 
-  /** Run `f` with the AOR locked: calls for one AOR run one after the other, in call order. */
+  /**
+   * Run `f` with the AOR locked: calls for one AOR run one after the other, in call order. An
+   * unlocked AOR runs `f` at once (no promise chain): the common case, one REGISTER per AOR.
+   */
   withAor<T>(aor: string, f: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(aor) ?? Promise.resolve();
-    const run = prev.then(f, f);
-    const tail = run.catch(() => undefined);
-    this.locks.set(aor, tail);
-    void tail.then(() => {
-      if (this.locks.get(aor) === tail) this.locks.delete(aor);
+    const waiting = this.locks.get(aor);
+    if (waiting === undefined) {
+      this.locks.set(aor, []);
+      return this.runLocked(aor, f);
+    }
+    return new Promise<T>((resolve, reject) => {
+      waiting.push(() => this.runLocked(aor, f).then(resolve, reject));
     });
-    return run;
+  }
+
+  private async runLocked<T>(aor: string, f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } finally {
+      const next = this.locks.get(aor)?.shift();
+      if (next === undefined) this.locks.delete(aor);
+      else next();
+    }
   }
 
   /** Remove expired bindings now; returns them. Logs one line per sweep that removed any. */

@@ -120,3 +120,42 @@ describe('subscriber management commands', () => {
     );
   });
 });
+
+describe('LocationService.withAor', () => {
+  it('runs calls for one AOR one after the other in call order; a failure does not block the next', async () => {
+    const svc = new LocationService(memoryStorage());
+    const log: string[] = [];
+    const step =
+      (name: string, ms: number, fail = false) =>
+      async () => {
+        log.push(`${name} start`);
+        await new Promise((r) => setTimeout(r, ms));
+        log.push(`${name} end`);
+        if (fail) throw new Error(name);
+        return name;
+      };
+    const results = await Promise.allSettled([
+      svc.withAor('a', step('a1', 20)),
+      svc.withAor('a', step('a2', 5, true)),
+      svc.withAor('b', step('b1', 1)),
+      svc.withAor('a', step('a3', 1)),
+    ]);
+    assert.deepEqual(
+      results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)),
+      ['a1', 'a2', 'b1', 'a3'],
+    );
+    assert.deepEqual(
+      log.filter((l) => l.startsWith('a')),
+      ['a1 start', 'a1 end', 'a2 start', 'a2 end', 'a3 start', 'a3 end'],
+    );
+    // b did not wait for a.
+    assert.ok(log.indexOf('b1 end') < log.indexOf('a1 end'));
+    // A synchronous throw releases the lock too.
+    await assert.rejects(
+      svc.withAor('c', () => {
+        throw new Error('sync');
+      }),
+    );
+    assert.equal(await svc.withAor('c', async () => 'again'), 'again');
+  });
+});
