@@ -65,8 +65,14 @@ export interface RouteContext {
   readonly replyCode: number;
 
   // ---- actions (stateful: the transaction layer and proxy; stateless: the core)
-  /** sl_send_reply / t_reply: answer the request (statefully when a transaction exists). */
-  reply(code: number, reason: string): Promise<number> | number;
+  /**
+   * sl_send_reply / t_reply: answer the request. `stateful` (t_reply) or an earlier
+   * keepTransaction() keeps the server transaction for retransmissions (Timer J); otherwise a
+   * final reply to a non-INVITE request that was not relayed is stateless (Kamailio's sl).
+   */
+  reply(code: number, reason: string, stateful?: boolean): Promise<number> | number;
+  /** t_newtran: later replies to this request are stateful. False when there is no transaction. */
+  keepTransaction(): boolean;
   /** t_relay: forward statefully to $du / R-URI and every branch. Resolves to 1 on success, <0 on failure. */
   relay(opts?: { dstUri?: string }): Promise<number>;
   /** forward / forward_uri: stateless forwarding. */

@@ -25,7 +25,7 @@ export interface ServerTxPort {
   readonly request: SipMessage;
   readonly isInvite: boolean;
   readonly lastStatus: number;
-  respond(data: Buffer, status: number): void;
+  respond(data: Buffer, status: number, retain?: boolean): void;
 }
 
 export interface ClientTxPort {
@@ -332,14 +332,20 @@ export class ProxyCore {
     return tx !== undefined && this.canceledKeys.has(tx.key);
   }
 
-  sendReply(req: SipMessage, info: ReceiveInfo, data: Buffer, code: number): boolean {
+  /**
+   * A reply the script generated. `stateful` (t_reply, or any reply after t_newtran) keeps the
+   * server transaction to absorb retransmissions (Timer J); otherwise a final reply to a
+   * non-INVITE request that was not relayed closes it at once, as Kamailio's sl_send_reply and
+   * registrar replies do: the REGISTER / OPTIONS answered locally costs no retained state.
+   */
+  sendReply(req: SipMessage, info: ReceiveInfo, data: Buffer, code: number, stateful = false): boolean {
     this.stats.replies++;
     const tx = serverTxOf(req);
     if (tx !== undefined) {
       if (tx.lastStatus >= 200) return false;
-      tx.respond(data, code);
       // The script answered after a relay (e.g. sl_reply_error after t_relay < 0): final is final.
       const ptx = this.proxyTxOf.get(tx.key);
+      tx.respond(data, code, stateful || ptx !== undefined);
       if (ptx !== undefined && code >= 200) ptx.markFinal();
     } else {
       this.transport.sendResponse(data, req, info);

@@ -70,6 +70,8 @@ export class ScriptContext implements RouteContext {
   replyCode: number;
   /** Set once the request was answered or relayed by the script. */
   replied = false;
+  /** t_newtran was called: replies keep the server transaction (see reply). */
+  private keptTransaction = false;
   relayed = false;
 
   readonly core: ProxyCore;
@@ -131,7 +133,7 @@ export class ScriptContext implements RouteContext {
     return this.replyHeaderList;
   }
 
-  reply(code: number, reason: string): number | Promise<number> {
+  reply(code: number, reason: string, stateful = this.keptTransaction): number | Promise<number> {
     if (this.kind === 'reply' || this.kind === 'onreply' || !this.request.isRequest) return -1;
     if (this.request.method === 'ACK') return -1;
     this.replied = true;
@@ -143,7 +145,7 @@ export class ScriptContext implements RouteContext {
       toTag: this.core.localTag(this.request),
       ...(extra === undefined || extra.length === 0 ? {} : { headers: extra.map(splitHeaderLine) }),
     });
-    return this.core.sendReply(this.request, this.info, data, code) ? 1 : -1;
+    return this.core.sendReply(this.request, this.info, data, code, stateful) ? 1 : -1;
   }
 
   relay(opts?: { dstUri?: string }): Promise<number> {
@@ -242,6 +244,12 @@ export class ScriptContext implements RouteContext {
 
   hasTransaction(): boolean {
     return this.ptx !== undefined || this.core.hasServerTransaction(this.request);
+  }
+
+  keepTransaction(): boolean {
+    if (!this.hasTransaction()) return false;
+    this.keptTransaction = true;
+    return true;
   }
 
   isCanceled(): boolean {

@@ -255,6 +255,7 @@ export function simpleContext(
       return Promise.resolve(1);
     },
     forwardStateless: () => Promise.resolve(1),
+    keepTransaction: () => true,
     setHandler(k, h) {
       handlers.set(k, h);
     },

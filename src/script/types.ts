@@ -651,7 +651,7 @@ export interface KsrTm {
   readonly t_is_set: (
     target: 'branch_route' | 'failure_route' | 'onreply_route' | 'branch_failure_route',
   ) => number;
-  /** 1: Junction created the transaction before the script ran (-1 for ACK and in stateless mode). Allowed in: request_route. */
+  /** 1: the transaction Junction opened before the script ran is kept: later replies are stateful (-1 for ACK and in stateless mode). Allowed in: request_route. */
   readonly t_newtran: () => number;
   /** Run this function (or exported name) for each branch before it is sent. Allowed in: request_route, failure_route, branch_route, onreply_route. */
   readonly t_on_branch: (handler: RouteHandler) => number;

@@ -84,8 +84,11 @@ export interface ServerTransaction {
    * get the last response again (§17.2.1, §17.2.2). A 2xx to INVITE moves to Accepted (RFC 6026,
    * Timer L); a non-2xx final to INVITE to Completed (Timers G/H), its ACK is absorbed →
    * Confirmed (Timer I). Responses the state no longer allows are discarded.
+   * `retain: false` (a stateless reply, Kamailio's sl): a final to a non-INVITE request ends the
+   * transaction at once instead of keeping it for Timer J; a retransmitted request is then
+   * processed again. INVITE transactions always follow §17.2.1 (the ACK must be absorbed).
    */
-  respond(data: Buffer, status: number): void;
+  respond(data: Buffer, status: number, retain?: boolean): void;
   /** Status of the last response sent (0 before any). */
   readonly lastStatus: number;
   /** Called once when the transaction reaches Terminated and has left the tables. */

@@ -88,7 +88,7 @@ export abstract class ServerTransactionBase implements ServerTransaction {
     r.start(end);
   }
 
-  abstract respond(data: Buffer, status: number): void;
+  abstract respond(data: Buffer, status: number, retain?: boolean): void;
 
   /** A retransmission of the request that created this transaction arrived. */
   abstract onRetransmission(): void;

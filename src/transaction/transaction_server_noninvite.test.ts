@@ -73,6 +73,31 @@ test('a request retransmitted after the transaction ended is a new request for t
   assert.equal(tu.requests.length, 2);
 });
 
+test('a stateless final (retain false) ends the transaction at once; a retransmission is a new request', () => {
+  const { layer, tu } = setup();
+  const req = opts();
+  layer.receive(req, info);
+  const tx = tu.requests[0].tx;
+  tx?.respond(buildResponse(req, 200, undefined, { toTag: 'x' }), 200, false);
+  assert.equal(tx?.state, 'Terminated');
+  assert.equal(layer.size(), 0);
+  layer.receive(opts(), info);
+  assert.equal(tu.requests.length, 2);
+  assert.equal(layer.stats.retransmissionsAbsorbed, 0);
+});
+
+test('a stateless provisional keeps the transaction; only the final decides', () => {
+  const { layer, tu } = setup();
+  const req = opts();
+  layer.receive(req, info);
+  const tx = tu.requests[0].tx;
+  tx?.respond(buildResponse(req, 183, undefined, { toTag: 'x' }), 183, false);
+  assert.equal(tx?.state, 'Proceeding');
+  layer.receive(opts(), info);
+  assert.equal(tu.requests.length, 1);
+  assert.equal(layer.stats.retransmissionsAbsorbed, 1);
+});
+
 test('lifetime guard drops a non-INVITE the TU never answers (maxNoninvLifetime)', () => {
   const { layer, tu } = setup({ maxNoninvLifetime: 300 });
   layer.receive(opts(), info);

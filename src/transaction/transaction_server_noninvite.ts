@@ -31,7 +31,7 @@ export class ServerNonInviteTransaction extends ServerTransactionBase {
     this.armLife(fireLifetimeGuard, this.host.timers.maxNoninvLifetime);
   }
 
-  respond(data: Buffer, status: number): void {
+  respond(data: Buffer, status: number, retain = true): void {
     ServerTransactionBase.checkStatus(status);
     if (this.state !== TxState.Trying && this.state !== TxState.Proceeding) {
       // §17.2.2: final responses passed by the TU in Completed MUST be discarded.
@@ -47,11 +47,12 @@ export class ServerNonInviteTransaction extends ServerTransactionBase {
       return;
     }
     // §17.2.2: a final response moves to Completed; Timer J (64*T1 on unreliable transports,
-    // zero on reliable ones) keeps the response for request retransmissions.
+    // zero on reliable ones) keeps the response for request retransmissions. A stateless reply
+    // keeps nothing: a retransmission is a new request for the TU, as after Kamailio's sl replies.
     this.st = TxState.Completed;
     this.clearTimers();
     this.send(data);
-    if (this.reliable) this.terminate();
+    if (this.reliable || !retain) this.terminate();
     else {
       // Only retransmissions are left to absorb: a small record keeps the response for Timer J.
       this.retain(this.host.ends.J);

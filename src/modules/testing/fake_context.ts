@@ -147,6 +147,9 @@ export class FakeContext implements RouteContext {
   readonly replyCode: number;
 
   readonly replies: RecordedReply[] = [];
+  /** Replies asked to be stateful (t_reply), and whether t_newtran kept the transaction. */
+  statefulReplies = 0;
+  keptTransaction = false;
   readonly relays: RecordedRelay[] = [];
   readonly forwards: Array<{ uri: string | undefined; dstUri: string | undefined }> = [];
   readonly handlers = new Map<HandlerKind, RouteHandler | undefined>();
@@ -185,9 +188,16 @@ export class FakeContext implements RouteContext {
     }
   }
 
-  reply(code: number, reason: string): number {
+  reply(code: number, reason: string, stateful?: boolean): number {
     this.replies.push({ code, reason, headers: this.replyHeaders.slice() });
+    if (stateful === true) this.statefulReplies++;
     return this.opts.replyResult ?? 1;
+  }
+
+  keepTransaction(): boolean {
+    if (!this.hasTransaction()) return false;
+    this.keptTransaction = true;
+    return true;
   }
 
   relay(opts?: { dstUri?: string }): Promise<number> {

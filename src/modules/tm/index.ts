@@ -7,7 +7,7 @@ import type { RouteContext, RouteKind } from '../../proxy/context.ts';
 import { ANY_ROUTE, type ModuleDefinition, REQUEST_ROUTES } from '../../script/module.ts';
 import { isIPv4 } from '../../sip/uri.ts';
 import { def, N0, REPLY_ROUTES, REQUEST_FAILURE, REQUEST_ONLY } from '../shared/define.ts';
-import { sendReply } from '../sl/index.ts';
+import { replyWith } from '../sl/index.ts';
 import { isSet, onRoute } from './handlers.ts';
 import { checkStatus, statusOf, timedOut } from './status.ts';
 
@@ -67,6 +67,11 @@ function setFr(ctx: RouteContext, frInv: number, fr: number): number {
 const HANDLER = '(handler: RouteHandler) => number';
 const REPLY = '(code: number, reason: string) => number | Promise<number>';
 
+/** t_reply: the transaction is kept to absorb retransmissions (Timer J). */
+function sendStateful(ctx: RouteContext, code: number | string, reason?: string): number | Promise<number> {
+  return replyWith(ctx, code, reason, true);
+}
+
 const tm = {
   name: 'tm',
   summary: 'Stateful relay, transaction route handlers, transaction tests',
@@ -101,14 +106,19 @@ const tm = {
       isSet,
       ANY_ROUTE,
     ),
-    t_reply: def(REPLY, sendReply, REPLY_ROUTES, 'Reply statefully.'),
-    t_send_reply: def(REPLY, sendReply, REPLY_ROUTES, 'Reply statefully (the transaction already exists).'),
+    t_reply: def(REPLY, sendStateful, REPLY_ROUTES, 'Reply statefully.'),
+    t_send_reply: def(
+      REPLY,
+      sendStateful,
+      REPLY_ROUTES,
+      'Reply statefully (the transaction already exists).',
+    ),
     t_check_trans: def(N0, checkTrans, REQUEST_ONLY),
     t_newtran: def(
       N0,
-      (ctx: RouteContext): number => (ctx.hasTransaction() ? 1 : -1),
+      (ctx: RouteContext): number => (ctx.keepTransaction() ? 1 : -1),
       REQUEST_ONLY,
-      '1: Junction created the transaction before the script ran (-1 for ACK and in stateless mode).',
+      '1: the transaction Junction opened before the script ran is kept: later replies are stateful (-1 for ACK and in stateless mode).',
     ),
     t_is_canceled: def(N0, (ctx: RouteContext): number => (ctx.isCanceled() ? 1 : -1), ANY_ROUTE),
     t_set_fr: def('(frInvMs: number, frMs: number) => number', setFr, REQUEST_ROUTES),
