@@ -107,6 +107,14 @@ export class SipMessage {
    * CPU of a relayed call.
    */
   tuSlot: object | undefined = undefined;
+  /**
+   * Per-message state of KSR modules, as fields for the same reason as `tuSlot`: the value
+   * maxfwd.process_maxfwd wrote (-1: none), and rr's record_route request and pending add_rr_param
+   * parameters.
+   */
+  maxfwdWritten = -1;
+  rrRequested = false;
+  rrPending = '';
 
   /** Edits made by routing logic; serialize() splices them in. */
   edits: EditList | null = null;
