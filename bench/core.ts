@@ -24,6 +24,8 @@
  */
 import type { RemoteInfo, SocketOptions } from 'node:dgram';
 import { resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -42,6 +44,7 @@ const { values: opts } = parseArgs({
     window: { type: 'string', default: '100' },
     script: { type: 'string', default: 'routes/default.ts' },
     'max-seconds': { type: 'string', default: '60' },
+    'alloc-profile': { type: 'string' },
   },
 });
 const CALLS = Number(opts.calls);
@@ -333,6 +336,17 @@ async function main(): Promise<void> {
   const w = await run(WARMUP);
   console.log(`warm-up: ${WARMUP} calls in ${w.wallMs.toFixed(0)} ms`);
   const rounds: RoundResult[] = [];
+  // --alloc-profile FILE: a sampling heap profile of every allocation of the measured rounds,
+  // collected or not (what feeds the garbage collector), for DevTools or a script.
+  const session = opts['alloc-profile'] === undefined ? undefined : new Session();
+  if (session !== undefined) {
+    session.connect();
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  }
   for (let r = 0; r < ROUNDS; r++) {
     const res = await run(CALLS);
     rounds.push(res);
@@ -343,6 +357,11 @@ async function main(): Promise<void> {
         `generator ${(res.generatorUs / res.calls).toFixed(1)}), ` +
         `GC ${res.gcCount} (${res.gcMs.toFixed(0)} ms), heap ${res.heapGrowthMb >= 0 ? '+' : ''}${res.heapGrowthMb.toFixed(1)} MB`,
     );
+  }
+  if (session !== undefined) {
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    writeFileSync(opts['alloc-profile'] as string, JSON.stringify(profile));
+    session.disconnect();
   }
   await server.stop();
 

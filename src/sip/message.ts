@@ -34,6 +34,8 @@ const F_VALUE_END = 4;
 const F_LINE_END = 5;
 const F_FOLDED = 6;
 
+const NO_HEADERS: number[] = [];
+
 /** Memo keys per header id, built once (a key built per call costs a string and its hash each time). */
 const KEY_NA = HEADER_NAMES.map((_, id) => `na${id}`);
 const KEY_NAL = HEADER_NAMES.map((_, id) => `nal${id}`);
@@ -85,8 +87,11 @@ export class SipMessage {
   headersStart = 0;
   headersEnd = 0;
   bodyStart = 0;
-  /** Flat header table, HS numbers per header line (see HS). */
-  readonly hdr: number[] = [];
+  /**
+   * Flat header table, HS numbers per header line (see HS). The parser fills a scratch table and
+   * stores an exact-size copy here (no growth steps per message); not to be modified afterwards.
+   */
+  hdr: number[] = NO_HEADERS;
 
   // Decoded eagerly by the parser.
   callId = '';
