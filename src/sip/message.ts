@@ -125,6 +125,13 @@ export class SipMessage {
   edits: EditList | null = null;
   private newRuri: string | undefined = undefined;
   private memo: Map<string, unknown> | null = null;
+  // The hottest decoded values, as fields rather than memo entries (no closure nor key per read).
+  private receivedRuri: string | undefined = undefined;
+  private parsedRuri: Uri | ParseError | undefined = undefined;
+  private parsedRuriText: string | undefined = undefined;
+  private viaList: Via[] | ParseError | undefined = undefined;
+  private fromValue: NameAddr | ParseError | undefined = undefined;
+  private toValue: NameAddr | ParseError | undefined = undefined;
 
   constructor(buf: Buffer) {
     this.buf = buf;
@@ -139,19 +146,30 @@ export class SipMessage {
   /** The Request-URI as it will be sent (reflects setRuri), '' for responses. */
   get ruri(): string {
     if (!this.isRequest) return '';
-    return this.newRuri ?? this.memoize('ruri', () => this.buf.latin1Slice(this.lineA, this.lineB));
+    return this.newRuri ?? this.originalRuri;
   }
 
   /** The Request-URI as received. */
   get originalRuri(): string {
-    return this.isRequest ? this.memoize('ruri', () => this.buf.latin1Slice(this.lineA, this.lineB)) : '';
+    if (!this.isRequest) return '';
+    // Read many times per request (routing, loop detection, branches): decoded once, in a field.
+    let r = this.receivedRuri;
+    if (r === undefined) {
+      r = this.buf.latin1Slice(this.lineA, this.lineB);
+      this.receivedRuri = r;
+    }
+    return r;
   }
 
   /** The parsed Request-URI (reflects setRuri). */
   requestUri(): Uri | ParseError {
-    // Constant key while the Request-URI is the received one (the common case: no string built per call).
-    const key = this.newRuri === undefined ? 'uri' : `uri:${this.newRuri}`;
-    return this.memoize(key, () => parseUri(this.ruri));
+    // One slot, for the Request-URI as it is now (parsing is pure: a slot per text is not needed).
+    const text = this.ruri;
+    if (this.parsedRuriText !== text || this.parsedRuri === undefined) {
+      this.parsedRuri = parseUri(text);
+      this.parsedRuriText = text;
+    }
+    return this.parsedRuri;
   }
 
   /** Reason phrase of a response (UTF-8 allowed, RFC 4475 unreason). */
@@ -273,6 +291,11 @@ export class SipMessage {
    */
   releaseDecoded(): void {
     this.memo = null;
+    this.parsedRuri = undefined;
+    this.parsedRuriText = undefined;
+    this.viaList = undefined;
+    this.fromValue = undefined;
+    this.toValue = undefined;
   }
 
   private memoize<T>(key: string, compute: () => T): T {
@@ -285,28 +308,33 @@ export class SipMessage {
 
   /** Every Via value, top first (all Via header lines, comma lists split). */
   vias(): Via[] | ParseError {
-    return this.memoize('via', () => {
+    if (this.viaList === undefined) {
       const v = this.joinedValue(H.VIA);
-      return v === undefined ? fail(SipErrors.MISSING_HEADER, 'no Via header') : parseViaList(v);
-    });
+      this.viaList = v === undefined ? fail(SipErrors.MISSING_HEADER, 'no Via header') : parseViaList(v);
+    }
+    return this.viaList;
   }
 
   private single(id: number, kind: SipErrorKind): NameAddr | ParseError {
-    return this.memoize(KEY_NA[id], () => {
-      const i = this.findHeader(id);
-      if (i < 0) return fail(SipErrors.MISSING_HEADER, `no ${HEADER_NAMES[id]} header`);
-      const r = parseNameAddr(this.headerValue(i), 0, false);
-      if (isParseError(r)) return fail(kind, r.detail);
-      return r.value;
-    });
+    return this.memoize(KEY_NA[id], () => this.decodeSingle(id, kind));
+  }
+
+  private decodeSingle(id: number, kind: SipErrorKind): NameAddr | ParseError {
+    const i = this.findHeader(id);
+    if (i < 0) return fail(SipErrors.MISSING_HEADER, `no ${HEADER_NAMES[id]} header`);
+    const r = parseNameAddr(this.headerValue(i), 0, false);
+    if (isParseError(r)) return fail(kind, r.detail);
+    return r.value;
   }
 
   from(): NameAddr | ParseError {
-    return this.single(H.FROM, SipErrors.FROM);
+    this.fromValue ??= this.decodeSingle(H.FROM, SipErrors.FROM);
+    return this.fromValue;
   }
 
   to(): NameAddr | ParseError {
-    return this.single(H.TO, SipErrors.TO);
+    this.toValue ??= this.decodeSingle(H.TO, SipErrors.TO);
+    return this.toValue;
   }
 
   private optionalNameAddr(id: number): NameAddr | undefined | ParseError {
