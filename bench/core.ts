@@ -29,6 +29,7 @@ import { Session } from 'node:inspector/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeHeapSnapshot } from 'node:v8';
 import { parseConfig } from '../src/config/load.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { startServer } from '../src/server.ts';
@@ -45,6 +46,7 @@ const { values: opts } = parseArgs({
     script: { type: 'string', default: 'routes/default.ts' },
     'max-seconds': { type: 'string', default: '60' },
     'alloc-profile': { type: 'string' },
+    'heap-snapshot': { type: 'string' },
   },
 });
 const CALLS = Number(opts.calls);
@@ -363,6 +365,8 @@ async function main(): Promise<void> {
     writeFileSync(opts['alloc-profile'] as string, JSON.stringify(profile));
     session.disconnect();
   }
+  // --heap-snapshot FILE: what the server keeps after the rounds (transactions in their wait timers).
+  if (opts['heap-snapshot'] !== undefined) writeHeapSnapshot(opts['heap-snapshot']);
   await server.stop();
 
   const expected = WARMUP + ROUNDS * CALLS;

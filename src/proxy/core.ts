@@ -542,21 +542,7 @@ export class ProxyCore {
       return false;
     }
     const isInvite = ptx.isInvite;
-    const handler: ClientHandlerPort = {
-      onProvisional: (res) => ptx.onResponse(b, res),
-      onFinal: (res) => {
-        if (res.status === 503 && rest.length > 0) this.failover(ptx, b, rctx, rest, 503, res);
-        else ptx.onResponse(b, res);
-      },
-      onTimeout: () => {
-        if (b.provisional === 0 && rest.length > 0) this.failover(ptx, b, rctx, rest, 408);
-        else ptx.branchFailed(b, 408);
-      },
-      onTransportError: () => {
-        if (rest.length > 0) this.failover(ptx, b, rctx, rest, 503);
-        else ptx.branchFailed(b, 503);
-      },
-    };
+    const handler = new BranchHandler(this, ptx, b, rest, rest.length > 0 ? rctx : undefined);
     const opts: SendOptions & { timerC?: number; frTimer?: number } = { listenerId: out.id };
     if (isInvite && ptx.state.frInvMs > 0) opts.timerC = ptx.state.frInvMs;
     if (ptx.state.frMs > 0) opts.frTimer = ptx.state.frMs;
@@ -571,7 +557,7 @@ export class ProxyCore {
    * be reached is retried at the next target of the same hop, as a new branch (new transaction);
    * the failed one keeps its outcome for response selection if every target fails.
    */
-  private failover(
+  failover(
     ptx: ProxyTransaction,
     b: ProxyBranch,
     rctx: ScriptContext,
@@ -677,6 +663,54 @@ let hashB = 0;
 function hashStart(seed: number): void {
   hashA = 0xdeadbeef ^ seed;
   hashB = 0x41c6ce57 ^ seed;
+}
+
+/**
+ * The client-transaction handler of one branch: one object of fixed shape rather than four
+ * closures and their context (it lives as long as the client transaction, Timer M / K). The route
+ * context is kept only when a failover target remains (failover needs it).
+ */
+class BranchHandler implements ClientHandlerPort {
+  private readonly core: ProxyCore;
+  private readonly ptx: ProxyTransaction;
+  private readonly b: ProxyBranch;
+  private readonly rest: Endpoint[];
+  private readonly rctx: ScriptContext | undefined;
+
+  constructor(
+    core: ProxyCore,
+    ptx: ProxyTransaction,
+    b: ProxyBranch,
+    rest: Endpoint[],
+    rctx: ScriptContext | undefined,
+  ) {
+    this.core = core;
+    this.ptx = ptx;
+    this.b = b;
+    this.rest = rest;
+    this.rctx = rctx;
+  }
+
+  onProvisional(res: SipMessage): void {
+    this.ptx.onResponse(this.b, res);
+  }
+
+  onFinal(res: SipMessage): void {
+    if (res.status === 503 && this.rctx !== undefined)
+      this.core.failover(this.ptx, this.b, this.rctx, this.rest, 503, res);
+    else this.ptx.onResponse(this.b, res);
+  }
+
+  onTimeout(): void {
+    if (this.b.provisional === 0 && this.rctx !== undefined)
+      this.core.failover(this.ptx, this.b, this.rctx, this.rest, 408);
+    else this.ptx.branchFailed(this.b, 408);
+  }
+
+  onTransportError(): void {
+    if (this.rctx !== undefined) this.core.failover(this.ptx, this.b, this.rctx, this.rest, 503);
+    else this.ptx.branchFailed(this.b, 503);
+  }
 }
 
 /** Feed one string, then a separator (so "ab"+"c" and "a"+"bc" differ). */
