@@ -23,9 +23,9 @@
  * `perf record -g node --perf-basic-prof bench/core.ts`. The last line printed is one JSON object.
  */
 import type { RemoteInfo, SocketOptions } from 'node:dgram';
-import { resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { resolve } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
