@@ -22,7 +22,7 @@ import {
 import { parseNameAddr, parseNameAddrList } from './name_addr.ts';
 import type { ContactList, ContentType, Credentials, EventValue, NameAddr, Uri, Via } from './types.ts';
 import { parseUri } from './uri.ts';
-import { parseViaList } from './via.ts';
+import { parseViaList, parseViaListAfter } from './via.ts';
 
 /** Stride of the header table: id, nameStart, nameEnd, valueStart, valueEnd, lineEnd, folded. */
 export const HS = 7;
@@ -104,6 +104,8 @@ export class SipMessage {
   /** -1 when the header is absent (the body then runs to the end of the datagram). */
   contentLength = -1;
   topVia!: Via;
+  /** Where the top via-parm ends in the first Via header value (see parseViaListAfter). */
+  topViaEnd = -1;
 
   /**
    * Opaque slot for the transaction user: the proxy core keeps the server transaction of a request
@@ -310,7 +312,21 @@ export class SipMessage {
   vias(): Via[] | ParseError {
     if (this.viaList === undefined) {
       const v = this.joinedValue(H.VIA);
-      this.viaList = v === undefined ? fail(SipErrors.MISSING_HEADER, 'no Via header') : parseViaList(v);
+      if (v === undefined) this.viaList = fail(SipErrors.MISSING_HEADER, 'no Via header');
+      else {
+        // The top Via was decoded by the parser (from the same text unless the first value has
+        // non-ASCII octets, decoded as Latin-1 there and UTF-8 here): only the rest is parsed.
+        const top = this.topVia;
+        const end = this.topViaEnd;
+        this.viaList =
+          top !== undefined &&
+          end >= 0 &&
+          end <= v.length &&
+          v.startsWith(top.raw) &&
+          (end === v.length || v.charCodeAt(end) === 0x2c)
+            ? parseViaListAfter(v, top, end)
+            : parseViaList(v);
+      }
     }
     return this.viaList;
   }

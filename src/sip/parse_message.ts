@@ -338,5 +338,6 @@ function decodeEager(msg: SipMessage): SipMessage | ParseError {
   const top = parseTopVia(via);
   if (isParseError(top)) return fail(SipErrors.VIA, top.detail);
   msg.topVia = top.via;
+  msg.topViaEnd = top.end;
   return msg;
 }
