@@ -396,8 +396,12 @@ export class ProxyCore {
     return all.slice(0, this.maxBranches);
   }
 
-  /** t_relay: stateful when a server transaction exists, else (ACK, stateless mode) stateless. */
-  async relay(ctx: ScriptContext): Promise<number> {
+  /**
+   * t_relay: stateful when a server transaction exists, else (ACK, stateless mode) stateless. The
+   * outcome is a number when every branch went out synchronously (no branch route or name
+   * resolution pending, the common case): no Promise, no microtask hop; else a Promise.
+   */
+  relay(ctx: ScriptContext): number | Promise<number> {
     const req = ctx.request;
     const tx = serverTxOf(req);
     if (this.stateless || tx === undefined || req.method === 'ACK') return this.forwardStateless(ctx);
@@ -416,20 +420,42 @@ export class ProxyCore {
     if (ptx.canceled) return -1;
     ctx.ptx = ptx;
     const targets = this.targetsOf(ctx);
-    let sent = 0;
     // No outcome is decided while the branches go out: a first target that fails at once must not
     // answer upstream (or run the failure route) before the next one was tried.
     ptx.hold();
+    return this.sendTargets(ctx, ptx, targets, 0, 0);
+  }
+
+  /** Send the branches from targets[i] on, one after the other; then the outcome (unholds once). */
+  private sendTargets(
+    ctx: ScriptContext,
+    ptx: ProxyTransaction,
+    targets: BranchTarget[],
+    from: number,
+    sentBefore: number,
+  ): number | Promise<number> {
+    let sent = sentBefore;
     try {
-      for (const target of targets) {
+      for (let i = from; i < targets.length; i++) {
         if (ptx.canceled || ptx.finalSent) break;
-        const b = ptx.newBranch(target);
-        const ok = await this.sendBranch(ptx, b, ctx);
+        const b = ptx.newBranch(targets[i]);
+        const ok = this.sendBranch(ptx, b, ctx);
+        if (ok instanceof Promise) {
+          return ok.then(
+            (went) => this.sendTargets(ctx, ptx, targets, i + 1, went ? sent + 1 : sent),
+            (err: unknown) => {
+              ptx.unhold();
+              throw err;
+            },
+          );
+        }
         if (ok) sent++;
       }
-    } finally {
+    } catch (err) {
       ptx.unhold();
+      throw err;
     }
+    ptx.unhold();
     if (sent === 0) {
       this.stats.relayFailures++;
       // Nothing went out: t_relay < 0 and the script decides what to answer. Unanswered, the
@@ -444,7 +470,8 @@ export class ProxyCore {
     return 1;
   }
 
-  private async sendBranch(ptx: ProxyTransaction, b: ProxyBranch, rctx: ScriptContext): Promise<boolean> {
+  /** One branch: branch route, next hop, edits, client transaction. Sync unless something is awaited. */
+  private sendBranch(ptx: ProxyTransaction, b: ProxyBranch, rctx: ScriptContext): boolean | Promise<boolean> {
     const req = ptx.request;
     const edits = new EditList();
     const target = b.target;
@@ -452,47 +479,100 @@ export class ProxyCore {
     if (path !== undefined) {
       for (let i = path.length - 1; i >= 0; i--) req.prependHeader('Route', path[i], edits);
     }
-    let ruri = target.uri;
-    let dstUri = target.dstUri;
+    const ruri = target.uri;
     // Max-Forwards is decremented in each branch's copy (setMaxForwards marks the message as
     // processed; the mark is the request route's, not a branch's).
     const mfBefore = req.maxForwardsProcessed;
     const branchHandler = ptx.state.handlers.branch;
     if (branchHandler === undefined) {
       if (ruri !== req.ruri) req.setRuri(ruri, edits);
-    } else {
-      const bctx = new ScriptContext(this, 'branch', req, req, ptx.info, ptx.state, ptx, b.index);
-      bctx.dstUri = dstUri;
-      const savedRuri = req.ruri;
-      req.editTarget = edits;
-      try {
-        // The branch route reads and edits this branch: $ru is its R-URI, edits go to its list.
-        if (ruri !== savedRuri) req.setRuri(ruri);
-        const r = this.runRoute('branch', bctx, branchHandler);
-        if (r !== undefined) await r;
-      } finally {
-        ruri = req.ruri;
-        // Reads go back to what the request route left; this edit goes to a scratch list.
-        req.editTarget = new EditList();
-        if (req.ruri !== savedRuri) req.setRuri(savedRuri);
-        req.editTarget = null;
-      }
-      dstUri = bctx.dstUri;
-      if (bctx.dropped) {
-        req.maxForwardsProcessed = mfBefore;
-        ptx.branchFailed(b, 500);
-        return false;
-      }
+      return this.branchNextHop(ptx, b, rctx, edits, path, ruri, target.dstUri, mfBefore);
     }
+    const bctx = new ScriptContext(this, 'branch', req, req, ptx.info, ptx.state, ptx, b.index);
+    bctx.dstUri = target.dstUri;
+    const savedRuri = req.ruri;
+    req.editTarget = edits;
+    let r: Promise<void> | undefined;
+    try {
+      // The branch route reads and edits this branch: $ru is its R-URI, edits go to its list.
+      if (ruri !== savedRuri) req.setRuri(ruri);
+      r = this.runRoute('branch', bctx, branchHandler);
+    } catch (err) {
+      this.endBranchRoute(req, savedRuri);
+      throw err;
+    }
+    if (r === undefined) return this.afterBranchRoute(ptx, b, rctx, bctx, edits, path, savedRuri, mfBefore);
+    return r.then(
+      () => this.afterBranchRoute(ptx, b, rctx, bctx, edits, path, savedRuri, mfBefore),
+      (err: unknown) => {
+        this.endBranchRoute(req, savedRuri);
+        throw err;
+      },
+    );
+  }
+
+  /** Reads go back to what the request route left; this edit goes to a scratch list. */
+  private endBranchRoute(req: SipMessage, savedRuri: string): void {
+    req.editTarget = new EditList();
+    if (req.ruri !== savedRuri) req.setRuri(savedRuri);
+    req.editTarget = null;
+  }
+
+  private afterBranchRoute(
+    ptx: ProxyTransaction,
+    b: ProxyBranch,
+    rctx: ScriptContext,
+    bctx: ScriptContext,
+    edits: EditList,
+    path: string[] | undefined,
+    savedRuri: string,
+    mfBefore: boolean,
+  ): boolean | Promise<boolean> {
+    const req = ptx.request;
+    const ruri = req.ruri;
+    this.endBranchRoute(req, savedRuri);
+    if (bctx.dropped) {
+      req.maxForwardsProcessed = mfBefore;
+      ptx.branchFailed(b, 500);
+      return false;
+    }
+    return this.branchNextHop(ptx, b, rctx, edits, path, ruri, bctx.dstUri, mfBefore);
+  }
+
+  private branchNextHop(
+    ptx: ProxyTransaction,
+    b: ProxyBranch,
+    rctx: ScriptContext,
+    edits: EditList,
+    path: string[] | undefined,
+    ruri: string,
+    dstUri: string | undefined,
+    mfBefore: boolean,
+  ): boolean | Promise<boolean> {
+    const req = ptx.request;
     const mfDone = req.maxForwardsProcessed;
     req.maxForwardsProcessed = mfBefore;
     const hopUri = dstUri ?? (path !== undefined ? stripAngle(path[0]) : ruri);
     // RFC 3263: every target of the next hop, in failover order (a failover branch brings the rest).
-    let targets = b.failover;
-    if (targets === undefined) {
-      const r = this.resolver.resolveUri(hopUri);
-      targets = r instanceof Promise ? await r : r;
-    }
+    const targets = b.failover;
+    if (targets !== undefined) return this.branchOut(ptx, b, rctx, edits, ruri, targets, mfDone, mfBefore);
+    const r = this.resolver.resolveUri(hopUri);
+    if (r instanceof Promise)
+      return r.then((t) => this.branchOut(ptx, b, rctx, edits, ruri, t, mfDone, mfBefore));
+    return this.branchOut(ptx, b, rctx, edits, ruri, r, mfDone, mfBefore);
+  }
+
+  private branchOut(
+    ptx: ProxyTransaction,
+    b: ProxyBranch,
+    rctx: ScriptContext,
+    edits: EditList,
+    ruri: string,
+    targets: Endpoint[],
+    mfDone: boolean,
+    mfBefore: boolean,
+  ): boolean {
+    const req = ptx.request;
     const ep = targets.length === 0 ? null : targets[0];
     // Nearly every hop has one target (an IP literal, an A record): no copy for it.
     const rest = targets.length > 1 ? targets.slice(1) : NO_ENDPOINTS;
@@ -576,7 +656,7 @@ export class ProxyCore {
     next.failover = rest;
     if (res === undefined) ptx.branchFailed(b, status);
     else ptx.onResponse(b, res);
-    this.sendBranch(ptx, next, rctx).then(
+    Promise.resolve(this.sendBranch(ptx, next, rctx)).then(
       () => {
         ptx.unhold();
         ptx.checkDone();
@@ -609,14 +689,19 @@ export class ProxyCore {
   // ================================================================ stateless
 
   /** forward / forward_uri, and t_relay in stateless mode (RFC 3261 §16.11). */
-  async forwardStateless(ctx: ScriptContext, uri?: string): Promise<number> {
+  forwardStateless(ctx: ScriptContext, uri?: string): number | Promise<number> {
     const req = ctx.request;
     const hopUri = uri ?? ctx.dstUri ?? req.ruri;
-    // The first RFC 3263 target (stateless forwarding has no failover). No await when it is known
-    // (IP literal, cached): an ACK must not fall behind the BYE read after it (both go out in
-    // the tick they were read in, in order).
+    // The first RFC 3263 target (stateless forwarding has no failover). Synchronous when it is
+    // known (IP literal, cached): an ACK must not fall behind the BYE read after it (both go out
+    // in the tick they were read in, in order), and no Promise is made.
     const r = this.resolver.resolveUri(hopUri);
-    const ep = (r instanceof Promise ? await r : r)[0];
+    if (r instanceof Promise) return r.then((eps) => this.forwardTo(ctx, eps[0]));
+    return this.forwardTo(ctx, r[0]);
+  }
+
+  private forwardTo(ctx: ScriptContext, ep: Endpoint | undefined): number {
+    const req = ctx.request;
     if (ep === undefined) return -1;
     const out = this.transport.selectListener(ep);
     if (out === undefined) return -1;

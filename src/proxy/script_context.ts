@@ -165,7 +165,10 @@ export class ScriptContext implements RouteContext {
     else this.idle = fn;
   }
 
-  private track(p: Promise<number>): Promise<number> {
+  private track(outcome: number | Promise<number>): Promise<number> {
+    // An outcome known at once (every branch went out in this tick) still counts as in flight
+    // until the script can see it (a microtask later), as an awaited one does.
+    const p = typeof outcome === 'number' ? Promise.resolve(outcome) : outcome;
     this.inFlight++;
     const done = (): void => {
       if (--this.inFlight > 0) return;
