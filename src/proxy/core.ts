@@ -178,13 +178,30 @@ export class ProxyCore {
     const ctx = new ScriptContext(this, 'request', req, req, info, newRelayState());
     const hook = this.requestHook;
     if (hook?.(req, info, tx, ctx.state)) return;
-    const r = this.runRoute('request', ctx);
-    if (r !== undefined)
-      r.then(
-        () => this.afterRequestRoute(ctx, tx),
-        () => this.afterRequestRoute(ctx, tx),
-      );
-    else this.afterRequestRoute(ctx, tx);
+    let r: Promise<void> | void;
+    try {
+      r = this.script.run('request', ctx);
+    } catch (err) {
+      this.routeFailed(err, 'request');
+      r = undefined;
+    }
+    if (r === undefined) {
+      this.afterRequestRoute(ctx, tx);
+      return;
+    }
+    // One reaction for both outcomes (runRoute's catch and a then on it would be two Promises).
+    r.then(
+      () => this.afterRequestRoute(ctx, tx),
+      (err: unknown) => {
+        this.routeFailed(err, 'request');
+        this.afterRequestRoute(ctx, tx);
+      },
+    );
+  }
+
+  private routeFailed(err: unknown, kind: RouteKind): void {
+    this.stats.scriptErrors++;
+    this.log.error({ err, route: kind }, 'routing script failed');
   }
 
   private afterRequestRoute(ctx: ScriptContext, tx: ServerTxPort | undefined): void {
@@ -298,15 +315,11 @@ export class ProxyCore {
     try {
       r = this.script.run(kind, ctx, handler);
     } catch (err) {
-      this.stats.scriptErrors++;
-      this.log.error({ err, route: kind }, 'routing script failed');
+      this.routeFailed(err, kind);
       return undefined;
     }
     if (r === undefined) return undefined;
-    return r.catch((err: unknown) => {
-      this.stats.scriptErrors++;
-      this.log.error({ err, route: kind }, 'routing script failed');
-    });
+    return r.catch((err: unknown) => this.routeFailed(err, kind));
   }
 
   scriptLog(level: string, text: string): void {
