@@ -824,13 +824,42 @@ function hashPart(s: string): void {
   hashB = Math.imul(b ^ 0x1f, 1597334677);
 }
 
-function hashHex(): string {
+/** Feed a non-negative integer as its decimal digits (what hashPart(String(n)) feeds, without the string). */
+function hashDecimal(n: number): void {
+  if (!Number.isSafeInteger(n) || n < 0) {
+    hashPart(String(n));
+    return;
+  }
+  let a = hashA;
+  let b = hashB;
+  let div = 1;
+  while (div * 10 <= n) div *= 10;
+  for (; div >= 1; div /= 10) {
+    const c = 0x30 + (Math.floor(n / div) % 10);
+    a = Math.imul(a ^ c, 2654435761);
+    b = Math.imul(b ^ c, 1597334677);
+  }
+  hashA = Math.imul(a ^ 0x1f, 2654435761);
+  hashB = Math.imul(b ^ 0x1f, 1597334677);
+}
+
+const HEX_DIGITS = '0123456789abcdef';
+
+/** The first `len` (1-16) of the hash's 16 hex digits, in one string (no pieces to join or cut). */
+function hashHex(len: number): string {
   let a = hashA;
   let b = hashB;
   a = Math.imul(a ^ (a >>> 16), 2246822507) ^ Math.imul(b ^ (b >>> 13), 3266489909);
   b = Math.imul(b ^ (b >>> 16), 2246822507) ^ Math.imul(a ^ (a >>> 13), 3266489909);
-  return (b >>> 0).toString(16).padStart(8, '0') + (a >>> 0).toString(16).padStart(8, '0');
+  const codes = HEX_CODES;
+  for (let i = 0; i < len; i++) {
+    const word = i < 8 ? b : a;
+    codes[i] = HEX_DIGITS.charCodeAt((word >>> (28 - 4 * (i & 7))) & 15);
+  }
+  return String.fromCharCode.apply(null, len === 16 ? codes : codes.slice(0, len));
 }
+
+const HEX_CODES: number[] = new Array<number>(16).fill(0);
 
 /**
  * What identifies a request for loop detection (§16.6 step 8): R-URI, tags, Call-ID, CSeq, and the
@@ -846,11 +875,11 @@ function loopKey(req: SipMessage, ruri: string): string {
   hashPart(req.fromTag ?? '');
   hashPart(req.toTag ?? '');
   hashPart(req.callId);
-  hashPart(String(req.cseq));
+  hashDecimal(req.cseq);
   for (let i = req.findHeader(H.ROUTE); i >= 0; i = req.findHeader(H.ROUTE, i + 1)) {
     hashPart(req.headerValue(i));
   }
-  return hashHex().slice(0, LOOP_KEY_LEN);
+  return hashHex(LOOP_KEY_LEN);
 }
 
 /** A unique branch that also carries the loop key of the request as sent to `ruri`. */
@@ -893,10 +922,10 @@ export function statelessBranch(req: SipMessage): string {
       hashPart(v.raw);
       hashPart(req.fromTag ?? '');
       hashPart(req.callId);
-      hashPart(String(req.cseq));
+      hashDecimal(req.cseq);
       hashPart(req.originalRuri);
     }
-    hex += hashHex();
+    hex += hashHex(seed === 0 ? 16 : 4);
   }
-  return `z9hG4bKsl${hex.slice(0, 20)}`;
+  return `z9hG4bKsl${hex}`;
 }
