@@ -240,6 +240,9 @@ export class ScriptContext implements RouteContext {
   }
 
   isMyself(uri: string): boolean {
+    const m = this.msg;
+    // The Request-URI (is_myself_ruri, the common question) is parsed once per message.
+    if (m.isRequest && uri === m.ruri) return this.core.local.isMyselfParsed(m.requestUri());
     return this.core.local.isMyselfUri(uri);
   }
 
