@@ -363,21 +363,26 @@ export class ProxyCore {
   /** Reply routes for a response on a branch; false when the script dropped it. */
   runReplyRoutes(ptx: ProxyTransaction, b: ProxyBranch, res: SipMessage): boolean {
     const onreply = ptx.state.handlers.onreply;
-    if (!this.script.has('reply') && onreply === undefined) return true;
-    const ctx = new ScriptContext(
-      this,
-      'reply',
-      res,
-      ptx.request,
-      ptx.info,
-      ptx.state,
-      ptx,
-      b.index,
-      res.status,
-    );
+    const hasReply = this.script.has('reply');
+    if (!hasReply && onreply === undefined) return true;
+    let dropped = false;
     // Reply routes run synchronously: a response is never held for an awaited script.
-    if (this.script.has('reply')) this.runRoute('reply', ctx);
-    if (!ctx.dropped && onreply !== undefined) {
+    if (hasReply) {
+      const ctx = new ScriptContext(
+        this,
+        'reply',
+        res,
+        ptx.request,
+        ptx.info,
+        ptx.state,
+        ptx,
+        b.index,
+        res.status,
+      );
+      this.runRoute('reply', ctx);
+      dropped = ctx.dropped;
+    }
+    if (!dropped && onreply !== undefined) {
       const octx = new ScriptContext(
         this,
         'onreply',
@@ -392,7 +397,7 @@ export class ProxyCore {
       this.runRoute('onreply', octx, onreply);
       return !octx.dropped;
     }
-    return !ctx.dropped;
+    return !dropped;
   }
 
   // ================================================================ relay
@@ -403,9 +408,11 @@ export class ProxyCore {
     if (ctx.dstUri !== undefined) first.dstUri = ctx.dstUri;
     if (ctx.ruriPath !== undefined && ctx.ruriPath.length > 0) first.path = ctx.ruriPath;
     ctx.ruriPath = undefined;
+    ctx.dstUri = undefined;
+    // Nearly always one target (no append_branch): no spread nor copy for it.
+    if (ctx.branches.length === 0 && this.maxBranches >= 1) return [first];
     const all = [first, ...ctx.branches];
     ctx.branches.length = 0;
-    ctx.dstUri = undefined;
     return all.slice(0, this.maxBranches);
   }
 
