@@ -368,36 +368,25 @@ export class ProxyCore {
     let dropped = false;
     // Reply routes run synchronously: a response is never held for an awaited script.
     if (hasReply) {
-      const ctx = new ScriptContext(
-        this,
-        'reply',
-        res,
-        ptx.request,
-        ptx.info,
-        ptx.state,
-        ptx,
-        b.index,
-        res.status,
-      );
+      const ctx = this.replyContext('reply', ptx, b, res);
       this.runRoute('reply', ctx);
       dropped = ctx.dropped;
     }
     if (!dropped && onreply !== undefined) {
-      const octx = new ScriptContext(
-        this,
-        'onreply',
-        res,
-        ptx.request,
-        ptx.info,
-        ptx.state,
-        ptx,
-        b.index,
-        res.status,
-      );
+      const octx = this.replyContext('onreply', ptx, b, res);
       this.runRoute('onreply', octx, onreply);
       return !octx.dropped;
     }
     return !dropped;
+  }
+
+  private replyContext(
+    kind: 'reply' | 'onreply',
+    ptx: ProxyTransaction,
+    b: ProxyBranch,
+    res: SipMessage,
+  ): ScriptContext {
+    return new ScriptContext(this, kind, res, ptx.request, ptx.info, ptx.state, ptx, b.index, res.status);
   }
 
   // ================================================================ relay
