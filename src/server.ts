@@ -22,6 +22,7 @@ import { ScriptEngine } from './script/engine.ts';
 import { KsrRegistry } from './script/registry.ts';
 import { newTag } from './sip/build.ts';
 import { TransactionLayer } from './transaction/transaction_layer.ts';
+import type { DatagramSocketFactory } from './transport/options.ts';
 import { readTlsSettings } from './transport/tls_files.ts';
 import { TransportLayer } from './transport/transport_layer.ts';
 
@@ -45,7 +46,13 @@ export interface Server extends RunningServer {
 /** How long a graceful stop lets transactions finish before closing the sockets. */
 const DRAIN_MS = 5000;
 
-export async function startServer(config: Config, log: Logger): Promise<Server> {
+/** Wiring overrides for in-process benchmarks and tests; production passes none. */
+export interface ServerHooks {
+  /** UDP sockets for the listeners (node:dgram by default). */
+  udpSocketFactory?: DatagramSocketFactory;
+}
+
+export async function startServer(config: Config, log: Logger, hooks: ServerHooks = {}): Promise<Server> {
   // Location / subscriber storage first: REGISTERs may arrive as soon as a listener is bound.
   const registration = await startRegistration(config, log);
   configureExec(config.modules.exec as ExecParams | undefined, log.child({ module: 'exec' }));
@@ -79,6 +86,7 @@ export async function startServer(config: Config, log: Logger): Promise<Server> 
         keepAliveIntervalMs: config.transport.keepalive_interval_ms,
       },
       logger: log.child({ module: 'transport' }),
+      ...(hooks.udpSocketFactory === undefined ? {} : { udpSocketFactory: hooks.udpSocketFactory }),
     },
     {
       message(msg, info) {

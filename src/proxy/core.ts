@@ -178,13 +178,30 @@ export class ProxyCore {
     const ctx = new ScriptContext(this, 'request', req, req, info, newRelayState());
     const hook = this.requestHook;
     if (hook?.(req, info, tx, ctx.state)) return;
-    const r = this.runRoute('request', ctx);
-    if (r !== undefined)
-      r.then(
-        () => this.afterRequestRoute(ctx, tx),
-        () => this.afterRequestRoute(ctx, tx),
-      );
-    else this.afterRequestRoute(ctx, tx);
+    let r: Promise<void> | void;
+    try {
+      r = this.script.run('request', ctx);
+    } catch (err) {
+      this.routeFailed(err, 'request');
+      r = undefined;
+    }
+    if (r === undefined) {
+      this.afterRequestRoute(ctx, tx);
+      return;
+    }
+    // One reaction for both outcomes (runRoute's catch and a then on it would be two Promises).
+    r.then(
+      () => this.afterRequestRoute(ctx, tx),
+      (err: unknown) => {
+        this.routeFailed(err, 'request');
+        this.afterRequestRoute(ctx, tx);
+      },
+    );
+  }
+
+  private routeFailed(err: unknown, kind: RouteKind): void {
+    this.stats.scriptErrors++;
+    this.log.error({ err, route: kind }, 'routing script failed');
   }
 
   private afterRequestRoute(ctx: ScriptContext, tx: ServerTxPort | undefined): void {
@@ -298,15 +315,11 @@ export class ProxyCore {
     try {
       r = this.script.run(kind, ctx, handler);
     } catch (err) {
-      this.stats.scriptErrors++;
-      this.log.error({ err, route: kind }, 'routing script failed');
+      this.routeFailed(err, kind);
       return undefined;
     }
     if (r === undefined) return undefined;
-    return r.catch((err: unknown) => {
-      this.stats.scriptErrors++;
-      this.log.error({ err, route: kind }, 'routing script failed');
-    });
+    return r.catch((err: unknown) => this.routeFailed(err, kind));
   }
 
   scriptLog(level: string, text: string): void {
@@ -356,36 +369,30 @@ export class ProxyCore {
   /** Reply routes for a response on a branch; false when the script dropped it. */
   runReplyRoutes(ptx: ProxyTransaction, b: ProxyBranch, res: SipMessage): boolean {
     const onreply = ptx.state.handlers.onreply;
-    if (!this.script.has('reply') && onreply === undefined) return true;
-    const ctx = new ScriptContext(
-      this,
-      'reply',
-      res,
-      ptx.request,
-      ptx.info,
-      ptx.state,
-      ptx,
-      b.index,
-      res.status,
-    );
+    const hasReply = this.script.has('reply');
+    if (!hasReply && onreply === undefined) return true;
+    let dropped = false;
     // Reply routes run synchronously: a response is never held for an awaited script.
-    if (this.script.has('reply')) this.runRoute('reply', ctx);
-    if (!ctx.dropped && onreply !== undefined) {
-      const octx = new ScriptContext(
-        this,
-        'onreply',
-        res,
-        ptx.request,
-        ptx.info,
-        ptx.state,
-        ptx,
-        b.index,
-        res.status,
-      );
+    if (hasReply) {
+      const ctx = this.replyContext('reply', ptx, b, res);
+      this.runRoute('reply', ctx);
+      dropped = ctx.dropped;
+    }
+    if (!dropped && onreply !== undefined) {
+      const octx = this.replyContext('onreply', ptx, b, res);
       this.runRoute('onreply', octx, onreply);
       return !octx.dropped;
     }
-    return !ctx.dropped;
+    return !dropped;
+  }
+
+  private replyContext(
+    kind: 'reply' | 'onreply',
+    ptx: ProxyTransaction,
+    b: ProxyBranch,
+    res: SipMessage,
+  ): ScriptContext {
+    return new ScriptContext(this, kind, res, ptx.request, ptx.info, ptx.state, ptx, b.index, res.status);
   }
 
   // ================================================================ relay
@@ -396,14 +403,20 @@ export class ProxyCore {
     if (ctx.dstUri !== undefined) first.dstUri = ctx.dstUri;
     if (ctx.ruriPath !== undefined && ctx.ruriPath.length > 0) first.path = ctx.ruriPath;
     ctx.ruriPath = undefined;
+    ctx.dstUri = undefined;
+    // Nearly always one target (no append_branch): no spread nor copy for it.
+    if (ctx.branches.length === 0 && this.maxBranches >= 1) return [first];
     const all = [first, ...ctx.branches];
     ctx.branches.length = 0;
-    ctx.dstUri = undefined;
     return all.slice(0, this.maxBranches);
   }
 
-  /** t_relay: stateful when a server transaction exists, else (ACK, stateless mode) stateless. */
-  async relay(ctx: ScriptContext): Promise<number> {
+  /**
+   * t_relay: stateful when a server transaction exists, else (ACK, stateless mode) stateless. The
+   * outcome is a number when every branch went out synchronously (no branch route or name
+   * resolution pending, the common case): no Promise, no microtask hop; else a Promise.
+   */
+  relay(ctx: ScriptContext): number | Promise<number> {
     const req = ctx.request;
     const tx = serverTxOf(req);
     if (this.stateless || tx === undefined || req.method === 'ACK') return this.forwardStateless(ctx);
@@ -422,20 +435,42 @@ export class ProxyCore {
     if (ptx.canceled) return -1;
     ctx.ptx = ptx;
     const targets = this.targetsOf(ctx);
-    let sent = 0;
     // No outcome is decided while the branches go out: a first target that fails at once must not
     // answer upstream (or run the failure route) before the next one was tried.
     ptx.hold();
+    return this.sendTargets(ctx, ptx, targets, 0, 0);
+  }
+
+  /** Send the branches from targets[i] on, one after the other; then the outcome (unholds once). */
+  private sendTargets(
+    ctx: ScriptContext,
+    ptx: ProxyTransaction,
+    targets: BranchTarget[],
+    from: number,
+    sentBefore: number,
+  ): number | Promise<number> {
+    let sent = sentBefore;
     try {
-      for (const target of targets) {
+      for (let i = from; i < targets.length; i++) {
         if (ptx.canceled || ptx.finalSent) break;
-        const b = ptx.newBranch(target);
-        const ok = await this.sendBranch(ptx, b, ctx);
+        const b = ptx.newBranch(targets[i]);
+        const ok = this.sendBranch(ptx, b, ctx);
+        if (ok instanceof Promise) {
+          return ok.then(
+            (went) => this.sendTargets(ctx, ptx, targets, i + 1, went ? sent + 1 : sent),
+            (err: unknown) => {
+              ptx.unhold();
+              throw err;
+            },
+          );
+        }
         if (ok) sent++;
       }
-    } finally {
+    } catch (err) {
       ptx.unhold();
+      throw err;
     }
+    ptx.unhold();
     if (sent === 0) {
       this.stats.relayFailures++;
       // Nothing went out: t_relay < 0 and the script decides what to answer. Unanswered, the
@@ -450,7 +485,8 @@ export class ProxyCore {
     return 1;
   }
 
-  private async sendBranch(ptx: ProxyTransaction, b: ProxyBranch, rctx: ScriptContext): Promise<boolean> {
+  /** One branch: branch route, next hop, edits, client transaction. Sync unless something is awaited. */
+  private sendBranch(ptx: ProxyTransaction, b: ProxyBranch, rctx: ScriptContext): boolean | Promise<boolean> {
     const req = ptx.request;
     const edits = new EditList();
     const target = b.target;
@@ -458,47 +494,100 @@ export class ProxyCore {
     if (path !== undefined) {
       for (let i = path.length - 1; i >= 0; i--) req.prependHeader('Route', path[i], edits);
     }
-    let ruri = target.uri;
-    let dstUri = target.dstUri;
+    const ruri = target.uri;
     // Max-Forwards is decremented in each branch's copy (setMaxForwards marks the message as
     // processed; the mark is the request route's, not a branch's).
     const mfBefore = req.maxForwardsProcessed;
     const branchHandler = ptx.state.handlers.branch;
     if (branchHandler === undefined) {
       if (ruri !== req.ruri) req.setRuri(ruri, edits);
-    } else {
-      const bctx = new ScriptContext(this, 'branch', req, req, ptx.info, ptx.state, ptx, b.index);
-      bctx.dstUri = dstUri;
-      const savedRuri = req.ruri;
-      req.editTarget = edits;
-      try {
-        // The branch route reads and edits this branch: $ru is its R-URI, edits go to its list.
-        if (ruri !== savedRuri) req.setRuri(ruri);
-        const r = this.runRoute('branch', bctx, branchHandler);
-        if (r !== undefined) await r;
-      } finally {
-        ruri = req.ruri;
-        // Reads go back to what the request route left; this edit goes to a scratch list.
-        req.editTarget = new EditList();
-        if (req.ruri !== savedRuri) req.setRuri(savedRuri);
-        req.editTarget = null;
-      }
-      dstUri = bctx.dstUri;
-      if (bctx.dropped) {
-        req.maxForwardsProcessed = mfBefore;
-        ptx.branchFailed(b, 500);
-        return false;
-      }
+      return this.branchNextHop(ptx, b, rctx, edits, path, ruri, target.dstUri, mfBefore);
     }
+    const bctx = new ScriptContext(this, 'branch', req, req, ptx.info, ptx.state, ptx, b.index);
+    bctx.dstUri = target.dstUri;
+    const savedRuri = req.ruri;
+    req.editTarget = edits;
+    let r: Promise<void> | undefined;
+    try {
+      // The branch route reads and edits this branch: $ru is its R-URI, edits go to its list.
+      if (ruri !== savedRuri) req.setRuri(ruri);
+      r = this.runRoute('branch', bctx, branchHandler);
+    } catch (err) {
+      this.endBranchRoute(req, savedRuri);
+      throw err;
+    }
+    if (r === undefined) return this.afterBranchRoute(ptx, b, rctx, bctx, edits, path, savedRuri, mfBefore);
+    return r.then(
+      () => this.afterBranchRoute(ptx, b, rctx, bctx, edits, path, savedRuri, mfBefore),
+      (err: unknown) => {
+        this.endBranchRoute(req, savedRuri);
+        throw err;
+      },
+    );
+  }
+
+  /** Reads go back to what the request route left; this edit goes to a scratch list. */
+  private endBranchRoute(req: SipMessage, savedRuri: string): void {
+    req.editTarget = new EditList();
+    if (req.ruri !== savedRuri) req.setRuri(savedRuri);
+    req.editTarget = null;
+  }
+
+  private afterBranchRoute(
+    ptx: ProxyTransaction,
+    b: ProxyBranch,
+    rctx: ScriptContext,
+    bctx: ScriptContext,
+    edits: EditList,
+    path: string[] | undefined,
+    savedRuri: string,
+    mfBefore: boolean,
+  ): boolean | Promise<boolean> {
+    const req = ptx.request;
+    const ruri = req.ruri;
+    this.endBranchRoute(req, savedRuri);
+    if (bctx.dropped) {
+      req.maxForwardsProcessed = mfBefore;
+      ptx.branchFailed(b, 500);
+      return false;
+    }
+    return this.branchNextHop(ptx, b, rctx, edits, path, ruri, bctx.dstUri, mfBefore);
+  }
+
+  private branchNextHop(
+    ptx: ProxyTransaction,
+    b: ProxyBranch,
+    rctx: ScriptContext,
+    edits: EditList,
+    path: string[] | undefined,
+    ruri: string,
+    dstUri: string | undefined,
+    mfBefore: boolean,
+  ): boolean | Promise<boolean> {
+    const req = ptx.request;
     const mfDone = req.maxForwardsProcessed;
     req.maxForwardsProcessed = mfBefore;
     const hopUri = dstUri ?? (path !== undefined ? stripAngle(path[0]) : ruri);
     // RFC 3263: every target of the next hop, in failover order (a failover branch brings the rest).
-    let targets = b.failover;
-    if (targets === undefined) {
-      const r = this.resolver.resolveUri(hopUri);
-      targets = r instanceof Promise ? await r : r;
-    }
+    const targets = b.failover;
+    if (targets !== undefined) return this.branchOut(ptx, b, rctx, edits, ruri, targets, mfDone, mfBefore);
+    const r = this.resolver.resolveUri(hopUri);
+    if (r instanceof Promise)
+      return r.then((t) => this.branchOut(ptx, b, rctx, edits, ruri, t, mfDone, mfBefore));
+    return this.branchOut(ptx, b, rctx, edits, ruri, r, mfDone, mfBefore);
+  }
+
+  private branchOut(
+    ptx: ProxyTransaction,
+    b: ProxyBranch,
+    rctx: ScriptContext,
+    edits: EditList,
+    ruri: string,
+    targets: Endpoint[],
+    mfDone: boolean,
+    mfBefore: boolean,
+  ): boolean {
+    const req = ptx.request;
     const ep = targets.length === 0 ? null : targets[0];
     // Nearly every hop has one target (an IP literal, an A record): no copy for it.
     const rest = targets.length > 1 ? targets.slice(1) : NO_ENDPOINTS;
@@ -548,21 +637,7 @@ export class ProxyCore {
       return false;
     }
     const isInvite = ptx.isInvite;
-    const handler: ClientHandlerPort = {
-      onProvisional: (res) => ptx.onResponse(b, res),
-      onFinal: (res) => {
-        if (res.status === 503 && rest.length > 0) this.failover(ptx, b, rctx, rest, 503, res);
-        else ptx.onResponse(b, res);
-      },
-      onTimeout: () => {
-        if (b.provisional === 0 && rest.length > 0) this.failover(ptx, b, rctx, rest, 408);
-        else ptx.branchFailed(b, 408);
-      },
-      onTransportError: () => {
-        if (rest.length > 0) this.failover(ptx, b, rctx, rest, 503);
-        else ptx.branchFailed(b, 503);
-      },
-    };
+    const handler = new BranchHandler(this, ptx, b, rest, rest.length > 0 ? rctx : undefined);
     const opts: SendOptions & { timerC?: number; frTimer?: number } = { listenerId: out.id };
     if (isInvite && ptx.state.frInvMs > 0) opts.timerC = ptx.state.frInvMs;
     if (ptx.state.frMs > 0) opts.frTimer = ptx.state.frMs;
@@ -577,7 +652,7 @@ export class ProxyCore {
    * be reached is retried at the next target of the same hop, as a new branch (new transaction);
    * the failed one keeps its outcome for response selection if every target fails.
    */
-  private failover(
+  failover(
     ptx: ProxyTransaction,
     b: ProxyBranch,
     rctx: ScriptContext,
@@ -596,7 +671,7 @@ export class ProxyCore {
     next.failover = rest;
     if (res === undefined) ptx.branchFailed(b, status);
     else ptx.onResponse(b, res);
-    this.sendBranch(ptx, next, rctx).then(
+    Promise.resolve(this.sendBranch(ptx, next, rctx)).then(
       () => {
         ptx.unhold();
         ptx.checkDone();
@@ -629,14 +704,19 @@ export class ProxyCore {
   // ================================================================ stateless
 
   /** forward / forward_uri, and t_relay in stateless mode (RFC 3261 §16.11). */
-  async forwardStateless(ctx: ScriptContext, uri?: string): Promise<number> {
+  forwardStateless(ctx: ScriptContext, uri?: string): number | Promise<number> {
     const req = ctx.request;
     const hopUri = uri ?? ctx.dstUri ?? req.ruri;
-    // The first RFC 3263 target (stateless forwarding has no failover). No await when it is known
-    // (IP literal, cached): an ACK must not fall behind the BYE read after it (both go out in
-    // the tick they were read in, in order).
+    // The first RFC 3263 target (stateless forwarding has no failover). Synchronous when it is
+    // known (IP literal, cached): an ACK must not fall behind the BYE read after it (both go out
+    // in the tick they were read in, in order), and no Promise is made.
     const r = this.resolver.resolveUri(hopUri);
-    const ep = (r instanceof Promise ? await r : r)[0];
+    if (r instanceof Promise) return r.then((eps) => this.forwardTo(ctx, eps[0]));
+    return this.forwardTo(ctx, r[0]);
+  }
+
+  private forwardTo(ctx: ScriptContext, ep: Endpoint | undefined): number {
+    const req = ctx.request;
     if (ep === undefined) return -1;
     const out = this.transport.selectListener(ep);
     if (out === undefined) return -1;
@@ -685,6 +765,54 @@ function hashStart(seed: number): void {
   hashB = 0x41c6ce57 ^ seed;
 }
 
+/**
+ * The client-transaction handler of one branch: one object of fixed shape rather than four
+ * closures and their context (it lives as long as the client transaction, Timer M / K). The route
+ * context is kept only when a failover target remains (failover needs it).
+ */
+class BranchHandler implements ClientHandlerPort {
+  private readonly core: ProxyCore;
+  private readonly ptx: ProxyTransaction;
+  private readonly b: ProxyBranch;
+  private readonly rest: Endpoint[];
+  private readonly rctx: ScriptContext | undefined;
+
+  constructor(
+    core: ProxyCore,
+    ptx: ProxyTransaction,
+    b: ProxyBranch,
+    rest: Endpoint[],
+    rctx: ScriptContext | undefined,
+  ) {
+    this.core = core;
+    this.ptx = ptx;
+    this.b = b;
+    this.rest = rest;
+    this.rctx = rctx;
+  }
+
+  onProvisional(res: SipMessage): void {
+    this.ptx.onResponse(this.b, res);
+  }
+
+  onFinal(res: SipMessage): void {
+    if (res.status === 503 && this.rctx !== undefined)
+      this.core.failover(this.ptx, this.b, this.rctx, this.rest, 503, res);
+    else this.ptx.onResponse(this.b, res);
+  }
+
+  onTimeout(): void {
+    if (this.b.provisional === 0 && this.rctx !== undefined)
+      this.core.failover(this.ptx, this.b, this.rctx, this.rest, 408);
+    else this.ptx.branchFailed(this.b, 408);
+  }
+
+  onTransportError(): void {
+    if (this.rctx !== undefined) this.core.failover(this.ptx, this.b, this.rctx, this.rest, 503);
+    else this.ptx.branchFailed(this.b, 503);
+  }
+}
+
 /** Feed one string, then a separator (so "ab"+"c" and "a"+"bc" differ). */
 function hashPart(s: string): void {
   let a = hashA;
@@ -698,13 +826,42 @@ function hashPart(s: string): void {
   hashB = Math.imul(b ^ 0x1f, 1597334677);
 }
 
-function hashHex(): string {
+/** Feed a non-negative integer as its decimal digits (what hashPart(String(n)) feeds, without the string). */
+function hashDecimal(n: number): void {
+  if (!Number.isSafeInteger(n) || n < 0) {
+    hashPart(String(n));
+    return;
+  }
+  let a = hashA;
+  let b = hashB;
+  let div = 1;
+  while (div * 10 <= n) div *= 10;
+  for (; div >= 1; div /= 10) {
+    const c = 0x30 + (Math.floor(n / div) % 10);
+    a = Math.imul(a ^ c, 2654435761);
+    b = Math.imul(b ^ c, 1597334677);
+  }
+  hashA = Math.imul(a ^ 0x1f, 2654435761);
+  hashB = Math.imul(b ^ 0x1f, 1597334677);
+}
+
+const HEX_DIGITS = '0123456789abcdef';
+
+/** The first `len` (1-16) of the hash's 16 hex digits, in one string (no pieces to join or cut). */
+function hashHex(len: number): string {
   let a = hashA;
   let b = hashB;
   a = Math.imul(a ^ (a >>> 16), 2246822507) ^ Math.imul(b ^ (b >>> 13), 3266489909);
   b = Math.imul(b ^ (b >>> 16), 2246822507) ^ Math.imul(a ^ (a >>> 13), 3266489909);
-  return (b >>> 0).toString(16).padStart(8, '0') + (a >>> 0).toString(16).padStart(8, '0');
+  const codes = HEX_CODES;
+  for (let i = 0; i < len; i++) {
+    const word = i < 8 ? b : a;
+    codes[i] = HEX_DIGITS.charCodeAt((word >>> (28 - 4 * (i & 7))) & 15);
+  }
+  return String.fromCharCode.apply(null, len === 16 ? codes : codes.slice(0, len));
 }
+
+const HEX_CODES: number[] = new Array<number>(16).fill(0);
 
 /**
  * What identifies a request for loop detection (§16.6 step 8): R-URI, tags, Call-ID, CSeq, and the
@@ -720,11 +877,11 @@ function loopKey(req: SipMessage, ruri: string): string {
   hashPart(req.fromTag ?? '');
   hashPart(req.toTag ?? '');
   hashPart(req.callId);
-  hashPart(String(req.cseq));
+  hashDecimal(req.cseq);
   for (let i = req.findHeader(H.ROUTE); i >= 0; i = req.findHeader(H.ROUTE, i + 1)) {
     hashPart(req.headerValue(i));
   }
-  return hashHex().slice(0, LOOP_KEY_LEN);
+  return hashHex(LOOP_KEY_LEN);
 }
 
 /** A unique branch that also carries the loop key of the request as sent to `ruri`. */
@@ -767,10 +924,10 @@ export function statelessBranch(req: SipMessage): string {
       hashPart(v.raw);
       hashPart(req.fromTag ?? '');
       hashPart(req.callId);
-      hashPart(String(req.cseq));
+      hashDecimal(req.cseq);
       hashPart(req.originalRuri);
     }
-    hex += hashHex();
+    hex += hashHex(seed === 0 ? 16 : 4);
   }
-  return `z9hG4bKsl${hex.slice(0, 20)}`;
+  return `z9hG4bKsl${hex}`;
 }

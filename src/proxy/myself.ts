@@ -5,9 +5,10 @@
  */
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { isParseError } from '../sip/errors.ts';
+import { isParseError, type ParseError } from '../sip/errors.ts';
+import type { Uri } from '../sip/types.ts';
 import { isSipUri, parseUri } from '../sip/uri.ts';
-import { canonicalAddress } from '../transport/ip.ts';
+import { canonicalAddress, isIPv4Literal } from '../transport/ip.ts';
 import type { ListenerInfo } from '../transport/types.ts';
 import { stripBrackets } from './target.ts';
 
@@ -82,7 +83,7 @@ export class LocalAddresses {
     const ports = this.hosts.get(key);
     if (ports !== undefined && (ports.has(want) || ports.has(0))) return true;
     // Listening on the any-address: every address of the host's interfaces is ours.
-    const fam = isIP(key);
+    const fam = isIPv4Literal(key) ? 4 : isIP(key);
     if (fam === 4 && this.anyV4.has(want)) {
       return key.startsWith('127.') || this.interfaces.has(key) || this.hosts.has(key);
     }
@@ -92,7 +93,11 @@ export class LocalAddresses {
   }
 
   isMyselfUri(uriText: string): boolean {
-    const u = parseUri(uriText);
+    return this.isMyselfParsed(parseUri(uriText));
+  }
+
+  /** isMyselfUri for a URI parsed already (the Request-URI: parsed once per message). */
+  isMyselfParsed(u: Uri | ParseError): boolean {
     if (isParseError(u) || !isSipUri(u)) return false;
     return this.hasHost(u.host, u.port, u.scheme === 'sips');
   }

@@ -285,11 +285,14 @@ export class ProxyTransaction {
    * Once a final response went upstream, response selection is over and nothing reads the
    * branches' responses again (only their status): drop them. An INVITE proxy transaction lives as
    * long as its transactions' wait timers (Timers L/M, wt_timer), and a parsed response (bytes,
-   * header table, decoded headers) kept that long is pure garbage-collector load.
+   * header table, decoded headers) kept that long is pure garbage-collector load; so are the
+   * request's decoded headers.
    */
   private releaseResponses(): void {
     if (!this.finalSent) return;
     for (const b of this.branches) if (b.final !== undefined) b.final.res = undefined;
+    // Routing of the request is over too: what was decoded of it is decoded again if read.
+    this.request.releaseDecoded();
   }
 
   /** §16.7 step 7: every WWW-/Proxy-Authenticate of every 401/407 goes into the one forwarded. */

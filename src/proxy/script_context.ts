@@ -12,23 +12,31 @@ import type { ProxyCore } from './core.ts';
 import type { ProxyTransaction } from './proxy_transaction.ts';
 import { looseRoute, looseRouteCallbacks, type RecordRouteRequest } from './routing.ts';
 
-/** State a request route builds up for t_relay (handlers, record-route) and keeps per transaction. */
-export interface RelayState {
+/**
+ * State a request route builds up for t_relay (handlers, record-route) and keeps per transaction.
+ * A class of fixed shape; the AVP map is made on first use (most transactions never touch one).
+ */
+export class RelayState {
   handlers: {
     branch?: RouteHandler;
     onreply?: RouteHandler;
     failure?: RouteHandler;
     branch_failure?: RouteHandler;
-  };
-  recordRoute: RecordRouteRequest | undefined;
-  avps: Map<string, Array<string | number>>;
-  flags: number;
-  frInvMs: number;
-  frMs: number;
+  } = {};
+  recordRoute: RecordRouteRequest | undefined = undefined;
+  flags = 0;
+  frInvMs = 0;
+  frMs = 0;
   /** Applied to every response before it goes upstream (identity restore, see identity.ts). */
-  fixResponse?: (res: SipMessage) => void;
+  fixResponse: ((res: SipMessage) => void) | undefined = undefined;
   /** The dialog this request belongs to or creates (dialog module), undefined when untracked. */
-  dlg: DialogSlot | undefined;
+  dlg: DialogSlot | undefined = undefined;
+  private avpMap: Map<string, Array<string | number>> | undefined = undefined;
+
+  get avps(): Map<string, Array<string | number>> {
+    this.avpMap ??= new Map();
+    return this.avpMap;
+  }
 }
 
 /**
@@ -40,15 +48,7 @@ export interface DialogSlot {
 }
 
 export function newRelayState(): RelayState {
-  return {
-    handlers: {},
-    recordRoute: undefined,
-    avps: new Map(),
-    flags: 0,
-    frInvMs: 0,
-    frMs: 0,
-    dlg: undefined,
-  };
+  return new RelayState();
 }
 
 export class ScriptContext implements RouteContext {
@@ -167,7 +167,10 @@ export class ScriptContext implements RouteContext {
     else this.idle = fn;
   }
 
-  private track(p: Promise<number>): Promise<number> {
+  private track(outcome: number | Promise<number>): Promise<number> {
+    // An outcome known at once (every branch went out in this tick) still counts as in flight
+    // until the script can see it (a microtask later), as an awaited one does.
+    const p = typeof outcome === 'number' ? Promise.resolve(outcome) : outcome;
     this.inFlight++;
     const done = (): void => {
       if (--this.inFlight > 0) return;
@@ -239,6 +242,9 @@ export class ScriptContext implements RouteContext {
   }
 
   isMyself(uri: string): boolean {
+    const m = this.msg;
+    // The Request-URI (is_myself_ruri, the common question) is parsed once per message.
+    if (m.isRequest && uri === m.ruri) return this.core.local.isMyselfParsed(m.requestUri());
     return this.core.local.isMyselfUri(uri);
   }
 

@@ -68,6 +68,9 @@ function stripPort(received: string): string {
   return colon > 0 && isIP(r.slice(0, colon)) === 4 ? r.slice(0, colon) : r;
 }
 
+/** Bound of the IP-literal target cache (cleared when full: refilling it costs one parse per URI). */
+const LITERAL_TARGETS_MAX = 4096;
+
 /** A/AAAA resolution with a positive/negative cache; IP literals resolve synchronously. */
 export class Resolver {
   private readonly cache = new Map<string, { address: string | null; expires: number }>();
@@ -77,6 +80,8 @@ export class Resolver {
   private readonly maxEntries: number;
   private readonly lookupHost: (host: string) => Promise<string | null>;
   private readonly rfc3263: Rfc3263Resolver;
+  /** resolveUri's answers for IP-literal URIs (most hops: no parse per relayed request). */
+  private readonly literalTargets = new Map<string, Endpoint[]>();
   /** `lookupHost` replaces the system resolver (tests); it resolves to null when the name does not resolve. */
   constructor(
     ttlMs = 300_000,
@@ -113,9 +118,19 @@ export class Resolver {
    * resolves or the URI cannot be routed). Synchronous for IP literals and cached answers.
    */
   resolveUri(uri: string): Endpoint[] | Promise<Endpoint[]> {
+    const known = this.literalTargets.get(uri);
+    if (known !== undefined) return known;
     const spec = targetSpecOf(uri);
     if (spec === undefined || isParseError(spec)) return [];
-    return this.rfc3263.targets(spec);
+    const r = this.rfc3263.targets(spec);
+    if (!(r instanceof Promise) && r.length === 1 && isIP(spec.host) !== 0) {
+      // An IP-literal hop depends on the URI text alone: kept (frozen, shared) without a TTL.
+      if (this.literalTargets.size >= LITERAL_TARGETS_MAX) this.literalTargets.clear();
+      const frozen = Object.freeze([Object.freeze(r[0])]) as Endpoint[];
+      this.literalTargets.set(uri, frozen);
+      return frozen;
+    }
+    return r;
   }
 
   /** Endpoint for a next hop, synchronously when the host is an IP literal or cached. */

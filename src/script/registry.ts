@@ -17,6 +17,7 @@ export { isExitSentinel, wasExited } from './exit.ts';
 const CTX = Symbol('junction.ksr.ctx');
 const ROOT = Symbol('junction.ksr.root');
 const EXITED = Symbol('junction.ksr.exited');
+const SUBS = Symbol('junction.ksr.subs');
 
 /** What a KSR object (the root or a sub-module) carries; the root points at itself. */
 interface KsrNode {
@@ -25,6 +26,22 @@ interface KsrNode {
 interface KsrRoot extends KsrNode {
   [CTX]: RouteContext;
   [EXITED]: boolean;
+  /** Sub-module objects made so far, by module index. */
+  [SUBS]: Array<KsrNode | undefined>;
+}
+
+type SubConstructor = new (root: KsrRoot) => KsrNode;
+
+/**
+ * A constructor of one module's sub-objects: `new Sub(root)` gives the same shape every time (with
+ * the module's methods on its prototype, which has no Object.prototype above it).
+ */
+function subConstructor(proto: object): SubConstructor {
+  function Sub(this: KsrNode, root: KsrRoot): void {
+    this[ROOT] = root;
+  }
+  Sub.prototype = proto;
+  return Sub as unknown as SubConstructor;
 }
 
 /** One bit per route kind: a function's allowed kinds are a mask (both engines check it per call). */
@@ -118,6 +135,8 @@ interface ModuleEntry {
 export class KsrRegistry {
   private readonly rootProto: object;
   private readonly entries = new Map<string, ModuleEntry>();
+  /** Sub-module objects a root has slots for (one per module). */
+  private subCount = 0;
 
   constructor(modules: readonly ModuleDefinition[]) {
     const core: ModuleEntry = { name: '', functions: new Map(), summary: 'core functions' };
@@ -160,17 +179,19 @@ export class KsrRegistry {
         proto.exit = exitMethod(false);
         proto.drop = exitMethod(true);
       }
-      // The sub-module object is made on first access and cached under a private symbol (a plain
-      // store, which V8 handles as a fast shape transition, unlike defineProperty).
-      const slot = Symbol(`junction.ksr.${entry.name}`);
+      // The sub-module object is made on first access and kept in the root's slot array (one
+      // fixed-shape root per message; a store per module under its own symbol would give every
+      // root a different shape, by the order the script touches modules in).
+      const index = this.subCount++;
+      const Sub = subConstructor(proto);
       Object.defineProperty(root, entry.name, {
         enumerable: true,
-        get(this: KsrRoot & Record<symbol, KsrNode | undefined>): unknown {
-          const cached = this[slot];
+        get(this: KsrRoot): unknown {
+          const subs = this[SUBS];
+          const cached = subs[index];
           if (cached !== undefined) return cached;
-          const sub = Object.create(proto) as KsrNode;
-          sub[ROOT] = this[ROOT];
-          this[slot] = sub;
+          const sub = new Sub(this[ROOT]);
+          subs[index] = sub;
           return sub;
         },
       });
@@ -184,6 +205,7 @@ export class KsrRegistry {
     k[CTX] = ctx;
     k[EXITED] = false;
     k[ROOT] = k;
+    k[SUBS] = new Array<KsrNode | undefined>(this.subCount);
     return k as unknown as KSR;
   }
 

@@ -25,7 +25,7 @@ export class EditList {
   /** Replace [start, end) with data. A keyed edit replaces an earlier one with the same key. */
   replace(start: number, end: number, data: string | Buffer, key?: string): void {
     if (key !== undefined) {
-      const i = this.items.findIndex((e) => e.key === key);
+      const i = this.indexOfKey(key);
       if (i >= 0) this.items.splice(i, 1);
     }
     this.items.push({ start, end, data, order: ++this.seq, key });
@@ -42,12 +42,34 @@ export class EditList {
   }
 
   has(key: string): boolean {
-    return this.items.some((e) => e.key === key);
+    return this.indexOfKey(key) >= 0;
+  }
+
+  private indexOfKey(key: string): number {
+    const items = this.items;
+    for (let i = 0; i < items.length; i++) if (items[i].key === key) return i;
+    return -1;
   }
 
   clear(): void {
     this.items.length = 0;
   }
+}
+
+/** Remove, among the first `n` edits (earlier lists'), those with this key; how many went. */
+function dropKey(edits: Edit[], n: number, key: string): number {
+  let w = 0;
+  let r = 0;
+  for (; r < n; r++) {
+    const x = edits[r];
+    if (x.key !== key) edits[w++] = x;
+  }
+  const removed = r - w;
+  if (removed === 0) return 0;
+  // Shift what follows (edits of the current list already pushed) down over the gap.
+  for (; r < edits.length; r++) edits[w++] = edits[r];
+  edits.length = w;
+  return removed;
 }
 
 function compareEdits(a: Edit, b: Edit): number {
@@ -69,18 +91,20 @@ export function applyEdits(
   to: number,
   lists: ReadonlyArray<EditList | null | undefined>,
 ): Buffer {
-  let edits: Edit[] = [];
-  for (const l of lists) {
+  const whole = from === 0 && to === src.length;
+  const edits: Edit[] = [];
+  for (let li = 0; li < lists.length; li++) {
+    const l = lists[li];
     if (l === null || l === undefined || l.items.length === 0) continue;
-    // A keyed edit in a later list (a branch's Request-URI) overrides the same key in earlier ones.
-    if (edits.length > 0) {
-      for (const e of l.items) if (e.key !== undefined) edits = edits.filter((x) => x.key !== e.key);
+    let base = edits.length;
+    for (const e of l.items) {
+      // A keyed edit in a later list (a branch's Request-URI) overrides the same key in earlier ones.
+      if (base > 0 && e.key !== undefined) base -= dropKey(edits, base, e.key);
+      // Serializing a part of the message (a header line copied into a response) keeps its own edits only.
+      if (whole || (e.start >= from && e.end <= to)) edits.push(e);
     }
-    edits = edits.concat(l.items);
   }
-  // Serializing a part of the message (a header line copied into a response) keeps its own edits only.
-  if (from > 0 || to < src.length) edits = edits.filter((e) => e.start >= from && e.end <= to);
-  if (edits.length === 0) return from === 0 && to === src.length ? src : src.subarray(from, to);
+  if (edits.length === 0) return whole ? src : src.subarray(from, to);
   // Few edits per message: insertion sort is cheaper than Array.prototype.sort's setup.
   for (let i = 1; i < edits.length; i++) {
     const e = edits[i];

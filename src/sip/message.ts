@@ -22,7 +22,7 @@ import {
 import { parseNameAddr, parseNameAddrList } from './name_addr.ts';
 import type { ContactList, ContentType, Credentials, EventValue, NameAddr, Uri, Via } from './types.ts';
 import { parseUri } from './uri.ts';
-import { parseViaList } from './via.ts';
+import { parseViaList, parseViaListAfter } from './via.ts';
 
 /** Stride of the header table: id, nameStart, nameEnd, valueStart, valueEnd, lineEnd, folded. */
 export const HS = 7;
@@ -33,6 +33,8 @@ const F_VALUE_START = 3;
 const F_VALUE_END = 4;
 const F_LINE_END = 5;
 const F_FOLDED = 6;
+
+const NO_HEADERS: number[] = [];
 
 /** Memo keys per header id, built once (a key built per call costs a string and its hash each time). */
 const KEY_NA = HEADER_NAMES.map((_, id) => `na${id}`);
@@ -85,8 +87,11 @@ export class SipMessage {
   headersStart = 0;
   headersEnd = 0;
   bodyStart = 0;
-  /** Flat header table, HS numbers per header line (see HS). */
-  readonly hdr: number[] = [];
+  /**
+   * Flat header table, HS numbers per header line (see HS). The parser fills a scratch table and
+   * stores an exact-size copy here (no growth steps per message); not to be modified afterwards.
+   */
+  hdr: number[] = NO_HEADERS;
 
   // Decoded eagerly by the parser.
   callId = '';
@@ -99,6 +104,8 @@ export class SipMessage {
   /** -1 when the header is absent (the body then runs to the end of the datagram). */
   contentLength = -1;
   topVia!: Via;
+  /** Where the top via-parm ends in the first Via header value (see parseViaListAfter). */
+  topViaEnd = -1;
 
   /**
    * Opaque slot for the transaction user: the proxy core keeps the server transaction of a request
@@ -107,11 +114,26 @@ export class SipMessage {
    * CPU of a relayed call.
    */
   tuSlot: object | undefined = undefined;
+  /**
+   * Per-message state of KSR modules, as fields for the same reason as `tuSlot`: the value
+   * maxfwd.process_maxfwd wrote (-1: none), and rr's record_route request and pending add_rr_param
+   * parameters.
+   */
+  maxfwdWritten = -1;
+  rrRequested = false;
+  rrPending = '';
 
   /** Edits made by routing logic; serialize() splices them in. */
   edits: EditList | null = null;
   private newRuri: string | undefined = undefined;
   private memo: Map<string, unknown> | null = null;
+  // The hottest decoded values, as fields rather than memo entries (no closure nor key per read).
+  private receivedRuri: string | undefined = undefined;
+  private parsedRuri: Uri | ParseError | undefined = undefined;
+  private parsedRuriText: string | undefined = undefined;
+  private viaList: Via[] | ParseError | undefined = undefined;
+  private fromValue: NameAddr | ParseError | undefined = undefined;
+  private toValue: NameAddr | ParseError | undefined = undefined;
 
   constructor(buf: Buffer) {
     this.buf = buf;
@@ -126,19 +148,30 @@ export class SipMessage {
   /** The Request-URI as it will be sent (reflects setRuri), '' for responses. */
   get ruri(): string {
     if (!this.isRequest) return '';
-    return this.newRuri ?? this.memoize('ruri', () => this.buf.latin1Slice(this.lineA, this.lineB));
+    return this.newRuri ?? this.originalRuri;
   }
 
   /** The Request-URI as received. */
   get originalRuri(): string {
-    return this.isRequest ? this.memoize('ruri', () => this.buf.latin1Slice(this.lineA, this.lineB)) : '';
+    if (!this.isRequest) return '';
+    // Read many times per request (routing, loop detection, branches): decoded once, in a field.
+    let r = this.receivedRuri;
+    if (r === undefined) {
+      r = this.buf.latin1Slice(this.lineA, this.lineB);
+      this.receivedRuri = r;
+    }
+    return r;
   }
 
   /** The parsed Request-URI (reflects setRuri). */
   requestUri(): Uri | ParseError {
-    // Constant key while the Request-URI is the received one (the common case: no string built per call).
-    const key = this.newRuri === undefined ? 'uri' : `uri:${this.newRuri}`;
-    return this.memoize(key, () => parseUri(this.ruri));
+    // One slot, for the Request-URI as it is now (parsing is pure: a slot per text is not needed).
+    const text = this.ruri;
+    if (this.parsedRuriText !== text || this.parsedRuri === undefined) {
+      this.parsedRuri = parseUri(text);
+      this.parsedRuriText = text;
+    }
+    return this.parsedRuri;
   }
 
   /** Reason phrase of a response (UTF-8 allowed, RFC 4475 unreason). */
@@ -260,6 +293,11 @@ export class SipMessage {
    */
   releaseDecoded(): void {
     this.memo = null;
+    this.parsedRuri = undefined;
+    this.parsedRuriText = undefined;
+    this.viaList = undefined;
+    this.fromValue = undefined;
+    this.toValue = undefined;
   }
 
   private memoize<T>(key: string, compute: () => T): T {
@@ -272,28 +310,47 @@ export class SipMessage {
 
   /** Every Via value, top first (all Via header lines, comma lists split). */
   vias(): Via[] | ParseError {
-    return this.memoize('via', () => {
+    if (this.viaList === undefined) {
       const v = this.joinedValue(H.VIA);
-      return v === undefined ? fail(SipErrors.MISSING_HEADER, 'no Via header') : parseViaList(v);
-    });
+      if (v === undefined) this.viaList = fail(SipErrors.MISSING_HEADER, 'no Via header');
+      else {
+        // The top Via was decoded by the parser (from the same text unless the first value has
+        // non-ASCII octets, decoded as Latin-1 there and UTF-8 here): only the rest is parsed.
+        const top = this.topVia;
+        const end = this.topViaEnd;
+        this.viaList =
+          top !== undefined &&
+          end >= 0 &&
+          end <= v.length &&
+          v.startsWith(top.raw) &&
+          (end === v.length || v.charCodeAt(end) === 0x2c)
+            ? parseViaListAfter(v, top, end)
+            : parseViaList(v);
+      }
+    }
+    return this.viaList;
   }
 
   private single(id: number, kind: SipErrorKind): NameAddr | ParseError {
-    return this.memoize(KEY_NA[id], () => {
-      const i = this.findHeader(id);
-      if (i < 0) return fail(SipErrors.MISSING_HEADER, `no ${HEADER_NAMES[id]} header`);
-      const r = parseNameAddr(this.headerValue(i), 0, false);
-      if (isParseError(r)) return fail(kind, r.detail);
-      return r.value;
-    });
+    return this.memoize(KEY_NA[id], () => this.decodeSingle(id, kind));
+  }
+
+  private decodeSingle(id: number, kind: SipErrorKind): NameAddr | ParseError {
+    const i = this.findHeader(id);
+    if (i < 0) return fail(SipErrors.MISSING_HEADER, `no ${HEADER_NAMES[id]} header`);
+    const r = parseNameAddr(this.headerValue(i), 0, false);
+    if (isParseError(r)) return fail(kind, r.detail);
+    return r.value;
   }
 
   from(): NameAddr | ParseError {
-    return this.single(H.FROM, SipErrors.FROM);
+    this.fromValue ??= this.decodeSingle(H.FROM, SipErrors.FROM);
+    return this.fromValue;
   }
 
   to(): NameAddr | ParseError {
-    return this.single(H.TO, SipErrors.TO);
+    this.toValue ??= this.decodeSingle(H.TO, SipErrors.TO);
+    return this.toValue;
   }
 
   private optionalNameAddr(id: number): NameAddr | undefined | ParseError {

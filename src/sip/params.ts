@@ -268,12 +268,19 @@ export function parseParams(
 }
 
 /**
+ * Offsets of the list being parsed (reused; a ParamList gets an exact-size copy). Parsing is
+ * synchronous and not reentrant: the fast path hands over to the general one by starting over.
+ */
+const SCRATCH: number[] = [];
+
+/**
  * Header-mode fast path for the common shape (`;name=value;flag` with no LWS): one tight loop, no
  * helper calls. Anything else (LWS, errors) is handed to the general parser, which starts over.
  */
 function parseHeaderParamsFast(s: string, pos: number, stopAtComma: boolean): ParsedParams | ParseError {
   const n = s.length;
-  let offs: number[] | undefined;
+  const offs = SCRATCH;
+  let count = 0;
   let i = pos;
   while (i < n) {
     let c = s.charCodeAt(i);
@@ -303,12 +310,15 @@ function parseHeaderParamsFast(s: string, pos: number, stopAtComma: boolean): Pa
       }
       ve = i;
     }
-    if (offs === undefined) offs = [ns, ne, vs, ve];
-    else offs.push(ns, ne, vs, ve);
+    offs[count] = ns;
+    offs[count + 1] = ne;
+    offs[count + 2] = vs;
+    offs[count + 3] = ve;
+    count += 4;
   }
   if (i < n && !(stopAtComma && s.charCodeAt(i) === 0x2c))
     return parseParamsGeneral(s, pos, stopAtComma, false);
-  return { params: offs === undefined ? ParamList.EMPTY : ParamList.fromOffsets(s, offs), end: i };
+  return { params: count === 0 ? ParamList.EMPTY : ParamList.fromOffsets(s, offs.slice(0, count)), end: i };
 }
 
 function parseParamsGeneral(
@@ -318,7 +328,8 @@ function parseParamsGeneral(
   uri: boolean,
 ): ParsedParams | ParseError {
   const n = s.length;
-  let offs: number[] | undefined;
+  const offs = SCRATCH;
+  let count = 0;
   let i = pos;
   let lastStart = -1;
   let lastEnd = -1;
@@ -374,10 +385,13 @@ function parseParamsGeneral(
     } else {
       i = nameEnd;
     }
-    if (offs === undefined) offs = [nameStart, nameEnd, vs, ve];
-    else offs.push(nameStart, nameEnd, vs, ve);
+    offs[count] = nameStart;
+    offs[count + 1] = nameEnd;
+    offs[count + 2] = vs;
+    offs[count + 3] = ve;
+    count += 4;
   }
-  return { params: offs === undefined ? ParamList.EMPTY : ParamList.fromOffsets(s, offs), end: i };
+  return { params: count === 0 ? ParamList.EMPTY : ParamList.fromOffsets(s, offs.slice(0, count)), end: i };
 }
 
 /** paramchar run with `%HH` checked; -1 on a bad escape. Non-ASCII is tolerated (liberal, never a delimiter). */

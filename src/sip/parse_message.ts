@@ -59,6 +59,9 @@ function isVersion20(buf: Buffer, at: number, end: number): boolean {
   return true;
 }
 
+/** The header table under construction (reused: a message keeps an exact-size copy). */
+const SCRATCH: number[] = [];
+
 /** Parse a SIP message from `buf` (a UDP datagram, or one message framed from a stream). */
 export function parseMessage(buf: Buffer, options?: ParseOptions): SipMessage | ParseError {
   const datagram = options?.datagram ?? true;
@@ -80,8 +83,10 @@ export function parseMessage(buf: Buffer, options?: ParseOptions): SipMessage | 
   pos = eol + 1;
   msg.headersStart = pos;
 
-  // ---- header lines
-  const hdr = msg.hdr;
+  // ---- header lines (into the scratch table; the message gets an exact-size copy)
+  // (`length = 0` would give the scratch array's storage back; a count keeps it.)
+  const hdr = SCRATCH;
+  let hl = 0;
   let seen = 0;
   let clStart = -1;
   let clEnd = -1;
@@ -104,9 +109,9 @@ export function parseMessage(buf: Buffer, options?: ParseOptions): SipMessage | 
     let ve = eol > pos && buf[eol - 1] === CR ? eol - 1 : eol;
     if (c0 === SP || c0 === HT) {
       // Continuation of the previous header line (§7.3.1 folding).
-      if (hdr.length === 0) return fail(SipErrors.HEADER_LINE, 'continuation line before any header');
+      if (hl === 0) return fail(SipErrors.HEADER_LINE, 'continuation line before any header');
       while (ve > pos && (buf[ve - 1] === SP || buf[ve - 1] === HT)) ve--;
-      const o = hdr.length - HS;
+      const o = hl - HS;
       if (ve > pos) {
         let k = pos;
         while (k < ve && (buf[k] === SP || buf[k] === HT)) k++;
@@ -141,13 +146,21 @@ export function parseMessage(buf: Buffer, options?: ParseOptions): SipMessage | 
         return fail(SipErrors.DUPLICATE_HEADER, `more than one ${HEADER_NAMES[id]} header`);
       seen |= bit;
       if (id === H.CONTENT_LENGTH) {
-        clStart = hdr.length;
-      } else if (id === H.MAX_FORWARDS) mfIdx = hdr.length;
+        clStart = hl;
+      } else if (id === H.MAX_FORWARDS) mfIdx = hl;
     }
-    hdr.push(id, pos, nameEnd, n, te, eol + 1, 0);
+    hdr[hl] = id;
+    hdr[hl + 1] = pos;
+    hdr[hl + 2] = nameEnd;
+    hdr[hl + 3] = n;
+    hdr[hl + 4] = te;
+    hdr[hl + 5] = eol + 1;
+    hdr[hl + 6] = 0;
+    hl += HS;
     pos = eol + 1;
   }
   msg.bodyStart = pos;
+  msg.hdr = hdr.slice(0, hl);
 
   // ---- body range
   if (clStart >= 0) {
@@ -325,5 +338,6 @@ function decodeEager(msg: SipMessage): SipMessage | ParseError {
   const top = parseTopVia(via);
   if (isParseError(top)) return fail(SipErrors.VIA, top.detail);
   msg.topVia = top.via;
+  msg.topViaEnd = top.end;
   return msg;
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isParseError, ParseError } from './errors.ts';
 import type { Via } from './types.ts';
-import { checkReceived, parseTopVia, parseViaList } from './via.ts';
+import { checkReceived, parseTopVia, parseViaList, parseViaListAfter } from './via.ts';
 
 function list(text: string): Via[] {
   const r = parseViaList(text);
@@ -243,4 +243,31 @@ test('parseTopVia parses only the first via-parm', () => {
   const lazy = parseTopVia('SIP/2.0/UDP a;branch=z9hG4bK1, garbage');
   assert.ok(!isParseError(lazy));
   assert.ok(isParseError(parseViaList('SIP/2.0/UDP a;branch=z9hG4bK1, garbage')));
+});
+
+test('parseViaListAfter continues after the top Via exactly as parseViaList parses the whole list', () => {
+  const texts = [
+    'SIP/2.0/UDP a;branch=z9hG4bK1',
+    'SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/TCP b:5070;received=10.0.0.1',
+    'SIP/2.0/UDP a;branch=z9hG4bK1 ,SIP/2.0/UDP b ,  SIP/2.0/UDP c;rport=5',
+    'SIP/2.0/UDP a;branch=z9hG4bK1, garbage',
+    'SIP/2.0/UDP a;branch=z9hG4bK1, ',
+    'SIP/2.0/UDP a;branch=z9hG4bK1,,SIP/2.0/UDP b',
+  ];
+  for (const text of texts) {
+    const top = parseTopVia(text);
+    const whole = parseViaList(text);
+    if (isParseError(top)) {
+      assert.ok(isParseError(whole), text);
+      continue;
+    }
+    const after = parseViaListAfter(text, top.via, top.end);
+    if (isParseError(whole)) {
+      assert.ok(isParseError(after), text);
+      assert.equal(after.detail, whole.detail, text);
+    } else {
+      assert.ok(!isParseError(after), text);
+      assert.deepEqual(after, whole, text);
+    }
+  }
 });

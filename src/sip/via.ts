@@ -263,22 +263,39 @@ function parseViaParm(text: string, pos: number): ParsedVia | ParseError {
  * The first via-parm only (hot path: every message). `rest` is the index of the next via-parm (after
  * the `,` and any LWS), or the text length when there is none.
  */
-export function parseTopVia(text: string): { via: Via; rest: number } | ParseError {
+export function parseTopVia(text: string): { via: Via; rest: number; end: number } | ParseError {
   const r = parseViaParm(text, 0);
   if (r instanceof ParseError) return r;
   const n = text.length;
-  if (r.end >= n) return { via: r.via, rest: n };
+  if (r.end >= n) return { via: r.via, rest: n, end: r.end };
   const j = skipLws(text, r.end + 1);
   if (j >= n) return viaFail('trailing "," after Via value');
   if (text.charCodeAt(j) === 0x2c) return viaFail('empty Via value (extra ",")');
-  return { via: r.via, rest: j };
+  return { via: r.via, rest: j, end: r.end };
 }
 
 /** All via-parms of a Via header value (comma list). */
 export function parseViaList(text: string): Via[] | ParseError {
+  return continueViaList(text, [], 0);
+}
+
+/**
+ * parseViaList(text) when its first via-parm is already known: `first`, parsed from a prefix of
+ * `text` and ending at `end` (the `end` parseTopVia reports). The top Via is decoded with every
+ * message; a Via list read later (forwarding a response) starts after it.
+ */
+export function parseViaListAfter(text: string, first: Via, end: number): Via[] | ParseError {
+  const out: Via[] = [first];
   const n = text.length;
-  const out: Via[] = [];
-  let pos = 0;
+  if (end >= n) return out;
+  const pos = end + 1;
+  if (skipLws(text, pos) >= n) return viaFail('trailing "," after Via value');
+  return continueViaList(text, out, pos);
+}
+
+function continueViaList(text: string, out: Via[], from: number): Via[] | ParseError {
+  const n = text.length;
+  let pos = from;
   for (;;) {
     const r = parseViaParm(text, pos);
     if (r instanceof ParseError) return r;

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { isIPv4 } from 'node:net';
 import { describe, it } from 'node:test';
 import {
   canonicalAddress,
   familyOf,
   hostMatchesIp,
+  isIPv4Literal,
   isMulticast,
   normalizeAddress,
   stripBrackets,
@@ -53,5 +55,39 @@ describe('ip helpers', () => {
     assert.equal(isMulticast('192.0.2.1'), false);
     assert.equal(isMulticast('ff02::1'), true);
     assert.equal(isMulticast('2001:db8::1'), false);
+  });
+});
+
+describe('isIPv4Literal', () => {
+  it('decides as net.isIPv4 does', () => {
+    const cases = [
+      '127.0.0.1',
+      '0.0.0.0',
+      '255.255.255.255',
+      '10.0.0.1',
+      '192.168.1.254',
+      '1.2.3.4',
+      '256.1.1.1',
+      '1.2.3',
+      '1.2.3.4.5',
+      '01.2.3.4',
+      '1.2.3.04',
+      '1..2.3',
+      '.1.2.3',
+      '1.2.3.',
+      '1.2.3.4 ',
+      'a.b.c.d',
+      '::1',
+      '[::1]',
+      'example.com',
+      '',
+      '1.2.3.1000',
+      '00.0.0.0',
+      '0.0.0.00',
+      '199.299.1.1',
+      '249.250.251.252',
+      '9.99.199.255',
+    ];
+    for (const c of cases) assert.equal(isIPv4Literal(c), isIPv4(c), c);
   });
 });

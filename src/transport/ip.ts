@@ -18,8 +18,38 @@ export function stripZone(address: string): string {
   return pct < 0 ? address : address.slice(0, pct);
 }
 
+/**
+ * Whether `s` is a dotted-quad IPv4 literal, exactly as net.isIPv4 decides (no leading zeros, each
+ * octet at most 255), without its regular expression: nearly every address a proxy handles is one.
+ */
+export function isIPv4Literal(s: string): boolean {
+  const n = s.length;
+  if (n < 7 || n > 15) return false;
+  let parts = 0;
+  let i = 0;
+  while (i < n) {
+    const start = i;
+    let v = 0;
+    while (i < n) {
+      const c = s.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) break;
+      v = v * 10 + c - 0x30;
+      i++;
+    }
+    const len = i - start;
+    if (len === 0 || len > 3 || v > 255 || (len > 1 && s.charCodeAt(start) === 0x30)) return false;
+    parts++;
+    if (i === n) break;
+    if (s.charCodeAt(i) !== 0x2e || parts === 4) return false;
+    i++;
+    if (i === n) return false;
+  }
+  return parts === 4;
+}
+
 /** 4, 6, or 0 when not an IP literal (brackets and zone index tolerated). */
 export function familyOf(address: string): 0 | 4 | 6 {
+  if (isIPv4Literal(address)) return 4;
   const f = isIP(address);
   if (f !== 0) return f as 4 | 6;
   return isIP(stripZone(stripBrackets(address))) as 0 | 4 | 6;

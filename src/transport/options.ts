@@ -2,6 +2,7 @@
  * Configuration of the transport layer: the listeners to bind and the resource caps that keep a
  * flood or a misbehaving peer from exhausting memory, file descriptors or the event loop.
  */
+import type { RemoteInfo, SocketOptions } from 'node:dgram';
 import { DEFAULT_FRAMER_LIMITS } from '../sip/stream_framer.ts';
 import type { Protocol } from './types.ts';
 
@@ -89,7 +90,25 @@ export interface TransportLayerOptions {
   logger?: TransportLogger;
   /** Required when a listener is `tls` or `wss`. */
   tls?: TlsSettings;
+  /** Creates UDP sockets; node:dgram's createSocket by default (benchmarks pass an in-memory one). */
+  udpSocketFactory?: DatagramSocketFactory;
 }
+
+/** The part of node:dgram's Socket a UDP listener uses. */
+export interface DatagramSocket {
+  once(event: 'error', listener: (err: Error) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  on(event: 'message', listener: (msg: Buffer, rinfo: RemoteInfo) => void): unknown;
+  off(event: 'error', listener: (err: Error) => void): unknown;
+  bind(options: { address: string; port: number; exclusive: boolean }, callback: () => void): unknown;
+  address(): { port: number };
+  setRecvBufferSize(size: number): void;
+  setMulticastTTL(ttl: number): unknown;
+  send(data: Buffer, port: number, address: string, callback: (err: Error | null) => void): void;
+  close(callback?: () => void): unknown;
+}
+
+export type DatagramSocketFactory = (options: SocketOptions) => DatagramSocket;
 
 /** Defaults filled in; a bad value is a configuration error and throws at construction. */
 export function resolveLimits(partial: Partial<TransportLimits> | undefined): TransportLimits {

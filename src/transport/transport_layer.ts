@@ -157,6 +157,7 @@ export class TransportLayer {
             this.limits,
             this.logger,
             (buf, rinfo, listener) => this.onDatagram(buf, rinfo, listener),
+            this.config.udpSocketFactory,
           );
           this.udp.set(id, l);
           info = l.info;

@@ -3,11 +3,17 @@
  * swallow IPv4 traffic: a listener's family is always the family of its peers (configure
  * `udp:0.0.0.0:5060` next to it for IPv4).
  */
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { createSocket, type RemoteInfo } from 'node:dgram';
 import { type LookupOneOptions, lookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { makeListenerInfo } from './listener_info.ts';
-import type { ListenConfig, TransportLimits, TransportLogger } from './options.ts';
+import type {
+  DatagramSocket,
+  DatagramSocketFactory,
+  ListenConfig,
+  TransportLimits,
+  TransportLogger,
+} from './options.ts';
 import type { ListenerInfo } from './types.ts';
 
 export type DatagramHandler = (buf: Buffer, rinfo: RemoteInfo, listener: UdpListener) => void;
@@ -30,10 +36,10 @@ function literalLookup(host: string, options: LookupOneOptions, callback: Lookup
 
 export class UdpListener {
   readonly info: ListenerInfo;
-  private readonly socket: Socket;
+  private readonly socket: DatagramSocket;
   private closed = false;
 
-  private constructor(info: ListenerInfo, socket: Socket) {
+  private constructor(info: ListenerInfo, socket: DatagramSocket) {
     this.info = info;
     this.socket = socket;
   }
@@ -46,8 +52,9 @@ export class UdpListener {
     limits: TransportLimits,
     logger: TransportLogger,
     onDatagram: DatagramHandler,
+    factory: DatagramSocketFactory = createSocket,
   ): Promise<UdpListener> {
-    const socket = createSocket({
+    const socket = factory({
       type: family === 6 ? 'udp6' : 'udp4',
       ipv6Only: family === 6,
       lookup: literalLookup,

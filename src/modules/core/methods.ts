@@ -29,6 +29,16 @@ const METHOD_LETTERS: Readonly<Record<string, string>> = {
   F: 'REFER',
 };
 
+/** METHOD_LETTERS by character code, both cases (no string per letter looked up). */
+const METHOD_BY_CODE: ReadonlyArray<string | undefined> = (() => {
+  const t: Array<string | undefined> = new Array<string | undefined>(128).fill(undefined);
+  for (const [letter, method] of Object.entries(METHOD_LETTERS)) {
+    t[letter.charCodeAt(0)] = method;
+    t[letter.toLowerCase().charCodeAt(0)] = method;
+  }
+  return t;
+})();
+
 /** The method of the message a route runs for. */
 export function methodOf(ctx: RouteContext): string {
   return ctx.msg.method;
@@ -56,7 +66,8 @@ export function isMethodIn(ctx: RouteContext, letters: string): boolean {
   if (typeof letters !== 'string') return false;
   const m = methodOf(ctx);
   for (let i = 0; i < letters.length; i++) {
-    if (METHOD_LETTERS[letters[i].toUpperCase()] === m) return true;
+    const c = letters.charCodeAt(i);
+    if (c < 128 && METHOD_BY_CODE[c] === m) return true;
   }
   return false;
 }

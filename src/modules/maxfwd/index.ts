@@ -3,7 +3,6 @@
  */
 import type { RouteContext } from '../../proxy/context.ts';
 import type { ModuleDefinition } from '../../script/module.ts';
-import type { SipMessage } from '../../sip/message.ts';
 import { def, N_NUM, REQUEST_ONLY } from '../shared/define.ts';
 
 /**
@@ -11,9 +10,6 @@ import { def, N_NUM, REQUEST_ONLY } from '../shared/define.ts';
  * request arriving with Max-Forwards 255 leaves with 70.
  */
 export const maxfwdConfig = { maxLimit: 70 };
-
-/** The value process_maxfwd wrote, so is_maxfwd_lt sees it (reads of the header show the received one). */
-const written = new WeakMap<SipMessage, number>();
 
 function validLimit(limit: unknown): limit is number {
   return typeof limit === 'number' && Number.isInteger(limit) && limit >= 0 && limit <= 255;
@@ -33,13 +29,13 @@ function processMaxfwd(ctx: RouteContext, limit: number): number {
   const mf = msg.maxForwards;
   if (mf < 0) {
     msg.setMaxForwards(limit);
-    written.set(msg, limit);
+    msg.maxfwdWritten = limit;
     return 2;
   }
   if (mf === 0) return -1;
   const next = Math.min(mf - 1, maxfwdConfig.maxLimit);
   msg.setMaxForwards(next);
-  written.set(msg, next);
+  msg.maxfwdWritten = next;
   return 1;
 }
 
@@ -49,7 +45,9 @@ function processMaxfwd(ctx: RouteContext, limit: number): number {
  */
 function isMaxfwdLt(ctx: RouteContext, limit: number): number {
   if (!validLimit(limit)) return -3;
-  const v = written.get(ctx.msg) ?? ctx.msg.maxForwards;
+  // The value process_maxfwd wrote, else the received one (reads of the header show the received one).
+  const w = ctx.msg.maxfwdWritten;
+  const v = w >= 0 ? w : ctx.msg.maxForwards;
   if (v < 0) return -2;
   return v < limit ? 1 : -1;
 }

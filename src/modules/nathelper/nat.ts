@@ -17,7 +17,7 @@ import type { RouteContext } from '../../proxy/context.ts';
 import { isParseError } from '../../sip/errors.ts';
 import { H } from '../../sip/header_names.ts';
 import type { SipUri } from '../../sip/types.ts';
-import { formatUri, isSipUri, parseUri } from '../../sip/uri.ts';
+import { formatUri, isSipUri } from '../../sip/uri.ts';
 import { familyOf, stripBrackets } from '../../transport/ip.ts';
 import type { Endpoint, Protocol } from '../../transport/types.ts';
 import { extras } from '../shared/context_extras.ts';
@@ -40,9 +40,10 @@ export function isPrivateAddress(host: string): boolean {
     );
   }
   if (fam !== 4) return false;
-  const p = a.split('.');
-  const o1 = Number(p[0]);
-  const o2 = Number(p[1]);
+  // The first two octets of a valid dotted quad (no split: this runs for every request).
+  const dot = a.indexOf('.');
+  const o1 = Number(a.slice(0, dot));
+  const o2 = Number(a.slice(dot + 1, a.indexOf('.', dot + 1)));
   return (
     o1 === 10 ||
     (o1 === 172 && o2 >= 16 && o2 <= 31) ||
@@ -65,8 +66,9 @@ function firstContact(ctx: RouteContext): { index: number; uri: SipUri; text: st
   const list = msg.contacts();
   if (list === undefined || isParseError(list) || list.star || list.contacts.length === 0) return undefined;
   const c = list.contacts[0];
-  const u = parseUri(c.uriText);
-  if (isParseError(u) || !isSipUri(u)) return undefined;
+  // Parsed with the Contact list (memoized on the message): not parsed again here.
+  const u = c.uri;
+  if (!isSipUri(u)) return undefined;
   return { index: msg.findHeader(H.CONTACT), uri: u, text: c.uriText };
 }
 
@@ -187,7 +189,7 @@ export function addContactAlias(
 
 /** handle_ruri_alias(): 1 alias moved to $du; 2 no alias in the R-URI; -1 a bad alias. */
 export function handleRuriAlias(ctx: RouteContext): number {
-  const u = parseUri(ctx.msg.ruri);
+  const u = ctx.msg.requestUri();
   if (isParseError(u) || !isSipUri(u)) return -1;
   const alias = u.params.get('alias');
   if (alias === undefined) return 2;

@@ -6,49 +6,33 @@
  */
 import type { RouteContext } from '../../proxy/context.ts';
 import { ANY_ROUTE, type ModuleDefinition, REQUEST_ROUTES } from '../../script/module.ts';
-import type { SipMessage } from '../../sip/message.ts';
 import { extras } from '../shared/context_extras.ts';
 import { def, N_STR, N0, REQUEST_FAILURE, REQUEST_ONLY } from '../shared/define.ts';
 import { checkRouteParam, isDirection, nextHopRoute } from './route_params.ts';
-
-/**
- * Per transaction: whether record-routing was asked for, and add_rr_param() parameters given
- * before it was (Kamailio keeps them until record_route() runs; they must not turn it on).
- */
-interface RrState {
-  requested: boolean;
-  pending: string;
-}
-
-const states = new WeakMap<SipMessage, RrState>();
-
-function state(ctx: RouteContext): RrState {
-  let s = states.get(ctx.request);
-  if (s === undefined) {
-    s = { requested: false, pending: '' };
-    states.set(ctx.request, s);
-  }
-  return s;
-}
 
 /** `;name=value` form: Kamailio documents the leading `;`, scripts often forget it. */
 function param(p: string): string {
   return p === '' || p.charCodeAt(0) === 0x3b ? p : `;${p}`;
 }
 
+/**
+ * Per transaction (fields of its request): whether record-routing was asked for, and add_rr_param()
+ * parameters given before it was (Kamailio keeps them until record_route() runs; they must not
+ * turn it on).
+ */
 function recordRoute(ctx: RouteContext, params: string, preset?: string): number {
-  const s = state(ctx);
-  const all = s.pending + param(params);
-  s.pending = '';
-  s.requested = true;
+  const s = ctx.request;
+  const all = s.rrPending + param(params);
+  s.rrPending = '';
+  s.rrRequested = true;
   return ctx.recordRoute(all === '' ? undefined : all, preset);
 }
 
 function addRrParam(ctx: RouteContext, p: string): number {
   if (typeof p !== 'string' || p === '' || p === ';') return -1;
-  const s = state(ctx);
-  if (s.requested) return ctx.recordRoute(param(p));
-  s.pending += param(p);
+  const s = ctx.request;
+  if (s.rrRequested) return ctx.recordRoute(param(p));
+  s.rrPending += param(p);
   return 1;
 }
 
@@ -62,10 +46,10 @@ function sipPreset(addr: string): string {
  * on top — the proxy's own Record-Route is not used for these.
  */
 function presetTwo(ctx: RouteContext, addr1: string, addr2: string): number {
-  const s = state(ctx);
-  const extra = s.pending;
-  s.pending = '';
-  s.requested = true;
+  const s = ctx.request;
+  const extra = s.rrPending;
+  s.rrPending = '';
+  s.rrRequested = true;
   const ftag = ctx.request.fromTag === undefined ? '' : `;ftag=${ctx.request.fromTag}`;
   // prependHeader puts each line on top: the inbound entry first, then the outbound one above it.
   ctx.msg.prependHeader('Record-Route', `<${sipPreset(addr2)};r2=on;lr${ftag}${extra}>`);
@@ -74,15 +58,15 @@ function presetTwo(ctx: RouteContext, addr1: string, addr2: string): number {
 }
 
 function removeRecordRoute(ctx: RouteContext): number {
-  const s = state(ctx);
-  s.pending = '';
+  const s = ctx.request;
+  s.rrPending = '';
   const undo = extras(ctx).removeRecordRoute;
   if (undo !== undefined) {
     undo.call(ctx);
-    s.requested = false;
+    s.rrRequested = false;
     return 1;
   }
-  if (!s.requested) return 1;
+  if (!s.rrRequested) return 1;
   ctx.log('err', 'remove_record_route: this proxy cannot undo record_route() yet');
   return -1;
 }

@@ -79,11 +79,13 @@ export function requiredHeaders(msg: SipMessage): Failure | undefined {
   return undefined;
 }
 
-/** 16384: the top Via parsed and has a host. */
+/**
+ * 16384: the top Via parsed and has a host. As Kamailio's check_via1_header, only the top Via
+ * (which the parser decodes for every message: a message whose top Via does not parse never
+ * reaches a script), not the whole Via list.
+ */
 export function via1Header(msg: SipMessage): Failure | undefined {
-  const v = msg.vias();
-  if (isParseError(v) || v.length === 0 || v[0].host === '') return NO_REPLY;
-  return undefined;
+  return msg.topVia.host === '' ? NO_REPLY : undefined;
 }
 
 /** 32: the CSeq method is the request method. */
