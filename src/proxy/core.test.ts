@@ -1069,3 +1069,37 @@ describe('ProxyCore: helpers', () => {
     assert.deepEqual(seen, { has: false, canceled: false });
   });
 });
+
+describe('ProxyCore: the relayed request is not parsed again unless needed', () => {
+  it('sound edits only (Max-Forwards, R-URI, our Via and Record-Route): the bytes go out unparsed', async () => {
+    const s = setupCore({
+      routes: {
+        request: async (ctx) => {
+          (ctx as unknown as { msg: SipMessage }).msg.setMaxForwards(10);
+          (ctx as unknown as { msg: SipMessage }).msg.setRuri('sip:bob@10.0.0.3:5080');
+          await ctx.relay();
+        },
+      },
+    });
+    await deliver(s, reqText());
+    assert.deepEqual(s.txs.preParsed, [false]);
+    const m = parse(s.txs.clients[0].data);
+    assert.equal(m.ruri, 'sip:bob@10.0.0.3:5080');
+    assert.equal(m.maxForwards, 10, 'the script processed Max-Forwards');
+    assert.equal(m.getHeaders('Via').length, 2);
+  });
+
+  it('a header the script wrote: the bytes are parsed once to check them', async () => {
+    const s = setupCore({
+      routes: {
+        request: async (ctx) => {
+          (ctx as unknown as { msg: SipMessage }).msg.appendHeader('X-Note', 'hello');
+          await ctx.relay();
+        },
+      },
+    });
+    await deliver(s, reqText());
+    assert.deepEqual(s.txs.preParsed, [true]);
+    assert.equal(parse(s.txs.clients[0].data).getHeader('X-Note'), 'hello');
+  });
+});

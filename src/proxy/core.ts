@@ -47,6 +47,19 @@ export interface TransactionPort {
     handler: ClientHandlerPort,
     opts?: SendOptions & { reliable?: boolean; timerC?: number; frTimer?: number },
   ): ClientTxPort;
+  /**
+   * sendRequest for bytes whose method and top Via branch are known: the request is not parsed
+   * to be sent (`request`, when the caller has it, is the parsed form of `data`).
+   */
+  sendRequestBytes(
+    data: Buffer,
+    method: string,
+    branch: string,
+    dest: Endpoint,
+    handler: ClientHandlerPort,
+    opts?: SendOptions & { reliable?: boolean; timerC?: number; frTimer?: number },
+    request?: SipMessage,
+  ): ClientTxPort;
   /** Forget a server transaction the script neither answered nor relayed (Kamailio drops it). */
   release?(tx: ServerTxPort): void;
 }
@@ -570,11 +583,15 @@ export class ProxyCore {
     const hopUri = dstUri ?? (path !== undefined ? stripAngle(path[0]) : ruri);
     // RFC 3263: every target of the next hop, in failover order (a failover branch brings the rest).
     const targets = b.failover;
-    if (targets !== undefined) return this.branchOut(ptx, b, rctx, edits, ruri, targets, mfDone, mfBefore);
+    // Edits that may break the message (free header text from the script, a path's Routes):
+    // the bytes are then parsed once before they go out. The proxy's own edits below are sound.
+    const check = (req.edits !== null && req.edits.unsound > 0) || edits.unsound > 0;
+    if (targets !== undefined)
+      return this.branchOut(ptx, b, rctx, edits, ruri, targets, mfDone, mfBefore, check);
     const r = this.resolver.resolveUri(hopUri);
     if (r instanceof Promise)
-      return r.then((t) => this.branchOut(ptx, b, rctx, edits, ruri, t, mfDone, mfBefore));
-    return this.branchOut(ptx, b, rctx, edits, ruri, r, mfDone, mfBefore);
+      return r.then((t) => this.branchOut(ptx, b, rctx, edits, ruri, t, mfDone, mfBefore, check));
+    return this.branchOut(ptx, b, rctx, edits, ruri, r, mfDone, mfBefore, check);
   }
 
   private branchOut(
@@ -586,6 +603,7 @@ export class ProxyCore {
     targets: Endpoint[],
     mfDone: boolean,
     mfBefore: boolean,
+    check: boolean,
   ): boolean {
     const req = ptx.request;
     const ep = targets.length === 0 ? null : targets[0];
@@ -614,16 +632,25 @@ export class ProxyCore {
     if (ptx.state.recordRoute !== undefined && req.method !== 'REGISTER') {
       addRecordRoute(req, ptx.state.recordRoute, ptx.info.listener, out, edits);
     }
-    req.prependHeader('Via', viaValue(out, loopBranch(req, ruri)), edits);
+    const branch = loopBranch(req, ruri);
+    req.prependHeader('Via', viaValue(out, branch), edits);
     if (ep.protocol !== 'udp') req.ensureContentLength(edits);
     const data = req.serialize(edits);
-    const sent = parseMessage(data);
-    if (isParseError(sent)) {
-      this.log.error({ reason: sent.phrase }, 'relayed request does not parse');
-      ptx.branchFailed(b, 500);
-      return false;
+    // Unless the script's edits must be checked or onsend_route reads the message as sent, the
+    // bytes are not parsed again: the client transaction knows the method and branch and
+    // parses them itself only for an ACK to a non-2xx or a CANCEL.
+    const onsend = this.script.has('onsend');
+    let sent: SipMessage | undefined;
+    if (check || onsend) {
+      const parsed = parseMessage(data);
+      if (isParseError(parsed)) {
+        this.log.error({ reason: parsed.phrase }, 'relayed request does not parse');
+        ptx.branchFailed(b, 500);
+        return false;
+      }
+      sent = parsed;
     }
-    if (this.script.has('onsend')) {
+    if (onsend && sent !== undefined) {
       const sctx = new ScriptContext(this, 'onsend', sent, req, ptx.info, ptx.state, ptx, b.index);
       this.runRoute('onsend', sctx);
       if (sctx.dropped) {
@@ -642,7 +669,7 @@ export class ProxyCore {
     if (isInvite && ptx.state.frInvMs > 0) opts.timerC = ptx.state.frInvMs;
     if (ptx.state.frMs > 0) opts.frTimer = ptx.state.frMs;
     b.dest = ep;
-    b.clientTx = txs.sendRequest(data, sent, ep, handler, opts);
+    b.clientTx = txs.sendRequestBytes(data, req.method, branch, ep, handler, opts, sent);
     rctx.relayed = true;
     return true;
   }

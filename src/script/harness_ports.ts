@@ -192,6 +192,8 @@ export class FakeClientTx implements ClientTxPort {
 /** The TransactionPort: records client transactions and the server transactions released. */
 export class FakeTransactions implements TransactionPort {
   readonly clients: FakeClientTx[] = [];
+  /** Per sendRequestBytes: whether the core handed over the request already parsed. */
+  readonly preParsed: boolean[] = [];
   readonly released: ServerTxPort[] = [];
 
   sendRequest(
@@ -204,6 +206,22 @@ export class FakeTransactions implements TransactionPort {
     const tx = new FakeClientTx(data, msg, dest, handler, opts);
     this.clients.push(tx);
     return tx;
+  }
+
+  /** Like the real layer's; the fake parses the bytes so tests can read what was relayed. */
+  sendRequestBytes(
+    data: Buffer,
+    _method: string,
+    _branch: string,
+    dest: Endpoint,
+    handler: ClientHandlerPort,
+    opts?: ClientTxOptions,
+    request?: SipMessage,
+  ): FakeClientTx {
+    this.preParsed.push(request !== undefined);
+    const msg = request ?? parseMessage(data);
+    if (isParseError(msg)) throw new Error(`relayed request does not parse: ${msg.phrase}`);
+    return this.sendRequest(data, msg, dest, handler, opts);
   }
 
   release(tx: ServerTxPort): void {

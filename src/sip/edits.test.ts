@@ -59,3 +59,18 @@ describe('applyEdits', () => {
     assert.equal(apply([first, later], 3, 7), '3K56');
   });
 });
+
+describe('EditList.unsound', () => {
+  it('counts the edits made without the promise that the message still parses', () => {
+    const l = new EditList();
+    l.replace(0, 1, '7', 'mf', true);
+    l.insert(3, ';rport=5060', false, true);
+    assert.equal(l.unsound, 0);
+    l.insert(3, 'X-A: b\r\n');
+    l.replace(4, 5, 'y');
+    l.remove(6, 7);
+    assert.equal(l.unsound, 3);
+    l.clear();
+    assert.equal(l.unsound, 0);
+  });
+});

@@ -17,13 +17,20 @@ export interface Edit {
 export class EditList {
   readonly items: Edit[] = [];
   private seq = 0;
+  /**
+   * How many edits were made without the promise that the message still parses (free header
+   * text, a removed line): a proxy parses what it relays only when some were (`sound` edits:
+   * a number, an address, a validated R-URI, a popped Route).
+   */
+  unsound = 0;
 
   get size(): number {
     return this.items.length;
   }
 
   /** Replace [start, end) with data. A keyed edit replaces an earlier one with the same key. */
-  replace(start: number, end: number, data: string | Buffer, key?: string): void {
+  replace(start: number, end: number, data: string | Buffer, key?: string, sound = false): void {
+    if (!sound) this.unsound++;
     if (key !== undefined) {
       const i = this.indexOfKey(key);
       if (i >= 0) this.items.splice(i, 1);
@@ -32,12 +39,14 @@ export class EditList {
   }
 
   /** Insert at offset; `first` puts it before every insertion already made at that offset. */
-  insert(at: number, data: string | Buffer, first = false): void {
+  insert(at: number, data: string | Buffer, first = false, sound = false): void {
+    if (!sound) this.unsound++;
     const order = first ? -++this.seq : ++this.seq;
     this.items.push({ start: at, end: at, data, order, key: undefined });
   }
 
   remove(start: number, end: number): void {
+    this.unsound++;
     this.items.push({ start, end, data: '', order: ++this.seq, key: undefined });
   }
 
@@ -53,6 +62,7 @@ export class EditList {
 
   clear(): void {
     this.items.length = 0;
+    this.unsound = 0;
   }
 }
 

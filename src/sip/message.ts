@@ -529,9 +529,9 @@ export class SipMessage {
   setRuri(uri: string, list?: EditList): void {
     if (list === undefined) {
       this.newRuri = uri === this.originalRuri ? undefined : uri;
-      this.baseEdits().replace(this.lineA, this.lineB, uri, 'ruri');
+      this.baseEdits().replace(this.lineA, this.lineB, uri, 'ruri', true);
     } else {
-      list.replace(this.lineA, this.lineB, uri, 'ruri');
+      list.replace(this.lineA, this.lineB, uri, 'ruri', true);
     }
   }
 
@@ -582,13 +582,15 @@ export class SipMessage {
     const vs = this.hdr[o + F_VALUE_START];
     const ve = this.hdr[o + F_VALUE_END];
     const comma = findTopLevelComma(this.buf, vs, ve);
+    // Popping a Route leaves a message that parses (a proxy relays it unchecked).
+    const sound = id === H.ROUTE;
     if (comma < 0) {
-      this.removeHeader(i, list);
+      list.replace(this.hdr[o + F_NAME_START], this.hdr[o + F_LINE_END], '', `h${i}`, sound);
       return true;
     }
     let next = comma + 1;
     while (next < ve && isLwsByte(this.buf[next])) next++;
-    list.replace(vs, next, '', `v${i}`);
+    list.replace(vs, next, '', `v${i}`, sound);
     return true;
   }
 
@@ -603,8 +605,15 @@ export class SipMessage {
   /** Set Max-Forwards, adding the header when absent (RFC 3261 §16.6 step 3). */
   setMaxForwards(n: number, list: EditList = this.baseEdits()): void {
     const i = this.findHeader(H.MAX_FORWARDS);
-    if (i < 0) list.replace(this.headersEnd, this.headersEnd, `Max-Forwards: ${n}\r\n`, 'mf');
-    else this.replaceHeaderValue(i, String(n), list);
+    if (i < 0) list.replace(this.headersEnd, this.headersEnd, `Max-Forwards: ${n}\r\n`, 'mf', true);
+    else
+      list.replace(
+        this.hdr[i * HS + F_VALUE_START],
+        this.hdr[i * HS + F_VALUE_END],
+        String(n),
+        `v${i}`,
+        true,
+      );
     this.maxForwardsProcessed = true;
   }
 
@@ -635,6 +644,7 @@ export class SipMessage {
         this.headersEnd,
         `Content-Length: ${this.end - this.bodyStart}\r\n`,
         'cl',
+        true,
       );
     }
   }

@@ -2,7 +2,9 @@
  * What the INVITE and non-INVITE client transactions share: sending the request, the two timer
  * slots, guarded calls into the handler, transport errors and termination.
  */
+import { isParseError } from '../sip/errors.ts';
 import type { SipMessage } from '../sip/message.ts';
+import { parseMessage } from '../sip/parse_message.ts';
 import type { Endpoint, ReceiveInfo, SendOptions } from '../transport/types.ts';
 import { arm, type TimerHandle, type TimerQueue } from './timers.ts';
 import {
@@ -20,7 +22,13 @@ export interface ClientTxParams {
   /** Branch of the request's top Via: the tables' key (with the method). */
   readonly branch: string;
   readonly data: Buffer;
-  readonly request: SipMessage;
+  /** The request's method (its CSeq method): the only part read up front. */
+  readonly method: string;
+  /**
+   * The parsed form of `data`, or undefined: then it is parsed from `data` on first use (the ACK
+   * for a non-2xx, a CANCEL), so a relayed request is not parsed again only to be sent.
+   */
+  readonly request: SipMessage | undefined;
   readonly dest: Endpoint;
   readonly handler: ClientHandler;
   readonly sendOpts: SendOptions | undefined;
@@ -38,7 +46,6 @@ export abstract class ClientTransactionBase implements ClientTransaction, Client
   readonly key: string;
   readonly branch: string;
   readonly method: string;
-  readonly request: SipMessage;
   readonly dest: Endpoint;
   /** Where the request, retransmissions and the ACK go out (listener / connection), with our onError. */
   readonly sendOpts: SendOptions;
@@ -50,6 +57,7 @@ export abstract class ClientTransactionBase implements ClientTransaction, Client
   /** The small record that replaced this transaction in the table (transaction_retained.ts). */
   private retained: RetainedClient | undefined = undefined;
   protected readonly data: Buffer;
+  private parsed: SipMessage | undefined;
   protected readonly handler: ClientHandler;
   protected readonly host: TxHost;
   /** Retransmission slot (Timer A / E) and its current interval. */
@@ -64,9 +72,9 @@ export abstract class ClientTransactionBase implements ClientTransaction, Client
     this.host = host;
     this.key = p.key;
     this.branch = p.branch;
-    this.method = p.request.method;
+    this.method = p.method;
     this.data = p.data;
-    this.request = p.request;
+    this.parsed = p.request;
     this.dest = p.dest;
     this.handler = p.handler;
     // The transport reports failures asynchronously through onError (never by throwing): one
@@ -74,6 +82,18 @@ export abstract class ClientTransactionBase implements ClientTransaction, Client
     this.sendOpts = { ...p.sendOpts, onError: (error: Error) => this.transportFailed(error) };
     this.reliable = p.reliable;
     this.st = state;
+  }
+
+  /** The request sent, parsed from its bytes the first time it is needed (ACK, CANCEL). */
+  get request(): SipMessage {
+    let m = this.parsed;
+    if (m === undefined) {
+      const r = parseMessage(this.data);
+      if (isParseError(r))
+        throw new Error(`client transaction ${this.branch}: the request sent does not parse: ${r.phrase}`);
+      m = this.parsed = r;
+    }
+    return m;
   }
 
   get state(): TxState {

@@ -289,3 +289,53 @@ test('a handler that throws is counted and does not break the transaction', () =
   assert.equal(env.errors.length, 2);
   assert.deepEqual(env.transport.methods(), ['INVITE', 'ACK']);
 });
+
+test('sendRequestBytes: the bytes are sent unparsed; the ACK to a non-2xx and the CANCEL are built from them', () => {
+  const env = setup({ timerC: 100_000 });
+  const inv = outgoing('INVITE', 'z9hG4bKraw');
+  const handler = new RecordingHandler();
+  const tx = env.layer.sendRequestBytes(inv.data, 'INVITE', 'z9hG4bKraw', endpoint(), handler, {
+    listenerId: 1,
+  });
+  assert.equal(tx.state, 'Calling');
+  assert.ok(env.transport.sent[0].data.equals(inv.data), 'the bytes go out as given');
+  env.layer.receive(responseTo(inv.msg, 180), info);
+  tx.cancel('SIP;cause=200');
+  const cancel = parse(env.transport.sent[1].data);
+  assert.equal(cancel.method, 'CANCEL');
+  assert.equal(cancel.topVia.branch, 'z9hG4bKraw');
+  assert.equal(cancel.cseq, inv.msg.cseq);
+  assert.equal(cancel.ruri, inv.msg.ruri);
+  assert.deepEqual(cancel.getHeaders('Route'), ['<sip:p2.example;lr>']);
+  env.layer.receive(responseTo(inv.msg, 487, 'callee'), info);
+  const ack = parse(env.transport.sent[2].data);
+  assert.equal(ack.method, 'ACK');
+  assert.equal(ack.topVia.branch, 'z9hG4bKraw');
+  assert.equal(ack.toTag, 'callee');
+  assert.equal(ack.callId, inv.msg.callId);
+  assert.equal(ack.cseq, inv.msg.cseq);
+  assert.deepEqual(handler.events, ['provisional 180', 'final 487']);
+  assert.equal(tx.request.callId, inv.msg.callId, 'the parsed request is available on demand');
+});
+
+test('sendRequestBytes: bytes that do not parse fail the transaction at the ACK, the TU still gets the final', () => {
+  const env = setup();
+  const handler = new RecordingHandler();
+  const tx = env.layer.sendRequestBytes(
+    Buffer.from('garbage\r\n\r\n'),
+    'INVITE',
+    'z9hG4bKbad',
+    endpoint(),
+    handler,
+  );
+  const inv = outgoing('INVITE', 'z9hG4bKbad');
+  env.layer.receive(responseTo(inv.msg, 486), info);
+  assert.deepEqual(handler.events, ['final 486']);
+  assert.equal(env.layer.stats.transportErrors, 1, 'counted as a failed send of the ACK');
+  assert.equal(env.transport.sent.length, 1, 'no ACK went out');
+  assert.equal(tx.state, 'Terminated');
+  assert.throws(
+    () => env.layer.sendRequestBytes(inv.data, 'ACK', 'z9hG4bKx', endpoint(), new RecordingHandler()),
+    TypeError,
+  );
+});

@@ -24,7 +24,7 @@ import { buildAck } from '../sip/build.ts';
 import type { SipMessage } from '../sip/message.ts';
 import type { ReceiveInfo } from '../transport/types.ts';
 import type { QueueItem } from './timers.ts';
-import { type TxHost, TxState } from './transaction.ts';
+import { asError, type TxHost, TxState } from './transaction.ts';
 import { ClientTransactionBase, type ClientTxParams } from './transaction_client.ts';
 import type { AcceptedItem } from './transaction_retained.ts';
 
@@ -179,6 +179,16 @@ export class ClientInviteTransaction extends ClientTransactionBase implements Ac
     }
   }
 
+  /** §17.1.1.3's ACK; undefined (and the transaction failed) when the request sent does not parse. */
+  private buildAckFor(res: SipMessage): Buffer | undefined {
+    try {
+      return buildAck(this.request, res);
+    } catch (err) {
+      this.transportFailed(asError(err));
+      return undefined;
+    }
+  }
+
   private onFailure(res: SipMessage, status: number): void {
     if (this.state === TxState.Calling || this.state === TxState.Proceeding) {
       // §17.1.1.2: 300-699 in Calling/Proceeding → Completed; the transaction MUST generate the
@@ -188,9 +198,9 @@ export class ClientInviteTransaction extends ClientTransactionBase implements Ac
       this.clearTimers();
       this.lastStatus = status;
       this.cancelPending = false;
-      this.ack = buildAck(this.request, res);
+      this.ack = this.buildAckFor(res);
       // A failed ACK ends the transaction (transportFailed) but the TU still gets its answer.
-      if (this.transmit(this.ack)) {
+      if (this.ack !== undefined && this.transmit(this.ack)) {
         if (this.reliable) this.terminate();
         else this.retain(this.host.ends.D, this.ack);
       }

@@ -325,33 +325,52 @@ export class TransactionLayer {
     handler: ClientHandler,
     opts?: SendRequestOptions,
   ): ClientTransaction {
-    const method = request.method;
-    if (method === 'ACK')
-      throw new TypeError('sendRequest: ACK is not a transaction (RFC 3261 §17); send it with the transport');
     const branch = request.topVia.branch;
     if (branch === undefined) throw new TypeError('sendRequest: the request has no Via branch');
+    return this.sendRequestBytes(data, request.method, branch, dest, handler, opts, request);
+  }
+
+  /**
+   * sendRequest for bytes whose method and top Via branch the caller already knows (a proxy
+   * relaying a request it has just serialized): nothing is parsed up front; the transaction
+   * parses `data` itself only if it must build an ACK for a non-2xx or a CANCEL. `data` must
+   * be a well-formed request with that method and branch (`request`, when given, its parsed form).
+   */
+  sendRequestBytes(
+    data: Buffer,
+    method: string,
+    branch: string,
+    dest: Endpoint,
+    handler: ClientHandler,
+    opts?: SendRequestOptions,
+    request?: SipMessage,
+  ): ClientTransaction {
+    if (method === 'ACK')
+      throw new TypeError('sendRequest: ACK is not a transaction (RFC 3261 §17); send it with the transport');
     const table = this.clientTable(method);
     const other = table.get(branch);
     if (other !== undefined) {
       // §8.1.1.7: a branch is unique per request (only CANCEL and a non-2xx ACK reuse it).
       throw new Error(`sendRequest: a client transaction for branch ${branch} ${other.method} exists`);
     }
-    return this.startClient(ownKey(branch), data, request, dest, handler, opts);
+    return this.startClient(ownKey(branch), data, method, request, dest, handler, opts);
   }
 
   private startClient(
     branch: string,
     data: Buffer,
-    request: SipMessage,
+    method: string,
+    request: SipMessage | undefined,
     dest: Endpoint,
     handler: ClientHandler,
     opts: SendRequestOptions | undefined,
   ): ClientTransactionBase {
-    const isInvite = request.method === 'INVITE';
+    const isInvite = method === 'INVITE';
     const params: ClientTxParams = {
-      key: flatKey(clientKey(branch, request.method)),
+      key: flatKey(clientKey(branch, method)),
       branch,
       data,
+      method,
       request,
       dest,
       handler,
@@ -363,7 +382,7 @@ export class TransactionLayer {
     const tx = isInvite
       ? new ClientInviteTransaction(this.host, params)
       : new ClientNonInviteTransaction(this.host, params);
-    this.clientTable(request.method).set(branch, tx);
+    this.clientTable(method).set(branch, tx);
     this.stats.clientTx++;
     this.stats.created++;
     tx.start();
@@ -372,13 +391,17 @@ export class TransactionLayer {
 
   /** §9.1: the CANCEL copies the INVITE's Request-URI, top Via (same branch), From, To, Call-ID, CSeq number and Route. */
   private startCancel(invite: CancelSource, reason: string | undefined): void {
-    const data = buildCancel(invite.request, reason === undefined ? undefined : { reason });
+    let request: SipMessage;
+    try {
+      request = invite.request;
+    } catch (err) {
+      this.onError(err, 'cancel');
+      return;
+    }
+    const data = buildCancel(request, reason === undefined ? undefined : { reason });
     const msg = parseMessage(data);
     if (isParseError(msg)) {
-      this.onError(
-        new Error(`CANCEL built for ${invite.request.callId} does not parse: ${msg.phrase}`),
-        'cancel',
-      );
+      this.onError(new Error(`CANCEL built for ${request.callId} does not parse: ${msg.phrase}`), 'cancel');
       return;
     }
     const branch = msg.topVia.branch;
@@ -386,7 +409,7 @@ export class TransactionLayer {
     if (this.cancels.has(branch)) return;
     // Same listener / connection as the INVITE; sendOptionsOf drops the INVITE's onError.
     const opts: SendRequestOptions = { ...invite.sendOpts, reliable: invite.reliable };
-    this.startClient(ownKey(branch), data, msg, invite.dest, IGNORE_HANDLER, opts);
+    this.startClient(ownKey(branch), data, msg.method, msg, invite.dest, IGNORE_HANDLER, opts);
   }
 
   // ================================================================ management

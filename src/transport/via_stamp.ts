@@ -127,16 +127,17 @@ export function stampTopVia(msg: SipMessage, ip: string, port: number): boolean 
   if (!fillRport && via.received === undefined && msg.hdr[i * HS + F_FOLDED] === 0) {
     // Fast path: the value's bytes are exactly the text the Via parser saw, so the first
     // via-parm ends `raw.length` octets after the value start.
-    edits.insert(vs + via.raw.length, `;received=${received}`);
+    edits.insert(vs + via.raw.length, `;received=${received}`, false, true);
     return true;
   }
   const loc = locateViaParams(msg.buf, vs, ve, scratch);
   // RFC 3581 §4: the server MUST set rport's value to the source port. Inserted before received:
   // both may land at the same offset and insertions keep their order.
-  if (fillRport && loc.rportNameEnd >= 0) edits.insert(loc.rportNameEnd, `=${port}`);
+  if (fillRport && loc.rportNameEnd >= 0) edits.insert(loc.rportNameEnd, `=${port}`, false, true);
   // A received the client wrote itself is overwritten: only the packet's source is trustworthy.
-  if (loc.receivedStart >= 0) edits.replace(loc.receivedStart, loc.receivedEnd, received, 'via-received');
-  else edits.insert(loc.end, `;received=${received}`);
+  if (loc.receivedStart >= 0)
+    edits.replace(loc.receivedStart, loc.receivedEnd, received, 'via-received', true);
+  else edits.insert(loc.end, `;received=${received}`, false, true);
   return true;
 }
 
@@ -157,8 +158,14 @@ export function forceRport(msg: SipMessage, info: ReceiveInfo): void {
   const loc = locateViaParams(msg.buf, vs, ve, scratch);
   const edits = msg.baseEdits();
   // keyed: a second call replaces the first rather than adding another parameter.
-  edits.replace(loc.end, loc.end, `;rport=${info.source.port}`, 'force-rport');
+  edits.replace(loc.end, loc.end, `;rport=${info.source.port}`, 'force-rport', true);
   // stampTopVia added received unless sent-by already was the source address.
   if (via.received === undefined && hostMatchesIp(via.host, info.source.address))
-    edits.replace(loc.end, loc.end, `;received=${stripZone(info.source.address)}`, 'force-rport-received');
+    edits.replace(
+      loc.end,
+      loc.end,
+      `;received=${stripZone(info.source.address)}`,
+      'force-rport-received',
+      true,
+    );
 }
