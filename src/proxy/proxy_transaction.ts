@@ -4,7 +4,6 @@
  * (serial forking), CANCEL of pending branches.
  */
 import { buildResponse } from '../sip/build.ts';
-import { isParseError } from '../sip/errors.ts';
 import { H } from '../sip/header_names.ts';
 import type { SipMessage } from '../sip/message.ts';
 import type { Endpoint, ReceiveInfo } from '../transport/types.ts';
@@ -182,8 +181,7 @@ export class ProxyTransaction {
   private forward(res: SipMessage, status = res.status): void {
     // §16.7 step 3: with our Via gone, no Via may be left (a broken downstream element echoed only
     // ours): such a response cannot go up as it is. A final is answered locally with its status.
-    const vias = res.vias();
-    if (isParseError(vias) || vias.length < 2) {
+    if (!res.hasViaAfterTop()) {
       if (status >= 200) {
         const toTag = res.toTag ?? this.core.localTag(this.request);
         this.serverTx.respond(buildResponse(this.request, status, res.reason, { toTag }), status);

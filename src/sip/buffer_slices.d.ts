@@ -4,6 +4,8 @@ declare global {
   interface Buffer {
     latin1Slice(start: number, end: number): string;
     utf8Slice(start: number, end: number): string;
+    latin1Write(string: string, offset: number, length: number): number;
+    utf8Write(string: string, offset: number, length: number): number;
   }
 }
 

@@ -74,3 +74,68 @@ describe('EditList.unsound', () => {
     assert.equal(l.unsound, 0);
   });
 });
+
+describe('applyEdits: short and long data, ASCII and not', () => {
+  const text = `INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKabc\r\nSubject: ${'x'.repeat(200)}\r\n\r\n`;
+  const big = Buffer.from(text);
+
+  function expected(edits: Array<[number, number, string | Buffer]>): Buffer {
+    // Reference: plain Buffer.concat over the sorted, non-overlapping edits.
+    const parts: Buffer[] = [];
+    let pos = 0;
+    for (const [s, e, d] of edits) {
+      parts.push(big.subarray(pos, s), typeof d === 'string' ? Buffer.from(d, 'utf8') : d);
+      pos = e;
+    }
+    parts.push(big.subarray(pos));
+    return Buffer.concat(parts);
+  }
+
+  it('encodes non-ASCII edits as UTF-8, short and long, beside ASCII ones', () => {
+    const cases: Array<Array<[number, number, string | Buffer]>> = [
+      [[7, 10, 'é']],
+      [[7, 10, 'Zoë']],
+      [[7, 10, `Ünïcødé ${'ä'.repeat(40)}`]],
+      [[7, 10, '😀']],
+      [
+        [0, 0, 'X-A: b\r\n'],
+        [7, 10, 'ü'],
+        [40, 40, `;received=${'1'.repeat(30)}`],
+      ],
+      [
+        [3, 5, 'ab'],
+        [20, 30, Buffer.from('ç')],
+        [60, 200, Buffer.from('y'.repeat(40))],
+      ],
+      [
+        [1, 2, ''],
+        [big.length - 3, big.length - 3, 'Content-Length: 0\r\n'],
+      ],
+    ];
+    for (const c of cases) {
+      const l = new EditList();
+      for (const [s, e, d] of c) l.replace(s, e, d);
+      const got = applyEdits(big, 0, big.length, [l]);
+      assert.ok(got.equals(expected(c)), JSON.stringify(c.map(([s, e, d]) => [s, e, String(d)])));
+    }
+  });
+
+  it('a lone surrogate is written as U+FFFD, as Buffer.from does', () => {
+    const l = new EditList();
+    l.replace(0, 6, '\ud800X');
+    const got = applyEdits(big, 0, big.length, [l]);
+    assert.ok(got.equals(Buffer.concat([Buffer.from('\ud800X'), big.subarray(6)])));
+  });
+
+  it('edits of two lists and a part of the message, one call after another (no state kept)', () => {
+    const a = new EditList();
+    a.replace(7, 10, 'café', 'ruri');
+    const b = new EditList();
+    b.replace(7, 10, 'bob', 'ruri');
+    b.insert(36, 'Via: x\r\n', true);
+    const first = applyEdits(big, 0, big.length, [a, b]).toString('utf8');
+    assert.ok(first.startsWith('INVITE bob:bob@example.com SIP/2.0\r\nVia: x\r\nVia: SIP/2.0/UDP'), first);
+    assert.equal(applyEdits(big, 0, big.length, [a]).toString('utf8').slice(0, 14), 'INVITE café:bo');
+    assert.equal(applyEdits(big, 36, 81, [a, b]).toString('latin1'), `Via: x\r\n${text.slice(36, 81)}`);
+  });
+});

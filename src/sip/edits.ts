@@ -91,6 +91,57 @@ function compareEdits(a: Edit, b: Edit): number {
   return a.order - b.order;
 }
 
+/** Edits gathered for one applyEdits call (not reentrant: no allocation per message). */
+const scratch: Edit[] = [];
+/** UTF-8 lengths of the string edits of the call, by position in `scratch` (-1: Buffer data). */
+const lengths: number[] = [];
+
+/**
+ * At most this many UTF-16 units or bytes are written / copied by a JS loop: below it the loop
+ * beats a call into Buffer's natives (argument checks + C++ entry, ~30 ns; measured on Node 24).
+ */
+const SHORT = 16;
+
+/** UTF-8 length of a short string, by a JS loop; -1 when it is not all ASCII. */
+function shortAsciiLength(s: string): number {
+  let m = 0;
+  for (let i = 0; i < s.length; i++) m |= s.charCodeAt(i);
+  return m < 0x80 ? s.length : -1;
+}
+
+/** UTF-8 length of string data (ASCII edits: their length). */
+function utf8Length(s: string): number {
+  if (s.length <= SHORT) {
+    const n = shortAsciiLength(s);
+    if (n >= 0) return n;
+  }
+  return Buffer.byteLength(s, 'utf8');
+}
+
+/** Write string data whose UTF-8 length is `n` at `w`; returns the new write offset. */
+function writeString(out: Buffer, w: number, s: string, n: number): number {
+  const len = s.length;
+  if (n === len) {
+    // ASCII: one byte per unit.
+    if (len <= SHORT) {
+      for (let i = 0; i < len; i++) out[w + i] = s.charCodeAt(i);
+      return w + len;
+    }
+    return w + out.latin1Write(s, w, len);
+  }
+  return w + out.utf8Write(s, w, n);
+}
+
+/** Copy src[a, b) to out at w; returns the new write offset. */
+function copyRange(src: Buffer, a: number, b: number, out: Buffer, w: number): number {
+  const n = b - a;
+  if (n <= SHORT) {
+    for (let i = 0; i < n; i++) out[w + i] = src[a + i];
+    return w + n;
+  }
+  return w + src.copy(out, w, a, b);
+}
+
 /**
  * Apply edits to src[from, to) and return the new bytes. Overlapping edits: the earliest
  * (by offset) wins and an edit that starts inside an already-replaced range is dropped.
@@ -102,12 +153,14 @@ export function applyEdits(
   lists: ReadonlyArray<EditList | null | undefined>,
 ): Buffer {
   const whole = from === 0 && to === src.length;
-  const edits: Edit[] = [];
+  const edits = scratch;
   for (let li = 0; li < lists.length; li++) {
     const l = lists[li];
     if (l === null || l === undefined || l.items.length === 0) continue;
     let base = edits.length;
-    for (const e of l.items) {
+    const items = l.items;
+    for (let k = 0; k < items.length; k++) {
+      const e = items[k];
       // A keyed edit in a later list (a branch's Request-URI) overrides the same key in earlier ones.
       if (base > 0 && e.key !== undefined) base -= dropKey(edits, base, e.key);
       // Serializing a part of the message (a header line copied into a response) keeps its own edits only.
@@ -115,6 +168,15 @@ export function applyEdits(
     }
   }
   if (edits.length === 0) return whole ? src : src.subarray(from, to);
+  try {
+    return splice(src, from, to, edits);
+  } finally {
+    edits.length = 0;
+    lengths.length = 0;
+  }
+}
+
+function splice(src: Buffer, from: number, to: number, edits: Edit[]): Buffer {
   // Few edits per message: insertion sort is cheaper than Array.prototype.sort's setup.
   for (let i = 1; i < edits.length; i++) {
     const e = edits[i];
@@ -127,26 +189,34 @@ export function applyEdits(
   }
   let size = 0;
   let pos = from;
-  for (const e of edits) {
-    if (e.start < pos) continue;
-    size += e.start - pos;
-    size += typeof e.data === 'string' ? Buffer.byteLength(e.data) : e.data.length;
+  for (let i = 0; i < edits.length; i++) {
+    const e = edits[i];
+    if (e.start < pos) {
+      lengths[i] = -1;
+      continue;
+    }
+    const d = e.data;
+    const n = typeof d === 'string' ? utf8Length(d) : d.length;
+    lengths[i] = n;
+    size += e.start - pos + n;
     pos = e.end;
   }
   size += to - pos;
   const out = Buffer.allocUnsafe(size);
   let w = 0;
   pos = from;
-  for (const e of edits) {
+  for (let i = 0; i < edits.length; i++) {
+    const e = edits[i];
     if (e.start < pos) continue;
-    if (e.start > pos) w += src.copy(out, w, pos, e.start);
-    if (typeof e.data === 'string') {
-      if (e.data.length > 0) w += out.write(e.data, w);
+    if (e.start > pos) w = copyRange(src, pos, e.start, out, w);
+    const d = e.data;
+    if (typeof d === 'string') {
+      if (d.length > 0) w = writeString(out, w, d, lengths[i]);
     } else {
-      w += e.data.copy(out, w);
+      w = copyRange(d, 0, d.length, out, w);
     }
     pos = e.end;
   }
-  if (pos < to) w += src.copy(out, w, pos, to);
+  if (pos < to) copyRange(src, pos, to, out, w);
   return out;
 }

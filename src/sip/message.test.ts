@@ -194,6 +194,24 @@ describe('SipMessage edits', () => {
     assert.equal(last.code, SipErrors.MISSING_HEADER.code);
   });
 
+  it('hasViaAfterTop: a second value in the comma list or another Via line, nothing parsed', () => {
+    const m = parse(INVITE);
+    assert.equal(m.hasViaAfterTop(), true);
+    const one = (via: string) =>
+      parse(Buffer.from(INVITE.toString('latin1').replace(/Via: [^\n]*\n(Via: [^\n]*\n)/, via)));
+    assert.equal(one('Via: SIP/2.0/UDP p;branch=z9hG4bKa\r\n').hasViaAfterTop(), false);
+    assert.equal(
+      one('Via: SIP/2.0/UDP p;branch=z9hG4bKa;x="a,b"\r\n').hasViaAfterTop(),
+      false,
+      'a quoted comma',
+    );
+    assert.equal(one('Via: SIP/2.0/UDP p;branch=z9hG4bKa,SIP/2.0/UDP q\r\n').hasViaAfterTop(), true);
+    assert.equal(
+      one('Via: SIP/2.0/UDP p;branch=z9hG4bKa\r\nX-A: x\r\nv: SIP/2.0/UDP q\r\n').hasViaAfterTop(),
+      true,
+    );
+  });
+
   it('adds, replaces and removes headers; the body keeps Content-Length right', () => {
     const m = parse(INVITE);
     m.appendHeader('X-Added', 'yes');

@@ -594,6 +594,15 @@ export class SipMessage {
     return true;
   }
 
+  /** Whether a Via value follows the top one (a response has somewhere to go, §16.7 step 3); nothing parsed. */
+  hasViaAfterTop(): boolean {
+    const i = this.findHeader(H.VIA);
+    if (i < 0) return false;
+    const o = i * HS;
+    if (findTopLevelComma(this.buf, this.hdr[o + F_VALUE_START], this.hdr[o + F_VALUE_END]) >= 0) return true;
+    return this.findHeader(H.VIA, i + 1) >= 0;
+  }
+
   removeTopVia(list: EditList = this.baseEdits()): boolean {
     return this.removeFirstValue(H.VIA, list);
   }
