@@ -79,6 +79,27 @@ describe('buildResponse (RFC 3261 §8.2.6)', () => {
   });
 });
 
+describe('buildResponse: UTF-8 text', () => {
+  it('a non-ASCII reason phrase, header value and body are written as UTF-8', () => {
+    const bytes = buildResponse(INVITE, 486, 'Très occupé', {
+      toTag: 'tt',
+      headers: [
+        ['Warning', '399 proxy "Zoë ☎ ünïcødé"'],
+        ['X-A', 'b'],
+      ],
+      body: 'ça va? 😀',
+      contentType: 'text/plain',
+    });
+    const text = bytes.toString('utf8');
+    assert.ok(text.startsWith('SIP/2.0 486 Très occupé\r\n'), text);
+    assert.ok(text.includes('\r\nWarning: 399 proxy "Zoë ☎ ünïcødé"\r\nX-A: b\r\n'));
+    const r = parse(bytes);
+    assert.equal(r.body.toString('utf8'), 'ça va? 😀');
+    assert.equal(r.contentLength, Buffer.byteLength('ça va? 😀'));
+    assert.ok(Buffer.from(text, 'utf8').equals(bytes), 'valid UTF-8 throughout');
+  });
+});
+
 describe('buildAck / buildCancel', () => {
   const resp = parse(buildResponse(INVITE, 404, undefined, { toTag: 'x9' }));
 

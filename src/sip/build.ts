@@ -4,7 +4,7 @@
  * Header lines copied from a received message are copied as bytes, not re-rendered.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { applyEdits } from './edits.ts';
+import { applyEdits, copyRange, utf8Length, writeString } from './edits.ts';
 import { H } from './header_names.ts';
 import { HS, type SipMessage } from './message.ts';
 
@@ -157,12 +157,24 @@ function copyFirstLine(req: SipMessage, id: number, parts: Array<Buffer | string
   return true;
 }
 
+/** Reused by joinParts: the UTF-8 length of each string part (not reentrant). */
+const partLengths: number[] = [];
+
 function joinParts(parts: Array<Buffer | string>): Buffer {
   let size = 0;
-  for (const p of parts) size += typeof p === 'string' ? Buffer.byteLength(p) : p.length;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    const n = typeof p === 'string' ? utf8Length(p) : p.length;
+    partLengths[i] = n;
+    size += n;
+  }
   const out = Buffer.allocUnsafe(size);
   let w = 0;
-  for (const p of parts) w += typeof p === 'string' ? out.write(p, w) : p.copy(out, w);
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    w = typeof p === 'string' ? writeString(out, w, p, partLengths[i]) : copyRange(p, 0, p.length, out, w);
+  }
+  partLengths.length = 0;
   return out;
 }
 

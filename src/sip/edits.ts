@@ -110,7 +110,7 @@ function shortAsciiLength(s: string): number {
 }
 
 /** UTF-8 length of string data (ASCII edits: their length). */
-function utf8Length(s: string): number {
+export function utf8Length(s: string): number {
   if (s.length <= SHORT) {
     const n = shortAsciiLength(s);
     if (n >= 0) return n;
@@ -119,7 +119,7 @@ function utf8Length(s: string): number {
 }
 
 /** Write string data whose UTF-8 length is `n` at `w`; returns the new write offset. */
-function writeString(out: Buffer, w: number, s: string, n: number): number {
+export function writeString(out: Buffer, w: number, s: string, n: number): number {
   const len = s.length;
   if (n === len) {
     // ASCII: one byte per unit.
@@ -133,7 +133,7 @@ function writeString(out: Buffer, w: number, s: string, n: number): number {
 }
 
 /** Copy src[a, b) to out at w; returns the new write offset. */
-function copyRange(src: Buffer, a: number, b: number, out: Buffer, w: number): number {
+export function copyRange(src: Buffer, a: number, b: number, out: Buffer, w: number): number {
   const n = b - a;
   if (n <= SHORT) {
     for (let i = 0; i < n; i++) out[w + i] = src[a + i];
