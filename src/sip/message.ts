@@ -555,7 +555,7 @@ export class SipMessage {
 
   removeHeader(i: number, list: EditList = this.baseEdits()): void {
     const o = i * HS;
-    list.replace(this.hdr[o + F_NAME_START], this.hdr[o + F_LINE_END], '', `h${i}`);
+    list.replace(this.hdr[o + F_NAME_START], this.hdr[o + F_LINE_END], '', lineKey(i));
   }
 
   /** Remove every header called `name`; returns how many lines were removed. */
@@ -567,7 +567,7 @@ export class SipMessage {
 
   replaceHeaderValue(i: number, value: string, list: EditList = this.baseEdits()): void {
     const o = i * HS;
-    list.replace(this.hdr[o + F_VALUE_START], this.hdr[o + F_VALUE_END], value, `v${i}`);
+    list.replace(this.hdr[o + F_VALUE_START], this.hdr[o + F_VALUE_END], value, valueKey(i));
   }
 
   /**
@@ -585,12 +585,12 @@ export class SipMessage {
     // Popping a Route leaves a message that parses (a proxy relays it unchecked).
     const sound = id === H.ROUTE;
     if (comma < 0) {
-      list.replace(this.hdr[o + F_NAME_START], this.hdr[o + F_LINE_END], '', `h${i}`, sound);
+      list.replace(this.hdr[o + F_NAME_START], this.hdr[o + F_LINE_END], '', lineKey(i), sound);
       return true;
     }
     let next = comma + 1;
     while (next < ve && isLwsByte(this.buf[next])) next++;
-    list.replace(vs, next, '', `v${i}`, sound);
+    list.replace(vs, next, '', valueKey(i), sound);
     return true;
   }
 
@@ -620,7 +620,7 @@ export class SipMessage {
         this.hdr[i * HS + F_VALUE_START],
         this.hdr[i * HS + F_VALUE_END],
         String(n),
-        `v${i}`,
+        valueKey(i),
         true,
       );
     this.maxForwardsProcessed = true;
@@ -671,6 +671,22 @@ export class SipMessage {
   toString(): string {
     return this.serialize().toString('utf8');
   }
+}
+
+// Edit keys of header i's line / value, made once (no string built per edit; equal keys are one string).
+const LINE_KEYS: string[] = [];
+const VALUE_KEYS: string[] = [];
+for (let i = 0; i < 64; i++) {
+  LINE_KEYS.push(`h${i}`);
+  VALUE_KEYS.push(`v${i}`);
+}
+
+function lineKey(i: number): string {
+  return i < 64 ? LINE_KEYS[i] : `h${i}`;
+}
+
+function valueKey(i: number): string {
+  return i < 64 ? VALUE_KEYS[i] : `v${i}`;
 }
 
 function isLwsByte(c: number): boolean {
