@@ -27,6 +27,26 @@ describe('KsrRegistry', () => {
     assert.equal(KSR.pv.get('$rm'), 'INVITE');
   });
 
+  it('passes exactly the arguments the script gave (0 to 5), no padding with undefined', () => {
+    const seen: unknown[][] = [];
+    const echo: ModuleDefinition = {
+      name: 'echo',
+      functions: {
+        args: {
+          fn: (_ctx, ...args: unknown[]) => {
+            seen.push(args);
+            return args.length;
+          },
+          doc: 'records its arguments',
+        },
+      },
+    };
+    const KSR = ksrFor(new KsrRegistry([...TEST_MODULES, echo]));
+    const calls: unknown[][] = [[], [1], [1, 'b'], [1, 'b', undefined], [1, 2, 3, 4], [1, 2, 3, 4, 5]];
+    for (const args of calls) assert.equal(KSR.echo.args(...args), args.length);
+    assert.deepEqual(seen, calls);
+  });
+
   it('creates a sub-module once per KSR object, from a shared prototype', () => {
     const a = ksrFor(registry);
     const b = ksrFor(registry);

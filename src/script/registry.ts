@@ -86,20 +86,40 @@ function detached(path: string): TypeError {
 }
 
 type Method = (this: KsrNode | undefined, ...args: unknown[]) => unknown;
+type Fn = (ctx: RouteContext, ...args: unknown[]) => unknown;
 
-/** One KSR method: exit check, route check, then the module's implementation over the context. */
+/**
+ * One KSR method: exit check, route check (a bit of the allowed-kinds mask), then the module's
+ * implementation over the context. Calls with up to three arguments (nearly all of them) pass
+ * them on as they are: no rest array and no spread call per KSR call; `arguments.length` keeps
+ * what the implementation sees exactly what the script passed (an omitted optional argument stays
+ * omitted).
+ */
 function makeMethod(path: string, name: string, def: KsrFunction): Method {
-  const fn = def.fn;
+  const fn = def.fn as Fn;
   const mask = maskOf(def.routes);
   const allowed = routeNames(def.routes);
-  const method: Method = function (this: KsrNode | undefined, ...args: unknown[]): unknown {
+  const method = function (this: KsrNode | undefined, a?: unknown, b?: unknown, c?: unknown): unknown {
     const root = this?.[ROOT];
     if (root === undefined) throw detached(path);
     if (root[EXITED]) throw exitSentinel();
     const ctx = root[CTX];
     if ((mask & KIND_BITS[ctx.kind]) === 0) return refuseRoute(ctx, path, allowed);
-    return fn(ctx, ...args);
-  };
+    // biome-ignore lint/complexity/noArguments: the argument count, without a rest array per call
+    switch (arguments.length) {
+      case 0:
+        return fn(ctx);
+      case 1:
+        return fn(ctx, a);
+      case 2:
+        return fn(ctx, a, b);
+      case 3:
+        return fn(ctx, a, b, c);
+      default:
+        // biome-ignore lint/complexity/noArguments: more than three arguments (rare): passed as given
+        return fn(ctx, ...Array.prototype.slice.call(arguments));
+    }
+  } as Method;
   Object.defineProperty(method, 'name', { value: name });
   return method;
 }
