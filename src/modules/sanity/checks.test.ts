@@ -11,7 +11,7 @@ import { requiredHeaders } from './checks.ts';
  * missing or duplicate transaction headers itself; the check must hold without it). */
 function withHeaderIds(ids: [number, number]): SipMessage {
   const msg = parseMessage(Buffer.from(request({ headers: ['X-A: 1', 'X-B: 2'] })));
-  if (isParseError(msg)) throw new Error(msg.message);
+  if (isParseError(msg)) throw new Error(`test request does not parse: ${JSON.stringify(msg)}`);
   let k = 0;
   for (let o = 0; o < msg.hdr.length && k < 2; o += HS) {
     if (msg.hdr[o] === H.OTHER) msg.hdr[o] = ids[k++];
