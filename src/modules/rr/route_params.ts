@@ -32,9 +32,24 @@ export function localRouteParams(ctx: RouteContext): string | undefined {
  * scripts use it for ("nat=yes").
  */
 export function checkRouteParam(ctx: RouteContext, text: string): number {
-  const p = localRouteParams(ctx);
-  if (p === undefined || typeof text !== 'string' || text === '') return -1;
-  return p.includes(text) ? 1 : -1;
+  if (typeof text !== 'string' || text === '') return -1;
+  const r = localRoute(ctx);
+  if (r === undefined || !isSipUri(r.uri)) return -1;
+  return paramsInclude(r.uriText, text) ? 1 : -1;
+}
+
+/**
+ * Whether the parameters of a SIP URI as written (`;lr;ftag=x;nat=yes`: from the first `;` after
+ * the user part up to the headers) contain `text`: a search in place, no string built per call.
+ */
+export function paramsInclude(uriText: string, text: string): boolean {
+  const at = uriText.lastIndexOf('@');
+  const semi = uriText.indexOf(';', at + 1);
+  if (semi < 0) return false;
+  let end = uriText.indexOf('?', semi);
+  if (end < 0) end = uriText.length;
+  const i = uriText.indexOf(text, semi);
+  return i >= 0 && i + text.length <= end;
 }
 
 /**
