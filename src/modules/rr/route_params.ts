@@ -19,13 +19,6 @@ export function localRoute(ctx: RouteContext): NameAddr | undefined {
   return undefined;
 }
 
-/** URI parameters of our Route entry as written (`;lr;ftag=x;nat=yes`), '' when none. */
-export function localRouteParams(ctx: RouteContext): string | undefined {
-  const r = localRoute(ctx);
-  if (r === undefined) return undefined;
-  return isSipUri(r.uri) ? r.uri.params.toString() : '';
-}
-
 /**
  * check_route_param(text): 1 when our Route entry's parameters contain `text`. Kamailio takes a
  * regular expression; Junction matches a plain substring (no regex per message), which is what
