@@ -172,22 +172,24 @@ export class ScriptContext implements RouteContext {
     // until the script can see it (a microtask later), as an awaited one does.
     const p = typeof outcome === 'number' ? Promise.resolve(outcome) : outcome;
     this.inFlight++;
-    const done = (): void => {
-      if (--this.inFlight > 0) return;
-      const fn = this.idle;
-      this.idle = undefined;
-      fn?.();
-    };
     return p.then(
       (r) => {
-        done();
+        this.settled();
         return r;
       },
       (err: unknown) => {
-        done();
+        this.settled();
         throw err;
       },
     );
+  }
+
+  /** A tracked relay or forward finished: the waiting continuation runs once none is left. */
+  private settled(): void {
+    if (--this.inFlight > 0) return;
+    const fn = this.idle;
+    this.idle = undefined;
+    fn?.();
   }
 
   setHandler(
