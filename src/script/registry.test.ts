@@ -56,6 +56,23 @@ describe('KsrRegistry', () => {
     assert.equal(a.tm.t_relay, b.tm.t_relay, 'methods are shared, not made per message');
   });
 
+  it('sub-modules first used after a KSR object was made still resolve once per object', () => {
+    const fresh = new KsrRegistry(TEST_MODULES);
+    const early = ksrFor(fresh);
+    const ctxLate = simpleContext();
+    const late = ksrFor(fresh, ctxLate);
+    // `sl` takes the first slot through `late`; `early` was made before any slot was given out.
+    assert.equal(late.sl.send_reply(404, 'Not Here'), 1);
+    assert.deepEqual(ctxLate.replies, [{ code: 404, reason: 'Not Here' }]);
+    assert.equal(early.sl, early.sl);
+    assert.notEqual(early.sl, late.sl);
+    assert.equal(early.pv.get('$rm'), 'INVITE');
+    assert.equal(early.tm, early.tm);
+    const after = ksrFor(fresh);
+    assert.notEqual(after.sl, early.sl);
+    assert.equal(after.pv, after.pv);
+  });
+
   it('refuses a function in a route where it is not allowed: error log and -1', () => {
     const ctx = simpleContext('onreply');
     const KSR = ksrFor(registry, ctx);

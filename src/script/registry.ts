@@ -155,8 +155,8 @@ interface ModuleEntry {
 export class KsrRegistry {
   private readonly rootProto: object;
   private readonly entries = new Map<string, ModuleEntry>();
-  /** Sub-module objects a root has slots for (one per module). */
-  private subCount = 0;
+  /** Slots of the root's sub-module array given out so far (one per module a script used). */
+  private readonly slots = { used: 0 };
 
   constructor(modules: readonly ModuleDefinition[]) {
     const core: ModuleEntry = { name: '', functions: new Map(), summary: 'core functions' };
@@ -201,17 +201,22 @@ export class KsrRegistry {
       }
       // The sub-module object is made on first access and kept in the root's slot array (one
       // fixed-shape root per message; a store per module under its own symbol would give every
-      // root a different shape, by the order the script touches modules in).
-      const index = this.subCount++;
+      // root a different shape, by the order the script touches modules in). A module gets its
+      // slot when a script first uses it, so the array a root carries is as long as the number
+      // of modules scripts use (a dozen), not the number of modules there are.
+      let slot = -1;
       const Sub = subConstructor(proto);
+      const slots = this.slots;
       Object.defineProperty(root, entry.name, {
         enumerable: true,
         get(this: KsrRoot): unknown {
+          if (slot < 0) slot = slots.used++;
           const subs = this[SUBS];
-          const cached = subs[index];
+          // A root made before this module had a slot reads past its array's end: undefined.
+          const cached = subs[slot];
           if (cached !== undefined) return cached;
           const sub = new Sub(this[ROOT]);
-          subs[index] = sub;
+          subs[slot] = sub;
           return sub;
         },
       });
@@ -225,7 +230,7 @@ export class KsrRegistry {
     k[CTX] = ctx;
     k[EXITED] = false;
     k[ROOT] = k;
-    k[SUBS] = new Array<KsrNode | undefined>(this.subCount);
+    k[SUBS] = new Array<KsrNode | undefined>(this.slots.used);
     return k as unknown as KSR;
   }
 
