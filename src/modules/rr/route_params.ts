@@ -15,7 +15,7 @@ function routes(ctx: RouteContext): NameAddr[] {
 
 /** The first Route entry that points at us (the one Record-Route put there), undefined when none. */
 export function localRoute(ctx: RouteContext): NameAddr | undefined {
-  for (const r of routes(ctx)) if (ctx.isMyself(r.uriText)) return r;
+  for (const r of routes(ctx)) if (ctx.isMyselfParsed(r.uri)) return r;
   return undefined;
 }
 
@@ -63,6 +63,6 @@ export function isDirection(ctx: RouteContext, dir: string): number {
 
 /** next_hop_route(): 1 when a Route entry other than ours remains (the request goes on by Route). */
 export function nextHopRoute(ctx: RouteContext): number {
-  for (const r of routes(ctx)) if (!ctx.isMyself(r.uriText)) return 1;
+  for (const r of routes(ctx)) if (!ctx.isMyselfParsed(r.uri)) return 1;
   return -1;
 }
