@@ -42,8 +42,8 @@ function ksr_request_route()
     return
   end
 
-  -- Requests within a dialog.
-  route_withindlg()
+  -- Requests within a dialog (with a To tag): route_withindlg ends them.
+  if KSR.siputils.has_totag() > 0 then route_withindlg() end
 
   -- Only initial requests (no To-tag) below. Record-Route so in-dialog requests come back through us.
   KSR.hdr.remove("Route")
@@ -139,9 +139,8 @@ function route_reqinit()
   end
 end
 
--- Requests within a dialog: route[WITHINDLG].
+-- Requests within a dialog: route[WITHINDLG] (called for requests with a To tag).
 function route_withindlg()
-  if KSR.siputils.has_totag() < 0 then return end
   -- Sequential request within a dialog: take the path determined by record-routing.
   if KSR.rr.loose_route() > 0 then
     route_dlguri()

@@ -40,8 +40,8 @@ export async function ksr_request_route(KSR: Ksr): Promise<void> {
     return;
   }
 
-  // Requests within a dialog.
-  await route_withindlg(KSR);
+  // Requests within a dialog (with a To tag): route_withindlg ends them.
+  if (KSR.siputils.has_totag() > 0) await route_withindlg(KSR);
 
   // Only initial requests (no To-tag) below. Record-Route so in-dialog requests come back through us.
   KSR.hdr.remove('Route');
@@ -130,8 +130,8 @@ function route_reqinit(KSR: Ksr): void {
   }
 }
 
+/** Requests within a dialog: route[WITHINDLG] (called for requests with a To tag). */
 async function route_withindlg(KSR: Ksr): Promise<void> {
-  if (KSR.siputils.has_totag() < 0) return;
   // Sequential request within a dialog: take the path determined by record-routing.
   if (KSR.rr.loose_route() > 0) {
     route_dlguri(KSR);

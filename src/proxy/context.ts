@@ -4,6 +4,7 @@
  * thin adapters over it. The proxy core implements it; tests implement it without a network.
  */
 import type { SipMessage } from '../sip/message.ts';
+import type { Uri } from '../sip/types.ts';
 import type { ReceiveInfo } from '../transport/types.ts';
 
 /** The lifecycle, in order: receive → request_route → branch_route → onsend → reply_route → failure_route. */
@@ -88,6 +89,8 @@ export interface RouteContext {
   looseRoute(): number;
   /** True when the URI's host (and port when given) is one of ours: listeners, advertised names, aliases. */
   isMyself(uri: string): boolean;
+  /** isMyself for a URI parsed already (a Route or From / To entry): not parsed again. */
+  isMyselfParsed(uri: Uri): boolean;
   /** Transaction helpers: whether a transaction exists for this request, and whether it was canceled. */
   hasTransaction(): boolean;
   isCanceled(): boolean;

@@ -126,51 +126,55 @@ function uriParam(na: NameAddr, name: string): boolean {
 
 const NONE: LooseRouteResult = { code: -1, dstUri: undefined, ruri: undefined };
 
-/** loose_route(): consume our own Route entries and say where the request goes next. */
+/**
+ * loose_route(): consume our own Route entries and say where the request goes next. The Route
+ * entries are read as parsed (memoized on the message): their URIs are not parsed again, and the
+ * remaining set is a range of them (no array copied per entry removed).
+ */
 export function looseRoute(msg: SipMessage, local: LocalAddresses): LooseRouteResult {
   const routes = msg.routes();
   if (isParseError(routes) || routes.length === 0) return NONE;
   let ruri: string | undefined;
-  let remaining = routes.slice();
+  // The remaining route set: routes[start, end).
+  let start = 0;
+  let end = routes.length;
   // §16.4: a strict router before us put our Record-Route URI in the Request-URI.
   const reqUri = msg.requestUri();
   if (!isParseError(reqUri) && 'params' in reqUri && reqUri.params.has('lr') && local.isMyselfUri(msg.ruri)) {
-    const last = remaining[remaining.length - 1];
-    ruri = last.uriText;
-    remaining = remaining.slice(0, -1);
+    ruri = routes[end - 1].uriText;
+    end--;
   }
   let removed = 0;
-  if (remaining.length > 0 && local.isMyselfUri(remaining[0].uriText)) {
-    const wasR2 = uriParam(remaining[0], 'r2');
-    remaining = remaining.slice(1);
+  if (start < end && local.isMyselfParsed(routes[start].uri)) {
+    const wasR2 = uriParam(routes[start], 'r2');
+    start++;
     removed = 1;
     // Double Record-Route: the second entry of the pair is ours too. One pair only: a further
     // entry of ours is a spiral through this proxy, routed (and scripted) as a hop of its own.
-    if (wasR2 && remaining.length > 0 && local.isMyselfUri(remaining[0].uriText)) {
-      remaining = remaining.slice(1);
+    if (wasR2 && start < end && local.isMyselfParsed(routes[start].uri)) {
+      start++;
       removed = 2;
     }
   }
   if (removed === 0 && ruri === undefined) {
     // A preloaded route to someone else: send there, leave the Route set alone.
-    return { code: 1, dstUri: remaining[0].uriText, ruri: undefined };
+    return { code: 1, dstUri: routes[start].uriText, ruri: undefined };
   }
   // Work out the new Route set and Request-URI first, then edit the message once: two rewrites
   // of the Route lines would leave both inserted lines in the message.
-  let routeSet = remaining.map(formatNameAddr);
   let newRuri = ruri;
   let dstUri: string | undefined;
-  const next = remaining[0];
-  if (next !== undefined && 'params' in next.uri && !uriParam(next, 'lr')) {
-    // A next hop without ;lr is a strict router (§16.6 step 6-7): it must receive the route as R-URI.
-    routeSet = remaining.slice(1).map(formatNameAddr);
-    routeSet.push(`<${ruri ?? msg.ruri}>`);
-    newRuri = next.uriText;
-  } else {
-    dstUri = next?.uriText;
-  }
+  const next = start < end ? routes[start] : undefined;
+  // A next hop without ;lr is a strict router (§16.6 step 6-7): it must receive the route as R-URI.
+  const strict = next !== undefined && 'params' in next.uri && !uriParam(next, 'lr');
+  if (strict) newRuri = next.uriText;
+  else dstUri = next?.uriText;
   if (removed === 1 && newRuri === undefined) msg.removeFirstRoute();
-  else rewriteRoutes(msg, routeSet);
+  else {
+    const routeSet = routes.slice(strict ? start + 1 : start, end).map(formatNameAddr);
+    if (strict) routeSet.push(`<${ruri ?? msg.ruri}>`);
+    rewriteRoutes(msg, routeSet);
+  }
   if (newRuri !== undefined) msg.setRuri(newRuri);
   return { code: 1, dstUri, ruri: newRuri };
 }

@@ -6,6 +6,7 @@
 import { buildResponse } from '../sip/build.ts';
 import { isParseError } from '../sip/errors.ts';
 import type { SipMessage } from '../sip/message.ts';
+import type { Uri } from '../sip/types.ts';
 import type { Endpoint, ReceiveInfo } from '../transport/types.ts';
 import type { BranchTarget, RouteContext, RouteHandler, RouteKind } from './context.ts';
 import type { ProxyCore } from './core.ts';
@@ -172,22 +173,24 @@ export class ScriptContext implements RouteContext {
     // until the script can see it (a microtask later), as an awaited one does.
     const p = typeof outcome === 'number' ? Promise.resolve(outcome) : outcome;
     this.inFlight++;
-    const done = (): void => {
-      if (--this.inFlight > 0) return;
-      const fn = this.idle;
-      this.idle = undefined;
-      fn?.();
-    };
     return p.then(
       (r) => {
-        done();
+        this.settled();
         return r;
       },
       (err: unknown) => {
-        done();
+        this.settled();
         throw err;
       },
     );
+  }
+
+  /** A tracked relay or forward finished: the waiting continuation runs once none is left. */
+  private settled(): void {
+    if (--this.inFlight > 0) return;
+    const fn = this.idle;
+    this.idle = undefined;
+    fn?.();
   }
 
   setHandler(
@@ -233,12 +236,16 @@ export class ScriptContext implements RouteContext {
     if (r.code > 0 && looseRouteCallbacks.length > 0) {
       // Route headers read as received (memoized): our entry is the first that names us.
       const routes = this.request.routes();
-      const ours = isParseError(routes) ? undefined : routes.find((x) => this.isMyself(x.uriText));
+      const ours = isParseError(routes) ? undefined : routes.find((x) => this.isMyselfParsed(x.uri));
       if (ours !== undefined && 'params' in ours.uri) {
         for (const cb of looseRouteCallbacks) cb(this, ours.uri.params);
       }
     }
     return r.code;
+  }
+
+  isMyselfParsed(uri: Uri): boolean {
+    return this.core.local.isMyselfParsed(uri);
   }
 
   isMyself(uri: string): boolean {

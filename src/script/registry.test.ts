@@ -27,6 +27,26 @@ describe('KsrRegistry', () => {
     assert.equal(KSR.pv.get('$rm'), 'INVITE');
   });
 
+  it('passes exactly the arguments the script gave (0 to 5), no padding with undefined', () => {
+    const seen: unknown[][] = [];
+    const echo: ModuleDefinition = {
+      name: 'echo',
+      functions: {
+        args: {
+          fn: (_ctx, ...args: unknown[]) => {
+            seen.push(args);
+            return args.length;
+          },
+          doc: 'records its arguments',
+        },
+      },
+    };
+    const KSR = ksrFor(new KsrRegistry([...TEST_MODULES, echo]));
+    const calls: unknown[][] = [[], [1], [1, 'b'], [1, 'b', undefined], [1, 2, 3, 4], [1, 2, 3, 4, 5]];
+    for (const args of calls) assert.equal(KSR.echo.args(...args), args.length);
+    assert.deepEqual(seen, calls);
+  });
+
   it('creates a sub-module once per KSR object, from a shared prototype', () => {
     const a = ksrFor(registry);
     const b = ksrFor(registry);
@@ -34,6 +54,23 @@ describe('KsrRegistry', () => {
     assert.notEqual(a.tm, b.tm);
     assert.equal(Object.getPrototypeOf(a.tm), Object.getPrototypeOf(b.tm));
     assert.equal(a.tm.t_relay, b.tm.t_relay, 'methods are shared, not made per message');
+  });
+
+  it('sub-modules first used after a KSR object was made still resolve once per object', () => {
+    const fresh = new KsrRegistry(TEST_MODULES);
+    const early = ksrFor(fresh);
+    const ctxLate = simpleContext();
+    const late = ksrFor(fresh, ctxLate);
+    // `sl` takes the first slot through `late`; `early` was made before any slot was given out.
+    assert.equal(late.sl.send_reply(404, 'Not Here'), 1);
+    assert.deepEqual(ctxLate.replies, [{ code: 404, reason: 'Not Here' }]);
+    assert.equal(early.sl, early.sl);
+    assert.notEqual(early.sl, late.sl);
+    assert.equal(early.pv.get('$rm'), 'INVITE');
+    assert.equal(early.tm, early.tm);
+    const after = ksrFor(fresh);
+    assert.notEqual(after.sl, early.sl);
+    assert.equal(after.pv, after.pv);
   });
 
   it('refuses a function in a route where it is not allowed: error log and -1', () => {

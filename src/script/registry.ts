@@ -86,20 +86,40 @@ function detached(path: string): TypeError {
 }
 
 type Method = (this: KsrNode | undefined, ...args: unknown[]) => unknown;
+type Fn = (ctx: RouteContext, ...args: unknown[]) => unknown;
 
-/** One KSR method: exit check, route check, then the module's implementation over the context. */
+/**
+ * One KSR method: exit check, route check (a bit of the allowed-kinds mask), then the module's
+ * implementation over the context. Calls with up to three arguments (nearly all of them) pass
+ * them on as they are: no rest array and no spread call per KSR call; `arguments.length` keeps
+ * what the implementation sees exactly what the script passed (an omitted optional argument stays
+ * omitted).
+ */
 function makeMethod(path: string, name: string, def: KsrFunction): Method {
-  const fn = def.fn;
+  const fn = def.fn as Fn;
   const mask = maskOf(def.routes);
   const allowed = routeNames(def.routes);
-  const method: Method = function (this: KsrNode | undefined, ...args: unknown[]): unknown {
+  const method = function (this: KsrNode | undefined, a?: unknown, b?: unknown, c?: unknown): unknown {
     const root = this?.[ROOT];
     if (root === undefined) throw detached(path);
     if (root[EXITED]) throw exitSentinel();
     const ctx = root[CTX];
     if ((mask & KIND_BITS[ctx.kind]) === 0) return refuseRoute(ctx, path, allowed);
-    return fn(ctx, ...args);
-  };
+    // biome-ignore lint/complexity/noArguments: the argument count, without a rest array per call
+    switch (arguments.length) {
+      case 0:
+        return fn(ctx);
+      case 1:
+        return fn(ctx, a);
+      case 2:
+        return fn(ctx, a, b);
+      case 3:
+        return fn(ctx, a, b, c);
+      default:
+        // biome-ignore lint/complexity/noArguments: more than three arguments (rare): passed as given
+        return fn(ctx, ...Array.prototype.slice.call(arguments));
+    }
+  } as Method;
   Object.defineProperty(method, 'name', { value: name });
   return method;
 }
@@ -135,8 +155,8 @@ interface ModuleEntry {
 export class KsrRegistry {
   private readonly rootProto: object;
   private readonly entries = new Map<string, ModuleEntry>();
-  /** Sub-module objects a root has slots for (one per module). */
-  private subCount = 0;
+  /** Slots of the root's sub-module array given out so far (one per module a script used). */
+  private readonly slots = { used: 0 };
 
   constructor(modules: readonly ModuleDefinition[]) {
     const core: ModuleEntry = { name: '', functions: new Map(), summary: 'core functions' };
@@ -181,17 +201,22 @@ export class KsrRegistry {
       }
       // The sub-module object is made on first access and kept in the root's slot array (one
       // fixed-shape root per message; a store per module under its own symbol would give every
-      // root a different shape, by the order the script touches modules in).
-      const index = this.subCount++;
+      // root a different shape, by the order the script touches modules in). A module gets its
+      // slot when a script first uses it, so the array a root carries is as long as the number
+      // of modules scripts use (a dozen), not the number of modules there are.
+      let slot = -1;
       const Sub = subConstructor(proto);
+      const slots = this.slots;
       Object.defineProperty(root, entry.name, {
         enumerable: true,
         get(this: KsrRoot): unknown {
+          if (slot < 0) slot = slots.used++;
           const subs = this[SUBS];
-          const cached = subs[index];
+          // A root made before this module had a slot reads past its array's end: undefined.
+          const cached = subs[slot];
           if (cached !== undefined) return cached;
           const sub = new Sub(this[ROOT]);
-          subs[index] = sub;
+          subs[slot] = sub;
           return sub;
         },
       });
@@ -205,7 +230,7 @@ export class KsrRegistry {
     k[CTX] = ctx;
     k[EXITED] = false;
     k[ROOT] = k;
-    k[SUBS] = new Array<KsrNode | undefined>(this.subCount);
+    k[SUBS] = new Array<KsrNode | undefined>(this.slots.used);
     return k as unknown as KSR;
   }
 

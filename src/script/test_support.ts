@@ -262,6 +262,7 @@ export function simpleContext(
     recordRoute: () => 1,
     looseRoute: () => -1,
     isMyself: () => false,
+    isMyselfParsed: () => false,
     hasTransaction: () => true,
     isCanceled: () => false,
     setFinalResponseTimers: () => undefined,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isParseError } from '../sip/errors.ts';
-import type { SipMessage } from '../sip/message.ts';
+import { HS, type SipMessage } from '../sip/message.ts';
 import { parseMessage } from '../sip/parse_message.ts';
 import { responseTarget } from './response_target.ts';
 import { request, response } from './test_util.ts';
@@ -34,6 +34,14 @@ function stamp(
 }
 
 describe('stampTopVia (RFC 3261 §18.2.1, RFC 3581 §4)', () => {
+  it('reads the value range from the header table as headerValueRange gives it (layout in step)', () => {
+    const m = parse(request({ via: 'SIP/2.0/UDP host.example.com;branch=z9hG4bK1' }));
+    const i = m.findHeader(1);
+    assert.ok(i >= 0);
+    assert.deepEqual(m.headerValueRange(i), [m.hdr[i * HS + 3], m.hdr[i * HS + 4]]);
+    assert.equal(m.hdr[i * HS + 6], 0, 'not folded');
+  });
+
   it('leaves a Via alone when sent-by is the source IP and there is no rport', () => {
     const text = request({ via: 'SIP/2.0/UDP 192.0.2.1:5070;branch=z9hG4bK1' });
     const { m, edited } = stamp(text, '192.0.2.1', 5070);

@@ -13,7 +13,9 @@ import { HS, type SipMessage } from '../sip/message.ts';
 import { hostMatchesIp, stripZone } from './ip.ts';
 import type { ReceiveInfo } from './types.ts';
 
-/** Offset of the "folded" flag in a header table row (see message.ts HS layout). */
+/** Offsets in a header table row (see message.ts HS layout): value start / end, folded flag. */
+const F_VALUE_START = 3;
+const F_VALUE_END = 4;
 const F_FOLDED = 6;
 
 const SEMI = 0x3b;
@@ -120,7 +122,9 @@ export function stampTopVia(msg: SipMessage, ip: string, port: number): boolean 
   if (!fillRport && hostMatchesIp(via.host, ip)) return false;
   const i = msg.findHeader(H.VIA);
   if (i < 0) return false;
-  const [vs, ve] = msg.headerValueRange(i);
+  // The value's byte range, read from the header table (no pair allocated per request).
+  const vs = msg.hdr[i * HS + F_VALUE_START];
+  const ve = msg.hdr[i * HS + F_VALUE_END];
   // RFC 3261 §25.1: an IPv6 `received` is written without brackets; a zone index is local only.
   const received = stripZone(ip);
   const edits = msg.baseEdits();
@@ -154,7 +158,9 @@ export function forceRport(msg: SipMessage, info: ReceiveInfo): void {
   if (via.rport !== undefined) return;
   const i = msg.findHeader(H.VIA);
   if (i < 0) return;
-  const [vs, ve] = msg.headerValueRange(i);
+  // The value's byte range, read from the header table (no pair allocated per request).
+  const vs = msg.hdr[i * HS + F_VALUE_START];
+  const ve = msg.hdr[i * HS + F_VALUE_END];
   const loc = locateViaParams(msg.buf, vs, ve, scratch);
   const edits = msg.baseEdits();
   // keyed: a second call replaces the first rather than adding another parameter.

@@ -19,12 +19,12 @@ export function isMyselfRuri(ctx: RouteContext): boolean {
 
 export function isMyselfFuri(ctx: RouteContext): boolean {
   const f = ctx.msg.from();
-  return !isParseError(f) && ctx.isMyself(f.uriText);
+  return !isParseError(f) && ctx.isMyselfParsed(f.uri);
 }
 
 export function isMyselfTuri(ctx: RouteContext): boolean {
   const t = ctx.msg.to();
-  return !isParseError(t) && ctx.isMyself(t.uriText);
+  return !isParseError(t) && ctx.isMyselfParsed(t.uri);
 }
 
 export function isMyselfDuri(ctx: RouteContext): boolean {

@@ -16,6 +16,7 @@
 import type { RouteContext } from '../../proxy/context.ts';
 import { isParseError } from '../../sip/errors.ts';
 import { H } from '../../sip/header_names.ts';
+import type { SipMessage } from '../../sip/message.ts';
 import type { SipUri } from '../../sip/types.ts';
 import { formatUri, isSipUri } from '../../sip/uri.ts';
 import { familyOf, stripBrackets } from '../../transport/ip.ts';
@@ -73,7 +74,33 @@ function firstContact(ctx: RouteContext): { index: number; uri: SipUri; text: st
 }
 
 function sameHost(a: string, b: string): boolean {
-  return stripBrackets(a).toLowerCase() === stripBrackets(b).toLowerCase();
+  return a === b || stripBrackets(a).toLowerCase() === stripBrackets(b).toLowerCase();
+}
+
+/**
+ * Whether `text` could hold an address isPrivateAddress accepts: a dotted quad (digits only)
+ * whose first octet is 10, 100, 172 or 192 has `10.`, `100.`, `172.` or `192.` in it, an IPv6
+ * address it accepts starts with fc / fd (any case). A superset: false means no such address.
+ */
+export function mayHoldPrivateAddress(text: string): boolean {
+  if (text.includes('10.') || text.includes('100.') || text.includes('172.') || text.includes('192.'))
+    return true;
+  for (let i = text.length - 2; i >= 0; i--) {
+    if ((text.charCodeAt(i) | 0x20) !== 0x66 /* f */) continue;
+    const c = text.charCodeAt(i + 1) | 0x20;
+    if (c === 0x63 /* c */ || c === 0x64 /* d */) return true;
+  }
+  return false;
+}
+
+/**
+ * Test 1 can hold only when a Contact line may hold a private address: when none can, the
+ * Contact list is not parsed (most requests come from public or loopback addresses).
+ */
+function contactMayBePrivate(msg: SipMessage): boolean {
+  for (let i = msg.findHeader(H.CONTACT); i >= 0; i = msg.findHeader(H.CONTACT, i + 1))
+    if (mayHoldPrivateAddress(msg.headerValue(i))) return true;
+  return false;
 }
 
 function sdpHasPrivate(ctx: RouteContext): boolean {
@@ -99,7 +126,7 @@ export function natUacTest(ctx: RouteContext, flags: number): number {
     if ((f & 4) !== 0 && isPrivateAddress(via.host)) return 1;
     if ((f & 16) !== 0 && (via.port ?? 5060) !== src.port) return 1;
   }
-  if ((f & (1 | 32 | 128)) !== 0) {
+  if ((f & (32 | 128)) !== 0 || ((f & 1) !== 0 && contactMayBePrivate(msg))) {
     const c = firstContact(ctx);
     if (c !== undefined) {
       if ((f & 1) !== 0 && isPrivateAddress(c.uri.host)) return 1;

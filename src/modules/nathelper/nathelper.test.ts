@@ -4,7 +4,7 @@ import { memoryStorage } from '../../storage/memory.ts';
 import { fakeContext, request, response } from '../testing/fake_context.ts';
 import { ksr } from '../testing/ksr.ts';
 import { LocationService, setLocationService } from '../usrloc/service.ts';
-import { isPrivateAddress } from './nat.ts';
+import { isPrivateAddress, mayHoldPrivateAddress } from './nat.ts';
 import { NATHELPER_DEFAULTS } from './params.ts';
 import { NatPinger } from './pinger.ts';
 
@@ -32,6 +32,42 @@ describe('nathelper', () => {
       assert.equal(isPrivateAddress(a), true, a);
     for (const a of ['172.32.0.1', '8.8.8.8', '127.0.0.1', '100.128.0.1', '2001:db8::1', 'example.com'])
       assert.equal(isPrivateAddress(a), false, a);
+  });
+
+  it('mayHoldPrivateAddress: true for every private address in a Contact (the parse-skipping filter)', () => {
+    const privates = [
+      '10.1.2.3',
+      '010.0.0.1',
+      '172.16.0.1',
+      '192.168.0.1',
+      '100.64.0.1',
+      'fd00::1',
+      'FC00::2',
+    ];
+    for (const a of privates) {
+      const host = a.includes(':') ? `[${a}]` : a;
+      assert.equal(mayHoldPrivateAddress(`"Al" <sip:alice@${host}:5060>;expires=60`), true, a);
+    }
+    for (const c of ['<sip:a@203.0.113.7:40123>', '<sip:sipp@127.0.0.1:5061>', '<sip:b@[2001:db8::1]>', '*'])
+      assert.equal(mayHoldPrivateAddress(c), false, c);
+  });
+
+  it('nat_uac_test(1): a private Contact in a later Contact line or list entry is still seen', () => {
+    const second = fakeContext(
+      request({ headers: ['Contact: <sip:a@203.0.113.7>', 'Contact: <sip:b@10.0.0.9>'] }),
+      { source: SRC },
+    );
+    // Only the first Contact counts (as in Kamailio): public here.
+    assert.equal(ksr(second).nathelper.nat_uac_test(1), -1);
+    const firstPrivate = fakeContext(
+      request({ headers: ['Contact: <sip:b@10.0.0.9>, <sip:a@203.0.113.7>'] }),
+      { source: SRC },
+    );
+    assert.equal(ksr(firstPrivate).nathelper.nat_uac_test(1), 1);
+    const none = fakeContext(request(), { source: SRC });
+    assert.equal(ksr(none).nathelper.nat_uac_test(1), -1, 'no Contact');
+    const pub = fakeContext(request({ headers: ['Contact: <sip:a@203.0.113.7>'] }), { source: SRC });
+    assert.equal(ksr(pub).nathelper.nat_uac_test(1 | 2 | 16), 1, 'the Via tests still run');
   });
 
   it('nat_uac_test: each flag bit tests its own thing', () => {

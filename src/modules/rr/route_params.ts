@@ -15,15 +15,8 @@ function routes(ctx: RouteContext): NameAddr[] {
 
 /** The first Route entry that points at us (the one Record-Route put there), undefined when none. */
 export function localRoute(ctx: RouteContext): NameAddr | undefined {
-  for (const r of routes(ctx)) if (ctx.isMyself(r.uriText)) return r;
+  for (const r of routes(ctx)) if (ctx.isMyselfParsed(r.uri)) return r;
   return undefined;
-}
-
-/** URI parameters of our Route entry as written (`;lr;ftag=x;nat=yes`), '' when none. */
-export function localRouteParams(ctx: RouteContext): string | undefined {
-  const r = localRoute(ctx);
-  if (r === undefined) return undefined;
-  return isSipUri(r.uri) ? r.uri.params.toString() : '';
 }
 
 /**
@@ -32,9 +25,24 @@ export function localRouteParams(ctx: RouteContext): string | undefined {
  * scripts use it for ("nat=yes").
  */
 export function checkRouteParam(ctx: RouteContext, text: string): number {
-  const p = localRouteParams(ctx);
-  if (p === undefined || typeof text !== 'string' || text === '') return -1;
-  return p.includes(text) ? 1 : -1;
+  if (typeof text !== 'string' || text === '') return -1;
+  const r = localRoute(ctx);
+  if (r === undefined || !isSipUri(r.uri)) return -1;
+  return paramsInclude(r.uriText, text) ? 1 : -1;
+}
+
+/**
+ * Whether the parameters of a SIP URI as written (`;lr;ftag=x;nat=yes`: from the first `;` after
+ * the user part up to the headers) contain `text`: a search in place, no string built per call.
+ */
+export function paramsInclude(uriText: string, text: string): boolean {
+  const at = uriText.lastIndexOf('@');
+  const semi = uriText.indexOf(';', at + 1);
+  if (semi < 0) return false;
+  let end = uriText.indexOf('?', semi);
+  if (end < 0) end = uriText.length;
+  const i = uriText.indexOf(text, semi);
+  return i >= 0 && i + text.length <= end;
 }
 
 /**
@@ -55,6 +63,6 @@ export function isDirection(ctx: RouteContext, dir: string): number {
 
 /** next_hop_route(): 1 when a Route entry other than ours remains (the request goes on by Route). */
 export function nextHopRoute(ctx: RouteContext): number {
-  for (const r of routes(ctx)) if (!ctx.isMyself(r.uriText)) return 1;
+  for (const r of routes(ctx)) if (!ctx.isMyselfParsed(r.uri)) return 1;
   return -1;
 }

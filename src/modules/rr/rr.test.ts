@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { isParseError } from '../../sip/errors.ts';
+import { isSipUri, parseUri } from '../../sip/uri.ts';
 import { fakeContext, request } from '../testing/fake_context.ts';
 import { ksr } from '../testing/ksr.ts';
+import { paramsInclude } from './route_params.ts';
 
 /** An in-dialog BYE routed through us (our Record-Route had ftag and nat=yes). */
 function bye(opts: { fromTag?: string; routes?: string[] } = {}): string {
@@ -110,6 +113,24 @@ describe('rr: loose routing', () => {
     const last = ksr(fakeContext(bye({ routes: ['<sip:127.0.0.1;lr;ftag=1928301774>'] })));
     assert.equal(last.rr.next_hop_route(), -1);
     assert.equal(ksr(fakeContext()).rr.check_route_param('x'), -1, 'no Route to us');
+  });
+
+  it('check_route_param searches the parameters in place, as the parsed parameter list reads', () => {
+    const uris = [
+      'sip:127.0.0.1;lr;ftag=abc;nat=yes',
+      'sip:127.0.0.1:5060;lr=on;nat=yes?X=nat%3Dyes',
+      'sip:u;nat=yes@127.0.0.1;lr',
+      'sip:[::1]:5070;transport=udp;lr;nat=yes',
+      'sip:127.0.0.1',
+      'sips:proxy.example.com;r2=on;lr',
+    ];
+    const texts = ['nat=yes', 'lr', ';lr;', 'ftag=abc;nat', 'X=nat', 'nat', 'transport=udp;lr', 'r2=on;lr'];
+    for (const u of uris) {
+      const parsed = parseUri(u);
+      assert.ok(!isParseError(parsed) && isSipUri(parsed), u);
+      const written = parsed.params.toString();
+      for (const t of texts) assert.equal(paramsInclude(u, t), written.includes(t), `${u} / ${t}`);
+    }
   });
 
   it('is_direction compares ftag with the From tag', () => {

@@ -9,7 +9,7 @@
  */
 import { isParseError } from '../../sip/errors.ts';
 import { H } from '../../sip/header_names.ts';
-import type { SipMessage } from '../../sip/message.ts';
+import { HS, type SipMessage } from '../../sip/message.ts';
 import type { Credentials, Params } from '../../sip/types.ts';
 
 export interface Failure {
@@ -61,21 +61,30 @@ export function ruriScheme(msg: SipMessage): Failure | undefined {
   return undefined;
 }
 
-const REQUIRED: ReadonlyArray<[number, string]> = [
-  [H.TO, 'To'],
-  [H.FROM, 'From'],
-  [H.CSEQ, 'CSeq'],
-  [H.CALL_ID, 'Call-Id'],
-  [H.VIA, 'Via'],
-];
-
-/** 4: To, From, CSeq, Call-ID and Via present (else no reply can be built); no duplicate singletons. */
+/**
+ * 4: To, From, CSeq, Call-ID and Via present (else no reply can be built); no duplicate singletons.
+ * One pass over the header table, counting (no header is decoded).
+ */
 export function requiredHeaders(msg: SipMessage): Failure | undefined {
-  for (const [id] of REQUIRED) if (msg.findHeader(id) < 0) return NO_REPLY;
-  for (const [id, name] of REQUIRED) {
-    if (id !== H.VIA && msg.findHeader(id, msg.findHeader(id) + 1) >= 0)
-      return fail(400, `Duplicate ${name} header`);
+  const hdr = msg.hdr;
+  let to = 0;
+  let from = 0;
+  let cseq = 0;
+  let callId = 0;
+  let via = 0;
+  for (let o = 0; o < hdr.length; o += HS) {
+    const id = hdr[o];
+    if (id === H.TO) to++;
+    else if (id === H.FROM) from++;
+    else if (id === H.CSEQ) cseq++;
+    else if (id === H.CALL_ID) callId++;
+    else if (id === H.VIA) via++;
   }
+  if (to === 0 || from === 0 || cseq === 0 || callId === 0 || via === 0) return NO_REPLY;
+  if (to > 1) return fail(400, 'Duplicate To header');
+  if (from > 1) return fail(400, 'Duplicate From header');
+  if (cseq > 1) return fail(400, 'Duplicate CSeq header');
+  if (callId > 1) return fail(400, 'Duplicate Call-Id header');
   return undefined;
 }
 

@@ -48,9 +48,10 @@ const ORDER: ReadonlyArray<[number, Check]> = [
 
 /** Run the selected checks; the first failure, or undefined. */
 export function runChecks(msg: SipMessage, msgChecks: number, uriChecks: number): c.Failure | undefined {
-  for (const [bit, check] of ORDER) {
-    if ((msgChecks & bit) === 0) continue;
-    const f = check(msg, uriChecks);
+  for (let i = 0; i < ORDER.length; i++) {
+    const o = ORDER[i];
+    if ((msgChecks & o[0]) === 0) continue;
+    const f = o[1](msg, uriChecks);
     if (f !== undefined) return f;
   }
   return undefined;

@@ -9,6 +9,7 @@ import { looseRoute } from '../../proxy/routing.ts';
 import { isParseError } from '../../sip/errors.ts';
 import type { SipMessage } from '../../sip/message.ts';
 import { parseMessage } from '../../sip/parse_message.ts';
+import type { Uri } from '../../sip/types.ts';
 import type { ListenerInfo, Protocol, ReceiveInfo } from '../../transport/types.ts';
 import type { HandlerKind } from '../shared/context_extras.ts';
 
@@ -228,6 +229,10 @@ export class FakeContext implements RouteContext {
 
   isMyself(uri: string): boolean {
     return this.local.isMyselfUri(uri);
+  }
+
+  isMyselfParsed(uri: Uri): boolean {
+    return this.local.isMyselfParsed(uri);
   }
 
   hasTransaction(): boolean {
