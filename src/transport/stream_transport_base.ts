@@ -266,6 +266,7 @@ export abstract class StreamTransportBase<C extends StreamConnection>
       listener: conn.listener,
       connectionId: conn.id,
       receivedAt: performance.now(),
+      forceRport: false,
     };
   }
 

@@ -389,6 +389,7 @@ export class TransportLayer {
       listener: listener.info,
       connectionId: 0,
       receivedAt: performance.now(),
+      forceRport: false,
     };
     this.deliver(buf, true, info, c);
   }
