@@ -7,6 +7,7 @@
  * Kamailio's `$ru` versus `$hdr()`. Writes are edits spliced onto the received bytes by
  * `serialize()`; untouched bytes go out byte-identical.
  */
+import { isAsciiRange } from './eager_bytes.ts';
 import { applyEdits, EditList } from './edits.ts';
 import { fail, isParseError, type ParseError, type SipErrorKind, SipErrors } from './errors.ts';
 import { H, HEADER_NAMES, headerIdFromName } from './header_names.ts';
@@ -22,7 +23,7 @@ import {
 import { parseNameAddr, parseNameAddrList } from './name_addr.ts';
 import type { ContactList, ContentType, Credentials, EventValue, NameAddr, Uri, Via } from './types.ts';
 import { parseUri } from './uri.ts';
-import { parseViaList, parseViaListAfter } from './via.ts';
+import { appendViaList, parseViaList, parseViaListAfter } from './via.ts';
 
 /** Stride of the header table: id, nameStart, nameEnd, valueStart, valueEnd, lineEnd, folded. */
 export const HS = 7;
@@ -106,6 +107,8 @@ export class SipMessage {
   topVia!: Via;
   /** Where the top via-parm ends in the first Via header value (see parseViaListAfter). */
   topViaEnd = -1;
+  /** The first Via header value as the parser decoded it (Latin-1, unfolded), '' until parsed. */
+  topViaText = '';
 
   /**
    * Opaque slot for the transaction user: the proxy core keeps the server transaction of a request
@@ -310,25 +313,54 @@ export class SipMessage {
 
   /** Every Via value, top first (all Via header lines, comma lists split). */
   vias(): Via[] | ParseError {
-    if (this.viaList === undefined) {
-      const v = this.joinedValue(H.VIA);
-      if (v === undefined) this.viaList = fail(SipErrors.MISSING_HEADER, 'no Via header');
-      else {
-        // The top Via was decoded by the parser (from the same text unless the first value has
-        // non-ASCII octets, decoded as Latin-1 there and UTF-8 here): only the rest is parsed.
-        const top = this.topVia;
-        const end = this.topViaEnd;
-        this.viaList =
-          top !== undefined &&
-          end >= 0 &&
-          end <= v.length &&
-          v.startsWith(top.raw) &&
-          (end === v.length || v.charCodeAt(end) === 0x2c)
-            ? parseViaListAfter(v, top, end)
-            : parseViaList(v);
-      }
-    }
+    this.viaList ??= this.decodeVias();
     return this.viaList;
+  }
+
+  /**
+   * Each Via line parsed on its own (no joined copy of the values); the top via-parm was decoded
+   * by the parser and is reused when the first line is ASCII (its Latin-1 text, which the parser
+   * read, is then the UTF-8 one). Any error: the joined value is parsed, for the same error.
+   */
+  private decodeVias(): Via[] | ParseError {
+    const hdr = this.hdr;
+    let out: Via[] | undefined;
+    for (let o = 0; o < hdr.length; o += HS) {
+      if (hdr[o] !== H.VIA) continue;
+      let r: Via[] | ParseError;
+      if (out === undefined) {
+        out = [];
+        const top = this.topVia;
+        r =
+          top !== undefined &&
+          this.topViaEnd >= 0 &&
+          this.topViaText !== '' &&
+          isAsciiRange(this.buf, hdr[o + F_VALUE_START], hdr[o + F_VALUE_END])
+            ? appendViaList(this.topViaText, out, top, this.topViaEnd)
+            : appendViaList(this.headerValue(o / HS), out);
+      } else {
+        r = appendViaList(this.headerValue(o / HS), out);
+      }
+      if (isParseError(r)) return this.decodeJoinedVias();
+    }
+    return out ?? fail(SipErrors.MISSING_HEADER, 'no Via header');
+  }
+
+  /** The Via list of all Via values joined as one comma list. */
+  private decodeJoinedVias(): Via[] | ParseError {
+    const v = this.joinedValue(H.VIA);
+    if (v === undefined) return fail(SipErrors.MISSING_HEADER, 'no Via header');
+    // The top Via was decoded by the parser (from the same text unless the first value has
+    // non-ASCII octets, decoded as Latin-1 there and UTF-8 here): only the rest is parsed.
+    const top = this.topVia;
+    const end = this.topViaEnd;
+    return top !== undefined &&
+      end >= 0 &&
+      end <= v.length &&
+      v.startsWith(top.raw) &&
+      (end === v.length || v.charCodeAt(end) === 0x2c)
+      ? parseViaListAfter(v, top, end)
+      : parseViaList(v);
   }
 
   private single(id: number, kind: SipErrorKind): NameAddr | ParseError {

@@ -285,12 +285,20 @@ export function parseViaList(text: string): Via[] | ParseError {
  * message; a Via list read later (forwarding a response) starts after it.
  */
 export function parseViaListAfter(text: string, first: Via, end: number): Via[] | ParseError {
-  const out: Via[] = [first];
+  return appendViaList(text, [], first, end);
+}
+
+/**
+ * Append the via-parms of one Via header value to `out` (`first` and `end` as for
+ * parseViaListAfter, when the first via-parm of `text` is already known); `out` or an error.
+ */
+export function appendViaList(text: string, out: Via[], first?: Via, end = -1): Via[] | ParseError {
+  if (first === undefined) return continueViaList(text, out, 0);
+  out.push(first);
   const n = text.length;
   if (end >= n) return out;
-  const pos = end + 1;
-  if (skipLws(text, pos) >= n) return viaFail('trailing "," after Via value');
-  return continueViaList(text, out, pos);
+  if (skipLws(text, end + 1) >= n) return viaFail('trailing "," after Via value');
+  return continueViaList(text, out, end + 1);
 }
 
 function continueViaList(text: string, out: Via[], from: number): Via[] | ParseError {
