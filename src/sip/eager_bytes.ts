@@ -59,9 +59,11 @@ export function tagFromBytes(buf: Buffer, start: number, end: number): string | 
     if (i >= end) return undefined;
     const c = buf[i];
     if (c === 0x3c /* < */) {
-      const k = buf.indexOf(0x3e, i + 1);
-      if (k < 0 || k >= end) return null;
-      i = k + 1;
+      // A loop, not buf.indexOf: the URI is short and the native call costs more.
+      i++;
+      while (i < end && buf[i] !== 0x3e) i++;
+      if (i >= end) return null;
+      i++;
       break;
     }
     if (c === 0x22 /* " */) {

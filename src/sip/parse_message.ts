@@ -39,14 +39,13 @@ const SIP_VERSION = [0x53, 0x49, 0x50, 0x2f, 0x32, 0x2e, 0x30]; // "SIP/2.0"
 const MAX_UINT32 = 4294967295;
 
 /** Bit per single-value header: seen once already. */
-const SINGLE = new Map<number, number>([
-  [H.CALL_ID, 1],
-  [H.CSEQ, 2],
-  [H.FROM, 4],
-  [H.TO, 8],
-  [H.MAX_FORWARDS, 16],
-  [H.CONTENT_LENGTH, 32],
-]);
+const SINGLE = new Uint8Array(HEADER_NAMES.length);
+SINGLE[H.CALL_ID] = 1;
+SINGLE[H.CSEQ] = 2;
+SINGLE[H.FROM] = 4;
+SINGLE[H.TO] = 8;
+SINGLE[H.MAX_FORWARDS] = 16;
+SINGLE[H.CONTENT_LENGTH] = 32;
 
 function startsWithVersion(buf: Buffer, at: number, end: number): boolean {
   if (end - at < 4) return false;
@@ -141,8 +140,8 @@ export function parseMessage(buf: Buffer, options?: ParseOptions): SipMessage | 
     let te = ve;
     while (te > n && (buf[te - 1] === SP || buf[te - 1] === HT)) te--;
     const id = headerIdFromBytes(buf, pos, nameEnd);
-    const bit = SINGLE.get(id);
-    if (bit !== undefined) {
+    const bit = SINGLE[id];
+    if (bit !== 0) {
       if ((seen & bit) !== 0)
         return fail(SipErrors.DUPLICATE_HEADER, `more than one ${HEADER_NAMES[id]} header`);
       seen |= bit;
