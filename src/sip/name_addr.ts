@@ -23,7 +23,7 @@ import {
   unquoteRange,
 } from './chars.ts';
 import { fail, ParseError, SipErrors } from './errors.ts';
-import { ParamList, parseParams } from './params.ts';
+import { lastParamsEnd, ParamList, parseParamList } from './params.ts';
 import type { NameAddr } from './types.ts';
 import { parseUri } from './uri.ts';
 
@@ -137,10 +137,10 @@ export function parseNameAddr(text: string, pos: number, stopAtComma: boolean): 
   let params = ParamList.EMPTY;
   let end = after;
   if (after < n) {
-    const r = parseParams(text, after, stopAtComma);
+    const r = parseParamList(text, after, stopAtComma);
     if (r instanceof ParseError) return r;
-    params = r.params;
-    end = r.end;
+    params = r;
+    end = lastParamsEnd();
   }
   return { value: { displayName, uriText, uri, params, bracketed }, end };
 }

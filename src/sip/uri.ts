@@ -33,7 +33,7 @@ import {
   rangeEqualsLower,
 } from './chars.ts';
 import { fail, ParseError, SipErrors } from './errors.ts';
-import { ParamList, parseParams } from './params.ts';
+import { lastParamsEnd, ParamList, parseParamList, parseParams } from './params.ts';
 import type { OpaqueUri, Params, SipUri, TelUri, Uri } from './types.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -346,10 +346,10 @@ function parseSip(text: string, scheme: 'sip' | 'sips', start: number): SipUri |
   }
   let params = ParamList.EMPTY;
   if (i < n && text.charCodeAt(i) === 0x3b) {
-    const r = parseParams(text, i, false, true);
+    const r = parseParamList(text, i, false, true);
     if (r instanceof ParseError) return fail(SipErrors.URI, `${r.detail} (URI parameters)`);
-    params = r.params;
-    i = r.end;
+    params = r;
+    i = lastParamsEnd();
   }
   let headers: string | undefined;
   if (i < n) {

@@ -23,7 +23,7 @@ import {
   trimLwsEnd,
 } from './chars.ts';
 import { fail, ParseError, SipErrors } from './errors.ts';
-import { type ParamList, parseParams } from './params.ts';
+import { lastParamsEnd, type ParamList, parseParamList } from './params.ts';
 import type { Via } from './types.ts';
 import { checkIPv6, isIPv4, lastHostError, looksLikeBareIPv6, scanHost } from './uri.ts';
 
@@ -182,10 +182,10 @@ function parseViaParm(text: string, pos: number): ParsedVia | ParseError {
     const c = text.charCodeAt(after);
     if (c !== 0x3b && c !== 0x2c) return viaFail(`unexpected ${describeChar(text, after)} after sent-by`);
   }
-  const r = parseParams(text, i, true);
+  const r = parseParamList(text, i, true);
   if (r instanceof ParseError) return viaFail(r.detail);
-  const params: ParamList = r.params;
-  const end = r.end;
+  const params: ParamList = r;
+  const end = lastParamsEnd();
 
   let branch: string | undefined;
   let received: string | undefined;
