@@ -43,6 +43,18 @@ const KEY_NAL = HEADER_NAMES.map((_, id) => `nal${id}`);
 const KEY_CRED = HEADER_NAMES.map((_, id) => `cred${id}`);
 const KEY_TOK = HEADER_NAMES.map((_, id) => `tok${id}`);
 
+/** Edit keys of header line i (`h${i}`, the whole line; `v${i}`, its value), built once for the usual counts. */
+const KEY_LINE = Array.from({ length: 64 }, (_, i) => `h${i}`);
+const KEY_VALUE = Array.from({ length: 64 }, (_, i) => `v${i}`);
+
+function lineKey(i: number): string {
+  return i < KEY_LINE.length ? KEY_LINE[i] : `h${i}`;
+}
+
+function valueKey(i: number): string {
+  return i < KEY_VALUE.length ? KEY_VALUE[i] : `v${i}`;
+}
+
 /** What validate() decodes, in order: one shared list instead of closures made per call. */
 const VALIDATE_CHECKS: ReadonlyArray<(m: SipMessage) => unknown> = [
   (m) => m.vias(),
@@ -587,7 +599,7 @@ export class SipMessage {
 
   removeHeader(i: number, list: EditList = this.baseEdits()): void {
     const o = i * HS;
-    list.replace(this.hdr[o + F_NAME_START], this.hdr[o + F_LINE_END], '', `h${i}`);
+    list.replace(this.hdr[o + F_NAME_START], this.hdr[o + F_LINE_END], '', lineKey(i));
   }
 
   /** Remove every header called `name`; returns how many lines were removed. */
@@ -599,7 +611,7 @@ export class SipMessage {
 
   replaceHeaderValue(i: number, value: string, list: EditList = this.baseEdits()): void {
     const o = i * HS;
-    list.replace(this.hdr[o + F_VALUE_START], this.hdr[o + F_VALUE_END], value, `v${i}`);
+    list.replace(this.hdr[o + F_VALUE_START], this.hdr[o + F_VALUE_END], value, valueKey(i));
   }
 
   /**
@@ -620,7 +632,7 @@ export class SipMessage {
     }
     let next = comma + 1;
     while (next < ve && isLwsByte(this.buf[next])) next++;
-    list.replace(vs, next, '', `v${i}`);
+    list.replace(vs, next, '', valueKey(i));
     return true;
   }
 

@@ -260,8 +260,29 @@ function whereFail(s: string, i: number, where: string): ParseError {
   return fail(SipErrors.URI, `invalid ${describeChar(s, i)} in ${where}`);
 }
 
+/**
+ * The last few URIs parsed (Uri values are immutable): a proxy reads the same few texts with every
+ * call (its own Record-Route and Route URIs, checked for "myself" more than once per request).
+ * Looking up costs a few string comparisons, most ending at the length.
+ */
+const CACHE_SIZE = 8;
+const cacheText: string[] = [];
+const cacheUri: Uri[] = [];
+let cacheNext = 0;
+
 /** Parse a URI. Never throws; a malformed URI gives a ParseError saying what is wrong. */
 export function parseUri(text: string): Uri | ParseError {
+  for (let k = 0; k < cacheText.length; k++) if (cacheText[k] === text) return cacheUri[k];
+  const r = parseUriText(text);
+  if (!(r instanceof ParseError)) {
+    cacheText[cacheNext] = text;
+    cacheUri[cacheNext] = r;
+    cacheNext = (cacheNext + 1) % CACHE_SIZE;
+  }
+  return r;
+}
+
+function parseUriText(text: string): Uri | ParseError {
   const n = text.length;
   if (n === 0) return fail(SipErrors.URI, 'empty URI');
   const c0 = text.charCodeAt(0);
