@@ -10,7 +10,7 @@ import { parseCSeq } from './header_values.ts';
 import { HS, SipMessage, unfold } from './message.ts';
 import { isKnownMethod, methodFromBytes } from './methods.ts';
 import { findTagParam } from './name_addr.ts';
-import { parseTopVia } from './via.ts';
+import { lastViaEnd, parseTopViaParm } from './via.ts';
 
 export interface ParseOptions {
   /**
@@ -362,10 +362,10 @@ function decodeEager(msg: SipMessage): SipMessage | ParseError {
   const viaAt = firstIndexOf(hdr, H.VIA);
   if (viaAt < 0) return fail(SipErrors.MISSING_HEADER, 'no Via header');
   const via = valueAt(msg, viaAt);
-  const top = parseTopVia(via);
+  const top = parseTopViaParm(via);
   if (isParseError(top)) return fail(SipErrors.VIA, top.detail);
-  msg.topVia = top.via;
-  msg.topViaEnd = top.end;
+  msg.topVia = top;
+  msg.topViaEnd = lastViaEnd();
   msg.topViaText = via;
   return msg;
 }
