@@ -20,7 +20,7 @@ import {
   parseExpires,
   parseTokenList,
 } from './header_values.ts';
-import { parseNameAddr, parseNameAddrList } from './name_addr.ts';
+import { parseNameAddrAt, parseNameAddrList } from './name_addr.ts';
 import type { ContactList, ContentType, Credentials, EventValue, NameAddr, Uri, Via } from './types.ts';
 import { parseUri } from './uri.ts';
 import { appendViaList, parseViaList, parseViaListAfter } from './via.ts';
@@ -382,9 +382,8 @@ export class SipMessage {
   private decodeSingle(id: number, kind: SipErrorKind): NameAddr | ParseError {
     const i = this.findHeader(id);
     if (i < 0) return fail(SipErrors.MISSING_HEADER, `no ${HEADER_NAMES[id]} header`);
-    const r = parseNameAddr(this.headerValue(i), 0, false);
-    if (isParseError(r)) return fail(kind, r.detail);
-    return r.value;
+    const r = parseNameAddrAt(this.headerValue(i), 0, false);
+    return isParseError(r) ? fail(kind, r.detail) : r;
   }
 
   from(): NameAddr | ParseError {
