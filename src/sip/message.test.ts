@@ -168,6 +168,37 @@ describe('parseMessage: eager fields', () => {
     }
   });
 
+  it('routes, record-routes and contacts are decoded once, again after releaseDecoded', () => {
+    const m = parse(INVITE);
+    const routes = m.routes();
+    const rr = m.recordRoutes();
+    const contacts = m.contacts();
+    assert.strictEqual(m.routes(), routes);
+    assert.strictEqual(m.recordRoutes(), rr);
+    assert.strictEqual(m.contacts(), contacts);
+    assert.deepEqual(rr, []);
+    assert.ok(contacts !== undefined && !isParseError(contacts));
+    assert.equal(contacts.contacts[0].uriText, 'sip:alice@pc33.atlanta.example.com');
+    m.releaseDecoded();
+    const again = m.routes();
+    assert.notStrictEqual(again, routes);
+    assert.deepEqual(again, routes);
+    assert.notStrictEqual(m.contacts(), contacts);
+    assert.deepEqual(m.contacts(), contacts);
+    const none = parse(
+      sip([
+        'OPTIONS sip:x@y SIP/2.0',
+        'Via: SIP/2.0/UDP a;branch=z9hG4bK1',
+        'From: <sip:a@b>;tag=1',
+        'To: <sip:x@y>',
+        'Call-ID: c',
+        'CSeq: 1 OPTIONS',
+      ]),
+    );
+    assert.equal(none.contacts(), undefined);
+    assert.equal(none.contacts(), undefined);
+  });
+
   it('typed accessors decode lazily and memoize', () => {
     const m = parse(INVITE);
     const vias = m.vias();

@@ -149,6 +149,11 @@ export class SipMessage {
   private viaList: Via[] | ParseError | undefined = undefined;
   private fromValue: NameAddr | ParseError | undefined = undefined;
   private toValue: NameAddr | ParseError | undefined = undefined;
+  // Read by the routing of most requests (loose_route, NAT tests): fields too, not memo entries.
+  private routeList: NameAddr[] | ParseError | undefined = undefined;
+  private recordRouteList: NameAddr[] | ParseError | undefined = undefined;
+  /** null until decoded (undefined is the answer for a message without Contact). */
+  private contactValue: ContactList | ParseError | undefined | null = null;
 
   constructor(buf: Buffer) {
     this.buf = buf;
@@ -313,6 +318,9 @@ export class SipMessage {
     this.viaList = undefined;
     this.fromValue = undefined;
     this.toValue = undefined;
+    this.routeList = undefined;
+    this.recordRouteList = undefined;
+    this.contactValue = null;
   }
 
   private memoize<T>(key: string, compute: () => T): T {
@@ -410,21 +418,25 @@ export class SipMessage {
   }
 
   private nameAddrList(id: number, kind: SipErrorKind): NameAddr[] | ParseError {
-    return this.memoize(KEY_NAL[id], () => {
-      const v = this.joinedValue(id);
-      if (v === undefined) return [];
-      const r = parseNameAddrList(v);
-      return isParseError(r) ? fail(kind, r.detail) : r;
-    });
+    return this.memoize(KEY_NAL[id], () => this.decodeNameAddrList(id, kind));
+  }
+
+  private decodeNameAddrList(id: number, kind: SipErrorKind): NameAddr[] | ParseError {
+    const v = this.joinedValue(id);
+    if (v === undefined) return [];
+    const r = parseNameAddrList(v);
+    return isParseError(r) ? fail(kind, r.detail) : r;
   }
 
   /** Route values in order (all Route lines, comma lists split); [] when absent. */
   routes(): NameAddr[] | ParseError {
-    return this.nameAddrList(H.ROUTE, SipErrors.ROUTE);
+    this.routeList ??= this.decodeNameAddrList(H.ROUTE, SipErrors.ROUTE);
+    return this.routeList;
   }
 
   recordRoutes(): NameAddr[] | ParseError {
-    return this.nameAddrList(H.RECORD_ROUTE, SipErrors.RECORD_ROUTE);
+    this.recordRouteList ??= this.decodeNameAddrList(H.RECORD_ROUTE, SipErrors.RECORD_ROUTE);
+    return this.recordRouteList;
   }
 
   paths(): NameAddr[] | ParseError {
@@ -437,10 +449,11 @@ export class SipMessage {
 
   /** Contact values, `{star: true}` for `Contact: *`, undefined when absent. */
   contacts(): ContactList | undefined | ParseError {
-    return this.memoize('contact', () => {
+    if (this.contactValue === null) {
       const v = this.joinedValue(H.CONTACT);
-      return v === undefined ? undefined : parseContactList(v);
-    });
+      this.contactValue = v === undefined ? undefined : parseContactList(v);
+    }
+    return this.contactValue;
   }
 
   /** Expires header as a number of seconds, undefined when absent. */
