@@ -578,3 +578,80 @@ test('corpus sweep: all typed header values of every corpus message', () => {
   }
   assert.ok(checked > 500, `checked ${checked} values`);
 });
+
+/** parseContactList as it was before it parsed each element straight into a Contact. */
+function contactListReference(text: string): unknown {
+  const s = text.trimStart();
+  if (s.startsWith('*')) return 'star-path';
+  const list = parseNameAddrList(text);
+  if (list instanceof ParseError) return { error: list.detail };
+  const out: unknown[] = [];
+  for (const na of list) {
+    let expires: number | undefined;
+    let q: number | undefined;
+    const e = na.params.get('expires');
+    if (e !== undefined) {
+      if (!/^[0-9]+$/.test(e) || Number(e) > 4294967295) return { error: 'expires' };
+      expires = Number(e);
+    }
+    const qs = na.params.get('q');
+    if (qs !== undefined) {
+      if (!/^(0(\.[0-9]{0,3})?|1(\.0{0,3})?)$/.test(qs)) return { error: 'q' };
+      q = Number(qs);
+    }
+    out.push({ uriText: na.uriText, displayName: na.displayName, params: na.params.toString(), expires, q });
+  }
+  return out;
+}
+
+test('parseContactList answers as parsing the name-addr list first, then expires and q (seeded fuzz)', () => {
+  const pieces = [
+    '<sip:a@h>',
+    'sip:b@h',
+    '"N" <sip:c@h>',
+    ';expires=60',
+    ';expires=x',
+    ';q=0.5',
+    ';q=2',
+    ', ',
+    ',',
+    ' ',
+    ';',
+    '<',
+  ];
+  let a = 12345;
+  const r = () => {
+    a = (Math.imul(a, 1103515245) + 12345) >>> 0;
+    return a / 4294967296;
+  };
+  for (let k = 0; k < 5000; k++) {
+    let text = '';
+    const n = 1 + Math.floor(r() * 7);
+    for (let j = 0; j < n; j++) text += pieces[Math.floor(r() * pieces.length)];
+    const want = contactListReference(text);
+    if (want === 'star-path') continue;
+    const got = parseContactList(text);
+    if (isParseError(got)) {
+      assert.ok(!Array.isArray(want), `case ${k}: ${JSON.stringify(text)}: ${got.detail}`);
+      const w = want as { error: string };
+      if (w.error !== 'expires' && w.error !== 'q') assert.equal(got.detail, w.error, text);
+      else assert.ok(got.detail.includes(w.error === 'q' ? 'q value' : 'expires'), `${text}: ${got.detail}`);
+    } else {
+      assert.ok(
+        Array.isArray(want),
+        `case ${k}: ${JSON.stringify(text)} parsed but the reference says ${JSON.stringify(want)}`,
+      );
+      assert.deepEqual(
+        got.contacts.map((c) => ({
+          uriText: c.uriText,
+          displayName: c.displayName,
+          params: c.params.toString(),
+          expires: c.expires,
+          q: c.q,
+        })),
+        want,
+        text,
+      );
+    }
+  }
+});

@@ -17,9 +17,9 @@ import {
   unquoteRange,
 } from './chars.ts';
 import { fail, ParseError, type SipErrorKind, SipErrors } from './errors.ts';
-import { parseNameAddrList } from './name_addr.ts';
+import { lastNameAddrEnd, parseNameAddrAt } from './name_addr.ts';
 import { ParamList, parseParams } from './params.ts';
-import type { Contact, ContactList, ContentType, Credentials, CSeq, EventValue } from './types.ts';
+import type { Contact, ContactList, ContentType, Credentials, CSeq, EventValue, NameAddr } from './types.ts';
 
 const MAX_UINT32 = 0xffffffff;
 
@@ -128,6 +128,29 @@ export function parseQValue(v: string): number {
   return thousandths / 1000;
 }
 
+/** expires and q of the Contact element contactParamsError last accepted. */
+let contactExpires: number | undefined;
+let contactQ: number | undefined;
+
+/** Reads a Contact element's expires and q (into contactExpires, contactQ); the error when invalid. */
+function contactParamsError(na: NameAddr): ParseError | undefined {
+  contactExpires = undefined;
+  contactQ = undefined;
+  const e = na.params.get('expires');
+  if (e !== undefined) {
+    const v = numberOrReason(e, 0, e.length, MAX_UINT32, 'Contact expires');
+    if (typeof v !== 'number') return fail(SipErrors.CONTACT, v);
+    contactExpires = v;
+  }
+  const qs = na.params.get('q');
+  if (qs !== undefined) {
+    const v = parseQValue(qs);
+    if (v < 0) return fail(SipErrors.CONTACT, `invalid q value "${qs}" (0 to 1, up to 3 decimals)`);
+    contactQ = v;
+  }
+  return undefined;
+}
+
 /** Contact: `*` alone, or a comma list of name-addr / addr-spec with `expires` and `q` read out. */
 export function parseContactList(text: string): ContactList | ParseError {
   const n = text.length;
@@ -139,35 +162,34 @@ export function parseContactList(text: string): ContactList | ParseError {
     if (c === 0x2c || c === 0x3b)
       return fail(SipErrors.CONTACT, '"*" must be the only Contact value, without parameters');
   }
-  const list = parseNameAddrList(text);
-  if (list instanceof ParseError) return fail(SipErrors.CONTACT, list.detail);
+  // The parseNameAddrList loop, each element made a Contact at once (no intermediate list).
   const contacts: Contact[] = [];
-  for (let k = 0; k < list.length; k++) {
-    const na = list[k];
-    let expires: number | undefined;
-    let q: number | undefined;
-    const e = na.params.get('expires');
-    if (e !== undefined) {
-      const v = numberOrReason(e, 0, e.length, MAX_UINT32, 'Contact expires');
-      if (typeof v !== 'number') return fail(SipErrors.CONTACT, v);
-      expires = v;
-    }
-    const qs = na.params.get('q');
-    if (qs !== undefined) {
-      const v = parseQValue(qs);
-      if (v < 0) return fail(SipErrors.CONTACT, `invalid q value "${qs}" (0 to 1, up to 3 decimals)`);
-      q = v;
-    }
-    contacts.push({
-      displayName: na.displayName,
-      uriText: na.uriText,
-      uri: na.uri,
-      params: na.params,
-      bracketed: na.bracketed,
-      expires,
-      q,
-    });
+  let invalid: ParseError | undefined;
+  let pos = skipLws(text, 0);
+  if (pos >= n) return fail(SipErrors.CONTACT, 'empty value');
+  for (;;) {
+    if (text.charCodeAt(pos) === 0x2c) return fail(SipErrors.CONTACT, 'empty element in list (extra ",")');
+    const na = parseNameAddrAt(text, pos, true);
+    if (na instanceof ParseError) return fail(SipErrors.CONTACT, na.detail);
+    const end = lastNameAddrEnd();
+    if (invalid === undefined) invalid = contactParamsError(na);
+    // A later element that does not parse is reported before a bad expires/q (the whole list is
+    // parsed first, as parseNameAddrList does).
+    if (invalid === undefined)
+      contacts.push({
+        displayName: na.displayName,
+        uriText: na.uriText,
+        uri: na.uri,
+        params: na.params,
+        bracketed: na.bracketed,
+        expires: contactExpires,
+        q: contactQ,
+      });
+    if (end >= n) break;
+    pos = skipLws(text, end + 1);
+    if (pos >= n) return fail(SipErrors.CONTACT, 'trailing "," at end of list');
   }
+  if (invalid !== undefined) return invalid;
   return { star: false, contacts };
 }
 

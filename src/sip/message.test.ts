@@ -5,6 +5,8 @@ import { isParseError, SipErrors } from './errors.ts';
 import { H } from './header_names.ts';
 import type { SipMessage } from './message.ts';
 import { parseMessage } from './parse_message.ts';
+import type { Via } from './types.ts';
+import { parseViaList } from './via.ts';
 
 function sip(lines: string[], body = ''): Buffer {
   return Buffer.from(`${lines.join('\r\n')}\r\n\r\n${body}`);
@@ -123,6 +125,78 @@ describe('parseMessage: eager fields', () => {
     assert.ok(isParseError(r));
     assert.equal(r.code, SipErrors.CONTENT_LENGTH.code);
     assert.ok(!isParseError(parseMessage(raw, { datagram: true })));
+  });
+
+  it('vias() parses each Via line alone as the joined comma list would', () => {
+    const view = (v: Via) => ({ ...v, params: v.params.toString() });
+    const cases: string[][] = [
+      [
+        'Via: SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/TCP b:5070;rport',
+        'Via: SIP/2.0/TLS [::1];received=10.0.0.1',
+      ],
+      ['Via: SIP/2.0/UDP a;branch=z9hG4bK1;x="é"', 'Via: SIP/2.0/UDP c;branch=z9hG4bK2'],
+      ['Via: SIP/2.0/UDP a;branch=z9hG4bK1,', ' SIP/2.0/UDP folded;branch=z9hG4bK3', 'Via: SIP/2.0/UDP d'],
+      ['Via: SIP/2.0/UDP a;branch=z9hG4bK1', 'Via: SIP/2.0/UDP d;branch=z9hG4bK2,'],
+      ['Via: SIP/2.0/UDP a;branch=z9hG4bK1', 'Via: SIP/2.0/UDP d;;branch=z9hG4bK2'],
+      ['Via: SIP/2.0/UDP a;branch=z9hG4bK1', 'Via: '],
+    ];
+    for (const vias of cases) {
+      const m = parse(
+        sip([
+          'OPTIONS sip:x@y SIP/2.0',
+          ...vias,
+          'From: <sip:a@b>;tag=1',
+          'To: <sip:x@y>',
+          'Call-ID: c',
+          'CSeq: 1 OPTIONS',
+          'Content-Length: 0',
+        ]),
+      );
+      const joined: string[] = [];
+      for (const i of m.headerIndexes('Via')) joined.push(m.headerValue(i));
+      const want = parseViaList(joined.join(', '));
+      const got = m.vias();
+      if (isParseError(want)) {
+        assert.ok(isParseError(got), vias.join(' | '));
+        assert.equal(got.detail, want.detail);
+      } else {
+        assert.ok(!isParseError(got), vias.join(' | '));
+        assert.deepEqual(got.map(view), want.map(view), vias.join(' | '));
+        // The parser's top Via is reused when its line is ASCII (Latin-1 and UTF-8 texts agree).
+        if (Buffer.byteLength(vias[0]) === vias[0].length) assert.strictEqual(got[0], m.topVia);
+      }
+    }
+  });
+
+  it('routes, record-routes and contacts are decoded once, again after releaseDecoded', () => {
+    const m = parse(INVITE);
+    const routes = m.routes();
+    const rr = m.recordRoutes();
+    const contacts = m.contacts();
+    assert.strictEqual(m.routes(), routes);
+    assert.strictEqual(m.recordRoutes(), rr);
+    assert.strictEqual(m.contacts(), contacts);
+    assert.deepEqual(rr, []);
+    assert.ok(contacts !== undefined && !isParseError(contacts));
+    assert.equal(contacts.contacts[0].uriText, 'sip:alice@pc33.atlanta.example.com');
+    m.releaseDecoded();
+    const again = m.routes();
+    assert.notStrictEqual(again, routes);
+    assert.deepEqual(again, routes);
+    assert.notStrictEqual(m.contacts(), contacts);
+    assert.deepEqual(m.contacts(), contacts);
+    const none = parse(
+      sip([
+        'OPTIONS sip:x@y SIP/2.0',
+        'Via: SIP/2.0/UDP a;branch=z9hG4bK1',
+        'From: <sip:a@b>;tag=1',
+        'To: <sip:x@y>',
+        'Call-ID: c',
+        'CSeq: 1 OPTIONS',
+      ]),
+    );
+    assert.equal(none.contacts(), undefined);
+    assert.equal(none.contacts(), undefined);
   });
 
   it('typed accessors decode lazily and memoize', () => {

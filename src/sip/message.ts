@@ -7,6 +7,7 @@
  * Kamailio's `$ru` versus `$hdr()`. Writes are edits spliced onto the received bytes by
  * `serialize()`; untouched bytes go out byte-identical.
  */
+import { isAsciiRange } from './eager_bytes.ts';
 import { applyEdits, EditList } from './edits.ts';
 import { fail, isParseError, type ParseError, type SipErrorKind, SipErrors } from './errors.ts';
 import { H, HEADER_NAMES, headerIdFromName } from './header_names.ts';
@@ -19,10 +20,10 @@ import {
   parseExpires,
   parseTokenList,
 } from './header_values.ts';
-import { parseNameAddr, parseNameAddrList } from './name_addr.ts';
+import { parseNameAddrAt, parseNameAddrList } from './name_addr.ts';
 import type { ContactList, ContentType, Credentials, EventValue, NameAddr, Uri, Via } from './types.ts';
 import { parseUri } from './uri.ts';
-import { parseViaList, parseViaListAfter } from './via.ts';
+import { appendViaList, parseViaList, parseViaListAfter } from './via.ts';
 
 /** Stride of the header table: id, nameStart, nameEnd, valueStart, valueEnd, lineEnd, folded. */
 export const HS = 7;
@@ -41,6 +42,18 @@ const KEY_NA = HEADER_NAMES.map((_, id) => `na${id}`);
 const KEY_NAL = HEADER_NAMES.map((_, id) => `nal${id}`);
 const KEY_CRED = HEADER_NAMES.map((_, id) => `cred${id}`);
 const KEY_TOK = HEADER_NAMES.map((_, id) => `tok${id}`);
+
+/** Edit keys of header line i (`h${i}`, the whole line; `v${i}`, its value), built once for the usual counts. */
+const KEY_LINE = Array.from({ length: 64 }, (_, i) => `h${i}`);
+const KEY_VALUE = Array.from({ length: 64 }, (_, i) => `v${i}`);
+
+function lineKey(i: number): string {
+  return i < KEY_LINE.length ? KEY_LINE[i] : `h${i}`;
+}
+
+function valueKey(i: number): string {
+  return i < KEY_VALUE.length ? KEY_VALUE[i] : `v${i}`;
+}
 
 /** What validate() decodes, in order: one shared list instead of closures made per call. */
 const VALIDATE_CHECKS: ReadonlyArray<(m: SipMessage) => unknown> = [
@@ -106,6 +119,8 @@ export class SipMessage {
   topVia!: Via;
   /** Where the top via-parm ends in the first Via header value (see parseViaListAfter). */
   topViaEnd = -1;
+  /** The first Via header value as the parser decoded it (Latin-1, unfolded), '' until parsed. */
+  topViaText = '';
 
   /**
    * Opaque slot for the transaction user: the proxy core keeps the server transaction of a request
@@ -134,6 +149,11 @@ export class SipMessage {
   private viaList: Via[] | ParseError | undefined = undefined;
   private fromValue: NameAddr | ParseError | undefined = undefined;
   private toValue: NameAddr | ParseError | undefined = undefined;
+  // Read by the routing of most requests (loose_route, NAT tests): fields too, not memo entries.
+  private routeList: NameAddr[] | ParseError | undefined = undefined;
+  private recordRouteList: NameAddr[] | ParseError | undefined = undefined;
+  /** null until decoded (undefined is the answer for a message without Contact). */
+  private contactValue: ContactList | ParseError | undefined | null = null;
 
   constructor(buf: Buffer) {
     this.buf = buf;
@@ -298,6 +318,9 @@ export class SipMessage {
     this.viaList = undefined;
     this.fromValue = undefined;
     this.toValue = undefined;
+    this.routeList = undefined;
+    this.recordRouteList = undefined;
+    this.contactValue = null;
   }
 
   private memoize<T>(key: string, compute: () => T): T {
@@ -310,25 +333,54 @@ export class SipMessage {
 
   /** Every Via value, top first (all Via header lines, comma lists split). */
   vias(): Via[] | ParseError {
-    if (this.viaList === undefined) {
-      const v = this.joinedValue(H.VIA);
-      if (v === undefined) this.viaList = fail(SipErrors.MISSING_HEADER, 'no Via header');
-      else {
-        // The top Via was decoded by the parser (from the same text unless the first value has
-        // non-ASCII octets, decoded as Latin-1 there and UTF-8 here): only the rest is parsed.
-        const top = this.topVia;
-        const end = this.topViaEnd;
-        this.viaList =
-          top !== undefined &&
-          end >= 0 &&
-          end <= v.length &&
-          v.startsWith(top.raw) &&
-          (end === v.length || v.charCodeAt(end) === 0x2c)
-            ? parseViaListAfter(v, top, end)
-            : parseViaList(v);
-      }
-    }
+    this.viaList ??= this.decodeVias();
     return this.viaList;
+  }
+
+  /**
+   * Each Via line parsed on its own (no joined copy of the values); the top via-parm was decoded
+   * by the parser and is reused when the first line is ASCII (its Latin-1 text, which the parser
+   * read, is then the UTF-8 one). Any error: the joined value is parsed, for the same error.
+   */
+  private decodeVias(): Via[] | ParseError {
+    const hdr = this.hdr;
+    let out: Via[] | undefined;
+    for (let o = 0; o < hdr.length; o += HS) {
+      if (hdr[o] !== H.VIA) continue;
+      let r: Via[] | ParseError;
+      if (out === undefined) {
+        out = [];
+        const top = this.topVia;
+        r =
+          top !== undefined &&
+          this.topViaEnd >= 0 &&
+          this.topViaText !== '' &&
+          isAsciiRange(this.buf, hdr[o + F_VALUE_START], hdr[o + F_VALUE_END])
+            ? appendViaList(this.topViaText, out, top, this.topViaEnd)
+            : appendViaList(this.headerValue(o / HS), out);
+      } else {
+        r = appendViaList(this.headerValue(o / HS), out);
+      }
+      if (isParseError(r)) return this.decodeJoinedVias();
+    }
+    return out ?? fail(SipErrors.MISSING_HEADER, 'no Via header');
+  }
+
+  /** The Via list of all Via values joined as one comma list. */
+  private decodeJoinedVias(): Via[] | ParseError {
+    const v = this.joinedValue(H.VIA);
+    if (v === undefined) return fail(SipErrors.MISSING_HEADER, 'no Via header');
+    // The top Via was decoded by the parser (from the same text unless the first value has
+    // non-ASCII octets, decoded as Latin-1 there and UTF-8 here): only the rest is parsed.
+    const top = this.topVia;
+    const end = this.topViaEnd;
+    return top !== undefined &&
+      end >= 0 &&
+      end <= v.length &&
+      v.startsWith(top.raw) &&
+      (end === v.length || v.charCodeAt(end) === 0x2c)
+      ? parseViaListAfter(v, top, end)
+      : parseViaList(v);
   }
 
   private single(id: number, kind: SipErrorKind): NameAddr | ParseError {
@@ -338,9 +390,8 @@ export class SipMessage {
   private decodeSingle(id: number, kind: SipErrorKind): NameAddr | ParseError {
     const i = this.findHeader(id);
     if (i < 0) return fail(SipErrors.MISSING_HEADER, `no ${HEADER_NAMES[id]} header`);
-    const r = parseNameAddr(this.headerValue(i), 0, false);
-    if (isParseError(r)) return fail(kind, r.detail);
-    return r.value;
+    const r = parseNameAddrAt(this.headerValue(i), 0, false);
+    return isParseError(r) ? fail(kind, r.detail) : r;
   }
 
   from(): NameAddr | ParseError {
@@ -367,21 +418,25 @@ export class SipMessage {
   }
 
   private nameAddrList(id: number, kind: SipErrorKind): NameAddr[] | ParseError {
-    return this.memoize(KEY_NAL[id], () => {
-      const v = this.joinedValue(id);
-      if (v === undefined) return [];
-      const r = parseNameAddrList(v);
-      return isParseError(r) ? fail(kind, r.detail) : r;
-    });
+    return this.memoize(KEY_NAL[id], () => this.decodeNameAddrList(id, kind));
+  }
+
+  private decodeNameAddrList(id: number, kind: SipErrorKind): NameAddr[] | ParseError {
+    const v = this.joinedValue(id);
+    if (v === undefined) return [];
+    const r = parseNameAddrList(v);
+    return isParseError(r) ? fail(kind, r.detail) : r;
   }
 
   /** Route values in order (all Route lines, comma lists split); [] when absent. */
   routes(): NameAddr[] | ParseError {
-    return this.nameAddrList(H.ROUTE, SipErrors.ROUTE);
+    this.routeList ??= this.decodeNameAddrList(H.ROUTE, SipErrors.ROUTE);
+    return this.routeList;
   }
 
   recordRoutes(): NameAddr[] | ParseError {
-    return this.nameAddrList(H.RECORD_ROUTE, SipErrors.RECORD_ROUTE);
+    this.recordRouteList ??= this.decodeNameAddrList(H.RECORD_ROUTE, SipErrors.RECORD_ROUTE);
+    return this.recordRouteList;
   }
 
   paths(): NameAddr[] | ParseError {
@@ -394,10 +449,11 @@ export class SipMessage {
 
   /** Contact values, `{star: true}` for `Contact: *`, undefined when absent. */
   contacts(): ContactList | undefined | ParseError {
-    return this.memoize('contact', () => {
+    if (this.contactValue === null) {
       const v = this.joinedValue(H.CONTACT);
-      return v === undefined ? undefined : parseContactList(v);
-    });
+      this.contactValue = v === undefined ? undefined : parseContactList(v);
+    }
+    return this.contactValue;
   }
 
   /** Expires header as a number of seconds, undefined when absent. */
@@ -671,22 +727,6 @@ export class SipMessage {
   toString(): string {
     return this.serialize().toString('utf8');
   }
-}
-
-// Edit keys of header i's line / value, made once (no string built per edit; equal keys are one string).
-const LINE_KEYS: string[] = [];
-const VALUE_KEYS: string[] = [];
-for (let i = 0; i < 64; i++) {
-  LINE_KEYS.push(`h${i}`);
-  VALUE_KEYS.push(`v${i}`);
-}
-
-function lineKey(i: number): string {
-  return i < 64 ? LINE_KEYS[i] : `h${i}`;
-}
-
-function valueKey(i: number): string {
-  return i < 64 ? VALUE_KEYS[i] : `v${i}`;
 }
 
 function isLwsByte(c: number): boolean {

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isParseError, ParseError } from './errors.ts';
-import { findTagParam, parseNameAddr, parseNameAddrList } from './name_addr.ts';
+import {
+  findTagParam,
+  lastNameAddrEnd,
+  parseNameAddr,
+  parseNameAddrAt,
+  parseNameAddrList,
+} from './name_addr.ts';
 import type { NameAddr, OpaqueUri, SipUri } from './types.ts';
 import { isSipUri, uriUser } from './uri.ts';
 
@@ -300,5 +306,30 @@ test('findTagParam', () => {
     assert.ok(isParseError(r), text);
     assert.equal(r.code, code, text);
     assert.equal(r.detail, detail, text);
+  }
+});
+
+test('parseNameAddrAt and lastNameAddrEnd answer as parseNameAddr', () => {
+  const cases: Array<[string, number, boolean]> = [
+    ['"Alice" <sip:a@h>;tag=1', 0, false],
+    ['x, <sip:b@h;lr> ;p=2 , <sip:c@h>', 2, true],
+    ['sip:a@h;tag=1', 0, false],
+    ['<sip:a@h', 0, false],
+    ['<sip:a@h>;tag=1, x', 0, false],
+  ];
+  for (const [text, pos, stopAtComma] of cases) {
+    const want = parseNameAddr(text, pos, stopAtComma);
+    const got = parseNameAddrAt(text, pos, stopAtComma);
+    if (want instanceof ParseError) {
+      assert.ok(got instanceof ParseError, text);
+      assert.equal(got.detail, want.detail);
+    } else {
+      assert.ok(!isParseError(got), text);
+      assert.equal(lastNameAddrEnd(), want.end, text);
+      assert.equal(got.uriText, want.value.uriText);
+      assert.equal(got.displayName, want.value.displayName);
+      assert.equal(got.params.toString(), want.value.params.toString());
+      assert.equal(got.bracketed, want.value.bracketed);
+    }
   }
 });

@@ -23,7 +23,7 @@ import {
   unquoteRange,
 } from './chars.ts';
 import { fail, ParseError, SipErrors } from './errors.ts';
-import { ParamList, parseParams } from './params.ts';
+import { lastParamsEnd, ParamList, parseParamList } from './params.ts';
 import type { NameAddr } from './types.ts';
 import { parseUri } from './uri.ts';
 
@@ -49,6 +49,15 @@ function scanDisplayWord(s: string, i: number): number {
  * With stopAtComma the value may end at a top-level `,` (lists); otherwise it must end the text.
  */
 export function parseNameAddr(text: string, pos: number, stopAtComma: boolean): ParsedNameAddr | ParseError {
+  const value = parseNameAddrAt(text, pos, stopAtComma);
+  return value instanceof ParseError ? value : { value, end: valueEnd };
+}
+
+/** Where the value the last parseNameAddrAt call read ends. */
+let valueEnd = 0;
+
+/** parseNameAddr without its result object: `end` is then read with lastNameAddrEnd(). */
+export function parseNameAddrAt(text: string, pos: number, stopAtComma: boolean): NameAddr | ParseError {
   const n = text.length;
   let i = skipLws(text, pos);
   if (i >= n) return fail(SipErrors.NAME_ADDR, 'empty value');
@@ -137,12 +146,18 @@ export function parseNameAddr(text: string, pos: number, stopAtComma: boolean): 
   let params = ParamList.EMPTY;
   let end = after;
   if (after < n) {
-    const r = parseParams(text, after, stopAtComma);
+    const r = parseParamList(text, after, stopAtComma);
     if (r instanceof ParseError) return r;
-    params = r.params;
-    end = r.end;
+    params = r;
+    end = lastParamsEnd();
   }
-  return { value: { displayName, uriText, uri, params, bracketed }, end };
+  valueEnd = end;
+  return { displayName, uriText, uri, params, bracketed };
+}
+
+/** End of the value the last parseNameAddrAt call read (parseNameAddr's `end`). */
+export function lastNameAddrEnd(): number {
+  return valueEnd;
 }
 
 /** Comma-separated name-addr list (Route, Record-Route, Path, P-Asserted-Identity, Contact values). */
@@ -153,11 +168,12 @@ export function parseNameAddrList(text: string): NameAddr[] | ParseError {
   if (pos >= n) return fail(SipErrors.NAME_ADDR, 'empty value');
   for (;;) {
     if (text.charCodeAt(pos) === 0x2c) return fail(SipErrors.NAME_ADDR, 'empty element in list (extra ",")');
-    const r = parseNameAddr(text, pos, true);
+    const r = parseNameAddrAt(text, pos, true);
     if (r instanceof ParseError) return r;
-    out.push(r.value);
-    if (r.end >= n) return out;
-    pos = skipLws(text, r.end + 1);
+    out.push(r);
+    const end = valueEnd;
+    if (end >= n) return out;
+    pos = skipLws(text, end + 1);
     if (pos >= n) return fail(SipErrors.NAME_ADDR, 'trailing "," at end of list');
   }
 }

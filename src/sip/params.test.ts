@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isParseError, ParseError } from './errors.ts';
-import { ParamList, parseParams } from './params.ts';
+import { lastParamsEnd, ParamList, parseParamList, parseParams } from './params.ts';
 
 function ok(s: string, pos = 0, stopAtComma = false, uri = false) {
   const r = parseParams(s, pos, stopAtComma, uri);
@@ -174,4 +174,27 @@ test('URI mode errors', () => {
   err(';a="q"', 'invalid """ in value of parameter "a"', 0, false, true);
   err(';a=1,b', 'unexpected "," after parameter "a"', 0, true, true);
   err(';a=1>', 'unexpected ">" after parameter "a"', 0, false, true);
+});
+
+test('parseParamList answers as parseParams, its end read with lastParamsEnd', () => {
+  const cases: Array<[string, number, boolean, boolean]> = [
+    [';branch=z9hG4bK1;rport', 0, true, false],
+    ['x;a=1 ; b = "q" , next', 1, true, false],
+    [';lr;transport=udp?h=v', 0, false, true],
+    [';a=1;;b', 0, false, false],
+    ['', 0, false, false],
+    [';a="open', 0, false, false],
+  ];
+  for (const [s, pos, stopAtComma, uri] of cases) {
+    const want = parseParams(s, pos, stopAtComma, uri);
+    const got = parseParamList(s, pos, stopAtComma, uri);
+    if (want instanceof ParseError) {
+      assert.ok(got instanceof ParseError, s);
+      assert.equal(got.detail, want.detail);
+    } else {
+      assert.ok(got instanceof ParamList, s);
+      assert.equal(lastParamsEnd(), want.end, s);
+      assert.deepEqual(got.entries(), want.params.entries(), s);
+    }
+  }
 });

@@ -264,7 +264,29 @@ export function parseParams(
   stopAtComma: boolean,
   uri = false,
 ): ParsedParams | ParseError {
+  const r = parseParamList(s, pos, stopAtComma, uri);
+  return r instanceof ParamList ? { params: r, end: listEnd } : r;
+}
+
+/** Where the list the last parseParamList call read ends (ParsedParams.end). */
+let listEnd = 0;
+
+/**
+ * parseParams without its result object (the hot path parses a list per Via, URI and name-addr):
+ * the list, its end then read with lastParamsEnd() before the next call.
+ */
+export function parseParamList(
+  s: string,
+  pos: number,
+  stopAtComma: boolean,
+  uri = false,
+): ParamList | ParseError {
   return uri ? parseParamsGeneral(s, pos, stopAtComma, true) : parseHeaderParamsFast(s, pos, stopAtComma);
+}
+
+/** End of the list the last parseParamList call read. */
+export function lastParamsEnd(): number {
+  return listEnd;
 }
 
 /**
@@ -277,7 +299,7 @@ const SCRATCH: number[] = [];
  * Header-mode fast path for the common shape (`;name=value;flag` with no LWS): one tight loop, no
  * helper calls. Anything else (LWS, errors) is handed to the general parser, which starts over.
  */
-function parseHeaderParamsFast(s: string, pos: number, stopAtComma: boolean): ParsedParams | ParseError {
+function parseHeaderParamsFast(s: string, pos: number, stopAtComma: boolean): ParamList | ParseError {
   const n = s.length;
   const offs = SCRATCH;
   let count = 0;
@@ -318,7 +340,8 @@ function parseHeaderParamsFast(s: string, pos: number, stopAtComma: boolean): Pa
   }
   if (i < n && !(stopAtComma && s.charCodeAt(i) === 0x2c))
     return parseParamsGeneral(s, pos, stopAtComma, false);
-  return { params: count === 0 ? ParamList.EMPTY : ParamList.fromOffsets(s, offs.slice(0, count)), end: i };
+  listEnd = i;
+  return count === 0 ? ParamList.EMPTY : ParamList.fromOffsets(s, offs.slice(0, count));
 }
 
 function parseParamsGeneral(
@@ -326,7 +349,7 @@ function parseParamsGeneral(
   pos: number,
   stopAtComma: boolean,
   uri: boolean,
-): ParsedParams | ParseError {
+): ParamList | ParseError {
   const n = s.length;
   const offs = SCRATCH;
   let count = 0;
@@ -391,7 +414,8 @@ function parseParamsGeneral(
     offs[count + 3] = ve;
     count += 4;
   }
-  return { params: count === 0 ? ParamList.EMPTY : ParamList.fromOffsets(s, offs.slice(0, count)), end: i };
+  listEnd = i;
+  return count === 0 ? ParamList.EMPTY : ParamList.fromOffsets(s, offs.slice(0, count));
 }
 
 /** paramchar run with `%HH` checked; -1 on a bad escape. Non-ASCII is tolerated (liberal, never a delimiter). */

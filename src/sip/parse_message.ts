@@ -3,13 +3,14 @@
  * and the fields transaction matching needs. No regular expressions; strings are made only for
  * the eager fields. Never throws: a malformed message yields a ParseError with a reason.
  */
+import { cseqMethodFromBytes, cseqSeqFromBytes, tagFromBytes } from './eager_bytes.ts';
 import { fail, isParseError, type ParseError, SipErrors } from './errors.ts';
 import { H, HEADER_NAMES, headerIdFromBytes } from './header_names.ts';
 import { parseCSeq } from './header_values.ts';
 import { HS, SipMessage, unfold } from './message.ts';
 import { isKnownMethod, methodFromBytes } from './methods.ts';
 import { findTagParam } from './name_addr.ts';
-import { parseTopVia } from './via.ts';
+import { lastViaEnd, parseTopViaParm } from './via.ts';
 
 export interface ParseOptions {
   /**
@@ -38,14 +39,13 @@ const SIP_VERSION = [0x53, 0x49, 0x50, 0x2f, 0x32, 0x2e, 0x30]; // "SIP/2.0"
 const MAX_UINT32 = 4294967295;
 
 /** Bit per single-value header: seen once already. */
-const SINGLE = new Map<number, number>([
-  [H.CALL_ID, 1],
-  [H.CSEQ, 2],
-  [H.FROM, 4],
-  [H.TO, 8],
-  [H.MAX_FORWARDS, 16],
-  [H.CONTENT_LENGTH, 32],
-]);
+const SINGLE = new Uint8Array(HEADER_NAMES.length);
+SINGLE[H.CALL_ID] = 1;
+SINGLE[H.CSEQ] = 2;
+SINGLE[H.FROM] = 4;
+SINGLE[H.TO] = 8;
+SINGLE[H.MAX_FORWARDS] = 16;
+SINGLE[H.CONTENT_LENGTH] = 32;
 
 function startsWithVersion(buf: Buffer, at: number, end: number): boolean {
   if (end - at < 4) return false;
@@ -140,8 +140,8 @@ export function parseMessage(buf: Buffer, options?: ParseOptions): SipMessage | 
     let te = ve;
     while (te > n && (buf[te - 1] === SP || buf[te - 1] === HT)) te--;
     const id = headerIdFromBytes(buf, pos, nameEnd);
-    const bit = SINGLE.get(id);
-    if (bit !== undefined) {
+    const bit = SINGLE[id];
+    if (bit !== 0) {
       if ((seen & bit) !== 0)
         return fail(SipErrors.DUPLICATE_HEADER, `more than one ${HEADER_NAMES[id]} header`);
       seen |= bit;
@@ -283,19 +283,37 @@ function parseDecimal(buf: Buffer, start: number, end: number): number {
   return n;
 }
 
-function firstValueOf(msg: SipMessage, id: number): string | undefined {
+/** Offset in the header table of the first header with `id`, -1 when none. */
+function firstIndexOf(hdr: number[], id: number): number {
+  for (let o = 0; o < hdr.length; o += HS) if (hdr[o] === id) return o;
+  return -1;
+}
+
+function valueAt(msg: SipMessage, o: number): string {
   const hdr = msg.hdr;
-  for (let o = 0; o < hdr.length; o += HS) {
-    if (hdr[o] !== id) continue;
-    const v = msg.buf.latin1Slice(hdr[o + 3], hdr[o + 4]);
-    return hdr[o + 6] === 0 ? v : unfold(v);
+  const v = msg.buf.latin1Slice(hdr[o + 3], hdr[o + 4]);
+  return hdr[o + 6] === 0 ? v : unfold(v);
+}
+
+/**
+ * The tag of the first From/To header at table offset `o`: read from the bytes when the value is
+ * on one line and of the common shape (no string for the whole value), else by findTagParam.
+ */
+function tagAt(msg: SipMessage, o: number): string | undefined | ParseError {
+  const hdr = msg.hdr;
+  if (hdr[o + 6] === 0) {
+    const t = tagFromBytes(msg.buf, hdr[o + 3], hdr[o + 4]);
+    if (t !== null) return t;
   }
-  return undefined;
+  return findTagParam(valueAt(msg, o));
 }
 
 function decodeEager(msg: SipMessage): SipMessage | ParseError {
-  const callId = firstValueOf(msg, H.CALL_ID);
-  if (callId === undefined) return fail(SipErrors.MISSING_HEADER, 'no Call-ID header');
+  const hdr = msg.hdr;
+  const buf = msg.buf;
+  const callIdAt = firstIndexOf(hdr, H.CALL_ID);
+  if (callIdAt < 0) return fail(SipErrors.MISSING_HEADER, 'no Call-ID header');
+  const callId = valueAt(msg, callIdAt);
   if (callId.length === 0) return fail(SipErrors.CALL_ID, 'empty Call-ID');
   for (let i = 0; i < callId.length; i++) {
     const c = callId.charCodeAt(i);
@@ -304,40 +322,50 @@ function decodeEager(msg: SipMessage): SipMessage | ParseError {
   }
   msg.callId = callId;
 
-  const cseqText = firstValueOf(msg, H.CSEQ);
-  if (cseqText === undefined) return fail(SipErrors.MISSING_HEADER, 'no CSeq header');
-  const cseq = parseCSeq(cseqText);
-  if (isParseError(cseq)) return cseq;
-  msg.cseq = cseq.seq;
-  msg.cseqMethod = cseq.method;
+  const cseqAt = firstIndexOf(hdr, H.CSEQ);
+  if (cseqAt < 0) return fail(SipErrors.MISSING_HEADER, 'no CSeq header');
+  const seq = hdr[cseqAt + 6] === 0 ? cseqSeqFromBytes(buf, hdr[cseqAt + 3], hdr[cseqAt + 4]) : -1;
+  let cseqMethod: string;
+  if (seq >= 0) {
+    msg.cseq = seq;
+    cseqMethod = cseqMethodFromBytes(buf, hdr[cseqAt + 3], hdr[cseqAt + 4]);
+  } else {
+    const cseq = parseCSeq(valueAt(msg, cseqAt));
+    if (isParseError(cseq)) return cseq;
+    msg.cseq = cseq.seq;
+    cseqMethod = cseq.method;
+  }
+  msg.cseqMethod = cseqMethod;
   if (msg.isRequest) {
-    if (cseq.method !== msg.method) {
-      const detail = `CSeq method ${cseq.method} differs from request method ${msg.method}`;
+    if (cseqMethod !== msg.method) {
+      const detail = `CSeq method ${cseqMethod} differs from request method ${msg.method}`;
       return !isKnownMethod(msg.method)
         ? fail(SipErrors.CSEQ_METHOD_UNKNOWN, detail)
         : fail(SipErrors.CSEQ_METHOD, detail);
     }
   } else {
-    msg.method = cseq.method;
+    msg.method = cseqMethod;
   }
 
-  const from = firstValueOf(msg, H.FROM);
-  if (from === undefined) return fail(SipErrors.MISSING_HEADER, 'no From header');
-  const fromTag = findTagParam(from);
+  const fromAt = firstIndexOf(hdr, H.FROM);
+  if (fromAt < 0) return fail(SipErrors.MISSING_HEADER, 'no From header');
+  const fromTag = tagAt(msg, fromAt);
   if (isParseError(fromTag)) return fail(SipErrors.FROM, fromTag.detail);
   msg.fromTag = fromTag;
 
-  const to = firstValueOf(msg, H.TO);
-  if (to === undefined) return fail(SipErrors.MISSING_HEADER, 'no To header');
-  const toTag = findTagParam(to);
+  const toAt = firstIndexOf(hdr, H.TO);
+  if (toAt < 0) return fail(SipErrors.MISSING_HEADER, 'no To header');
+  const toTag = tagAt(msg, toAt);
   if (isParseError(toTag)) return fail(SipErrors.TO, toTag.detail);
   msg.toTag = toTag;
 
-  const via = firstValueOf(msg, H.VIA);
-  if (via === undefined) return fail(SipErrors.MISSING_HEADER, 'no Via header');
-  const top = parseTopVia(via);
+  const viaAt = firstIndexOf(hdr, H.VIA);
+  if (viaAt < 0) return fail(SipErrors.MISSING_HEADER, 'no Via header');
+  const via = valueAt(msg, viaAt);
+  const top = parseTopViaParm(via);
   if (isParseError(top)) return fail(SipErrors.VIA, top.detail);
-  msg.topVia = top.via;
-  msg.topViaEnd = top.end;
+  msg.topVia = top;
+  msg.topViaEnd = lastViaEnd();
+  msg.topViaText = via;
   return msg;
 }

@@ -448,3 +448,24 @@ test('host helpers', () => {
   assert.ok(!isValidHost('2001:db8::1'));
   assert.ok(!isValidHost('a b'));
 });
+
+test('a URI parsed again (served from the recent-URI cache) equals a fresh parse', () => {
+  const texts = Array.from({ length: 12 }, (_, k) => `sip:u${k}@h${k}.example.com:50${k}0;transport=tcp;lr`);
+  const first = texts.map((t) => parseUri(t));
+  for (let round = 0; round < 3; round++) {
+    for (let k = 0; k < texts.length; k++) {
+      const again = parseUri(texts[k]);
+      assert.ok(!isParseError(again));
+      assert.deepEqual(again, first[k]);
+      assert.equal(again.raw, texts[k]);
+    }
+  }
+  const hot = parseUri('sip:proxy.example.com;lr');
+  assert.strictEqual(parseUri('sip:proxy.example.com;lr'), hot);
+  // Errors are never cached: each call answers with its own error.
+  const e1 = parseUri('sip:a@b c');
+  const e2 = parseUri('sip:a@b c');
+  assert.ok(isParseError(e1) && isParseError(e2));
+  assert.notStrictEqual(e1, e2);
+  assert.equal(e1.detail, e2.detail);
+});

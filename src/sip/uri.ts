@@ -33,7 +33,7 @@ import {
   rangeEqualsLower,
 } from './chars.ts';
 import { fail, ParseError, SipErrors } from './errors.ts';
-import { ParamList, parseParams } from './params.ts';
+import { lastParamsEnd, ParamList, parseParamList, parseParams } from './params.ts';
 import type { OpaqueUri, Params, SipUri, TelUri, Uri } from './types.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -260,8 +260,29 @@ function whereFail(s: string, i: number, where: string): ParseError {
   return fail(SipErrors.URI, `invalid ${describeChar(s, i)} in ${where}`);
 }
 
+/**
+ * The last few URIs parsed (Uri values are immutable): a proxy reads the same few texts with every
+ * call (its own Record-Route and Route URIs, checked for "myself" more than once per request).
+ * Looking up costs a few string comparisons, most ending at the length.
+ */
+const CACHE_SIZE = 8;
+const cacheText: string[] = [];
+const cacheUri: Uri[] = [];
+let cacheNext = 0;
+
 /** Parse a URI. Never throws; a malformed URI gives a ParseError saying what is wrong. */
 export function parseUri(text: string): Uri | ParseError {
+  for (let k = 0; k < cacheText.length; k++) if (cacheText[k] === text) return cacheUri[k];
+  const r = parseUriText(text);
+  if (!(r instanceof ParseError)) {
+    cacheText[cacheNext] = text;
+    cacheUri[cacheNext] = r;
+    cacheNext = (cacheNext + 1) % CACHE_SIZE;
+  }
+  return r;
+}
+
+function parseUriText(text: string): Uri | ParseError {
   const n = text.length;
   if (n === 0) return fail(SipErrors.URI, 'empty URI');
   const c0 = text.charCodeAt(0);
@@ -346,10 +367,10 @@ function parseSip(text: string, scheme: 'sip' | 'sips', start: number): SipUri |
   }
   let params = ParamList.EMPTY;
   if (i < n && text.charCodeAt(i) === 0x3b) {
-    const r = parseParams(text, i, false, true);
+    const r = parseParamList(text, i, false, true);
     if (r instanceof ParseError) return fail(SipErrors.URI, `${r.detail} (URI parameters)`);
-    params = r.params;
-    i = r.end;
+    params = r;
+    i = lastParamsEnd();
   }
   let headers: string | undefined;
   if (i < n) {

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isParseError, ParseError } from './errors.ts';
 import type { Via } from './types.ts';
-import { checkReceived, parseTopVia, parseViaList, parseViaListAfter } from './via.ts';
+import {
+  checkReceived,
+  lastViaEnd,
+  parseTopVia,
+  parseTopViaParm,
+  parseViaList,
+  parseViaListAfter,
+} from './via.ts';
 
 function list(text: string): Via[] {
   const r = parseViaList(text);
@@ -268,6 +275,32 @@ test('parseViaListAfter continues after the top Via exactly as parseViaList pars
     } else {
       assert.ok(!isParseError(after), text);
       assert.deepEqual(after, whole, text);
+    }
+  }
+});
+
+test('parseTopViaParm and lastViaEnd answer as parseTopVia', () => {
+  const texts = [
+    'SIP/2.0/UDP a;branch=z9hG4bK1',
+    'SIP/2.0/UDP a;branch=z9hG4bK1 , SIP/2.0/TCP b',
+    'SIP/2.0/UDP a;branch=z9hG4bK1,',
+    'SIP/2.0/UDP a;branch=z9hG4bK1,,SIP/2.0/UDP b',
+    'SIP / 2.0 / udp [::1]:5060 ;rport;received=10.0.0.1',
+    'garbage',
+  ];
+  for (const text of texts) {
+    const want = parseTopVia(text);
+    const got = parseTopViaParm(text);
+    if (isParseError(want)) {
+      assert.ok(isParseError(got), text);
+      assert.equal(got.detail, want.detail);
+    } else {
+      assert.ok(!isParseError(got), text);
+      assert.equal(lastViaEnd(), want.end, text);
+      assert.deepEqual(
+        { ...got, params: got.params.toString() },
+        { ...want.via, params: want.via.params.toString() },
+      );
     }
   }
 });

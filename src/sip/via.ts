@@ -23,7 +23,7 @@ import {
   trimLwsEnd,
 } from './chars.ts';
 import { fail, ParseError, SipErrors } from './errors.ts';
-import { type ParamList, parseParams } from './params.ts';
+import { lastParamsEnd, type ParamList, parseParamList } from './params.ts';
 import type { Via } from './types.ts';
 import { checkIPv6, isIPv4, lastHostError, looksLikeBareIPv6, scanHost } from './uri.ts';
 
@@ -108,17 +108,17 @@ function checkPortSuffix(v: string, i: number): boolean {
   return parseDecimal(v, i + 1, v.length, MAX_UINT16) >= 0;
 }
 
-interface ParsedVia {
-  via: Via;
-  end: number;
-}
+/** Where the via-parm the last parseViaParm call read ends (no result object per via-parm). */
+let parmEnd = 0;
+/** parseTopViaParm: index of the next via-parm, or the text length when there is none. */
+let topRest = 0;
 
 function viaFail(detail: string): ParseError {
   return fail(SipErrors.VIA, detail);
 }
 
 /** One via-parm at `pos`; ends at the end of the text or at the top-level `,`. */
-function parseViaParm(text: string, pos: number): ParsedVia | ParseError {
+function parseViaParm(text: string, pos: number): Via | ParseError {
   const n = text.length;
   const start = skipLws(text, pos);
   let i = start;
@@ -182,10 +182,10 @@ function parseViaParm(text: string, pos: number): ParsedVia | ParseError {
     const c = text.charCodeAt(after);
     if (c !== 0x3b && c !== 0x2c) return viaFail(`unexpected ${describeChar(text, after)} after sent-by`);
   }
-  const r = parseParams(text, i, true);
+  const r = parseParamList(text, i, true);
   if (r instanceof ParseError) return viaFail(r.detail);
-  const params: ParamList = r.params;
-  const end = r.end;
+  const params: ParamList = r;
+  const end = lastParamsEnd();
 
   let branch: string | undefined;
   let received: string | undefined;
@@ -256,7 +256,8 @@ function parseViaParm(text: string, pos: number): ParsedVia | ParseError {
     maddr,
     raw: text.slice(start, trimLwsEnd(text, start, end)),
   };
-  return { via, end };
+  parmEnd = end;
+  return via;
 }
 
 /**
@@ -264,14 +265,30 @@ function parseViaParm(text: string, pos: number): ParsedVia | ParseError {
  * the `,` and any LWS), or the text length when there is none.
  */
 export function parseTopVia(text: string): { via: Via; rest: number; end: number } | ParseError {
-  const r = parseViaParm(text, 0);
-  if (r instanceof ParseError) return r;
+  const via = parseTopViaParm(text);
+  return via instanceof ParseError ? via : { via, rest: topRest, end: parmEnd };
+}
+
+/** parseTopVia without its result object: `end` is then read with lastViaEnd(). */
+export function parseTopViaParm(text: string): Via | ParseError {
+  const via = parseViaParm(text, 0);
+  if (via instanceof ParseError) return via;
   const n = text.length;
-  if (r.end >= n) return { via: r.via, rest: n, end: r.end };
-  const j = skipLws(text, r.end + 1);
+  const end = parmEnd;
+  if (end >= n) {
+    topRest = n;
+    return via;
+  }
+  const j = skipLws(text, end + 1);
   if (j >= n) return viaFail('trailing "," after Via value');
   if (text.charCodeAt(j) === 0x2c) return viaFail('empty Via value (extra ",")');
-  return { via: r.via, rest: j, end: r.end };
+  topRest = j;
+  return via;
+}
+
+/** Where the top via-parm the last parseTopViaParm call read ends (parseTopVia's `end`). */
+export function lastViaEnd(): number {
+  return parmEnd;
 }
 
 /** All via-parms of a Via header value (comma list). */
@@ -285,12 +302,20 @@ export function parseViaList(text: string): Via[] | ParseError {
  * message; a Via list read later (forwarding a response) starts after it.
  */
 export function parseViaListAfter(text: string, first: Via, end: number): Via[] | ParseError {
-  const out: Via[] = [first];
+  return appendViaList(text, [], first, end);
+}
+
+/**
+ * Append the via-parms of one Via header value to `out` (`first` and `end` as for
+ * parseViaListAfter, when the first via-parm of `text` is already known); `out` or an error.
+ */
+export function appendViaList(text: string, out: Via[], first?: Via, end = -1): Via[] | ParseError {
+  if (first === undefined) return continueViaList(text, out, 0);
+  out.push(first);
   const n = text.length;
   if (end >= n) return out;
-  const pos = end + 1;
-  if (skipLws(text, pos) >= n) return viaFail('trailing "," after Via value');
-  return continueViaList(text, out, pos);
+  if (skipLws(text, end + 1) >= n) return viaFail('trailing "," after Via value');
+  return continueViaList(text, out, end + 1);
 }
 
 function continueViaList(text: string, out: Via[], from: number): Via[] | ParseError {
@@ -299,9 +324,9 @@ function continueViaList(text: string, out: Via[], from: number): Via[] | ParseE
   for (;;) {
     const r = parseViaParm(text, pos);
     if (r instanceof ParseError) return r;
-    out.push(r.via);
-    if (r.end >= n) return out;
-    pos = r.end + 1;
+    out.push(r);
+    if (parmEnd >= n) return out;
+    pos = parmEnd + 1;
     if (skipLws(text, pos) >= n) return viaFail('trailing "," after Via value');
   }
 }
