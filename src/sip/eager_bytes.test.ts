@@ -1,21 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { mulberry32 as rng } from '../../test/prng.ts';
 import { cseqMethodFromBytes, cseqSeqFromBytes, isAsciiRange, tagFromBytes } from './eager_bytes.ts';
 import { isParseError } from './errors.ts';
 import { parseCSeq } from './header_values.ts';
 import { findTagParam } from './name_addr.ts';
-
-/** Deterministic PRNG (mulberry32), so a failure names a reproducible seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Values built from pieces that exercise every branch, plus random octets (Latin-1). */
 function randomValue(r: () => number, pieces: readonly string[]): string {

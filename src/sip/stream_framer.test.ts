@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CORPUS_DIR } from '../../test/corpus.ts';
+import { mulberry32 as prng } from '../../test/prng.ts';
 import { SipErrors } from './errors.ts';
 import type { FrameEvent } from './stream_framer.ts';
 import { DEFAULT_FRAMER_LIMITS, frameCompleteMessage, StreamFramer } from './stream_framer.ts';
@@ -31,18 +32,6 @@ function hasContentLength(msg: Buffer): boolean {
     const name = line.slice(0, colon).trim().toLowerCase();
     return name === 'content-length' || name === 'l';
   });
-}
-
-/** mulberry32: small seeded PRNG so that chunkings are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randomChunks(data: Buffer, seed: number, maxChunk = 97): Buffer[] {

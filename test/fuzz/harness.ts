@@ -25,6 +25,7 @@ import type { SipMessage } from '../../src/sip/message.ts';
 import { parseMessage } from '../../src/sip/parse_message.ts';
 import { type FrameEvent, frameCompleteMessage, StreamFramer } from '../../src/sip/stream_framer.ts';
 import { CORPUS_DIR } from '../corpus.ts';
+import { mulberry32, type Rng } from '../prng.ts';
 
 export const FUZZ_CORPUS_DIR = fileURLToPath(new URL('./corpus/', import.meta.url));
 
@@ -33,19 +34,9 @@ export const MAX_INPUT_BYTES = 128 * 1024;
 
 // ------------------------------------------------------------------------------------------ PRNG
 
-export type Rng = () => number;
+export type { Rng };
 
-/** mulberry32: tiny, fast, good enough to explore; a seed reproduces a run exactly. */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** Integer in [0, n). */
 export function int(rnd: Rng, n: number): number {
